@@ -1,0 +1,24 @@
+# Build: docker build -t agentobs .
+# The binary embeds DuckDB through cgo, so the build stage needs a C toolchain and the
+# runtime stage a glibc; both are Debian bookworm.
+FROM golang:1.26-bookworm AS build
+WORKDIR /src
+COPY go.mod go.sum ./
+RUN go mod download
+COPY . .
+ARG VERSION=dev
+RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/agentobs ./cmd/agentobs
+
+FROM debian:bookworm-slim
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home /var/lib/agentobs agentobs \
+    && mkdir -p /var/lib/agentobs && chown agentobs /var/lib/agentobs
+COPY --from=build /out/agentobs /usr/local/bin/agentobs
+USER agentobs
+ENV AGENTOBS_ADDR=:8000 AGENTOBS_DATA_DIR=/var/lib/agentobs
+VOLUME /var/lib/agentobs
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s CMD curl -fsS http://127.0.0.1:8000/ready || exit 1
+ENTRYPOINT ["agentobs"]
+CMD ["serve"]

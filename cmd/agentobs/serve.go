@@ -1,0 +1,116 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/agentobs/agentobs/internal/app"
+	"github.com/agentobs/agentobs/internal/ingest"
+	"github.com/agentobs/agentobs/internal/store/duckdb"
+)
+
+// storeFlags are shared by every command that opens the store.
+type storeFlags struct {
+	dataDir, store, memoryLimit, checkpoint string
+	threads                                 int
+}
+
+func (f *storeFlags) bind(s *settings) {
+	s.str(&f.dataDir, "data-dir", "AGENTOBS_DATA_DIR", "./data", "directory of the embedded database")
+	s.str(&f.store, "store", "AGENTOBS_STORE", "duckdb", "storage backend: duckdb")
+	s.integer(&f.threads, "duckdb-threads", "AGENTOBS_DUCKDB_THREADS", 0, "DuckDB worker threads (0: one per core)")
+	s.str(&f.memoryLimit, "duckdb-memory-limit", "AGENTOBS_DUCKDB_MEMORY_LIMIT", "", "DuckDB memory limit such as 2GB (empty: DuckDB's default, 80% of RAM)")
+	s.str(&f.checkpoint, "checkpoint-threshold", "AGENTOBS_CHECKPOINT_THRESHOLD", "64MB", "write-ahead log size that triggers a checkpoint")
+}
+
+func (f *storeFlags) config() app.Config {
+	return app.Config{
+		DataDir: f.dataDir,
+		Store:   f.store,
+		DuckDB:  duckdb.Options{Threads: f.threads, MemoryLimit: f.memoryLimit, CheckpointThreshold: f.checkpoint},
+		Version: buildVersion(),
+	}
+}
+
+func cmdServe(args []string, stdout, stderr io.Writer) error {
+	s := newSettings("serve", "Run agentobs. With the default --roles=all one process serves the API, ingestion,\n"+
+		"processing and queries on one port. Roles:\n"+strings.TrimRight(app.RoleHelp(), "\n"), stderr)
+	var sf storeFlags
+	sf.bind(s)
+	var addr, roles, initKey, prices, logLevel, logFormat, maxBody string
+	var maxBatch, commitBatch, maxPending int
+	var linger, shutdown time.Duration
+	s.str(&addr, "addr", "AGENTOBS_ADDR", ":8000", "address to listen on")
+	s.str(&roles, "roles", "AGENTOBS_ROLES", "all", "comma-separated roles to run")
+	s.str(&initKey, "init-api-key", "AGENTOBS_INIT_API_KEY", "", "API key to create for the first workspace (default: generate one and print it once)")
+	s.str(&prices, "prices", "AGENTOBS_PRICES_FILE", "", "JSON price file overriding or extending the built-in model prices")
+	s.str(&maxBody, "max-body-bytes", "AGENTOBS_MAX_BODY_BYTES", "8MiB", "largest accepted request body")
+	s.integer(&maxBatch, "max-batch", "AGENTOBS_MAX_BATCH", 100, "most traces in one batch request")
+	s.integer(&commitBatch, "commit-max-batch", "AGENTOBS_COMMIT_MAX_BATCH", 5000, "most traces in one group commit")
+	s.duration(&linger, "commit-linger", "AGENTOBS_COMMIT_LINGER", 2*time.Millisecond, "how long a group commit waits for more requests")
+	s.integer(&maxPending, "max-pending", "AGENTOBS_MAX_PENDING", 100000, "traces accepted but not yet committed before ingestion answers 429")
+	s.duration(&shutdown, "shutdown-timeout", "AGENTOBS_SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight work")
+	s.str(&logLevel, "log-level", "AGENTOBS_LOG_LEVEL", "info", "debug, info, warn or error (successful requests are logged at debug)")
+	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, logLevel, logFormat)
+	if err != nil {
+		return err
+	}
+	bodyLimit, err := parseSize(maxBody)
+	if err != nil {
+		return usageError{fmt.Errorf("--max-body-bytes: %v", err)}
+	}
+	cfg := sf.config()
+	cfg.Addr = addr
+	cfg.Roles = strings.Split(roles, ",")
+	cfg.InitAPIKey = initKey
+	cfg.PricesFile = prices
+	cfg.Limits = ingest.Limits{MaxBodyBytes: bodyLimit, MaxBatch: maxBatch}
+	cfg.CommitMaxBatch = commitBatch
+	cfg.CommitLinger = linger
+	cfg.MaxPending = maxPending
+	cfg.ShutdownTimeout = shutdown
+
+	ctx, stop := signalContext()
+	defer stop()
+	start := time.Now()
+	a, err := app.New(ctx, cfg, log, stdout)
+	if err != nil {
+		return err
+	}
+	bound, err := a.Listen()
+	if err != nil {
+		return err
+	}
+	log.Info("agentobs ready", "addr", bound.String(), "store", cfg.Store, "data_dir", cfg.DataDir,
+		"roles", roles, "version", cfg.Version, "startup_ms", time.Since(start).Milliseconds())
+	return a.Serve(ctx)
+}
+
+func cmdMigrate(args []string, stdout, stderr io.Writer) error {
+	s := newSettings("migrate", "Apply pending database migrations and exit. serve does this too on start.", stderr)
+	var sf storeFlags
+	sf.bind(s)
+	if err := s.parse(args); err != nil {
+		return err
+	}
+	ctx := context.Background()
+	cfg := sf.config()
+	st, applied, err := app.OpenStore(ctx, cfg)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	v, err := st.SchemaVersion(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "applied %d migration(s); schema is at version %d (%s store in %s)\n", applied, v, cfg.Store, cfg.DataDir)
+	return nil
+}

@@ -1,0 +1,263 @@
+// Package app wires roles into a running process. It is the only package, with cmd,
+// that knows every other one; everything it builds is a plain constructor call.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/httpapi"
+	"github.com/agentobs/agentobs/internal/ingest"
+	"github.com/agentobs/agentobs/internal/pipeline"
+	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/queue/memory"
+	"github.com/agentobs/agentobs/internal/store"
+	"github.com/agentobs/agentobs/internal/store/duckdb"
+)
+
+// Config is the process configuration, filled by cmd from flags and environment.
+type Config struct {
+	Addr            string
+	DataDir         string
+	Store           string // duckdb (postgres arrives with scale-out)
+	Roles           []string
+	InitAPIKey      string
+	PricesFile      string
+	Limits          ingest.Limits
+	CommitMaxBatch  int
+	CommitLinger    time.Duration
+	MaxPending      int
+	ShutdownTimeout time.Duration
+	DuckDB          duckdb.Options
+	Version         string
+}
+
+// Role names. "all" runs every role in one process.
+const (
+	RoleAll     = "all"
+	RoleAPI     = "api"
+	RoleIngest  = "ingest"
+	RoleProcess = "process"
+	RoleQuery   = "query"
+)
+
+// roles lists each role with the roles it implies, in the manner of a module table:
+// adding a role is adding a row here and a case in New.
+var roles = []struct {
+	name  string
+	needs []string
+	help  string
+}{
+	{RoleAPI, nil, "health, readiness, metrics, API keys"},
+	{RoleIngest, []string{RoleAPI}, "REST ingestion: validation, enrichment, enqueue"},
+	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
+	{RoleQuery, []string{RoleAPI}, "read traces back"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery}, "every role in one process"},
+}
+
+// RoleHelp describes the roles for --help.
+func RoleHelp() string {
+	var b strings.Builder
+	for _, r := range roles {
+		fmt.Fprintf(&b, "  %-8s %s\n", r.name, r.help)
+	}
+	return b.String()
+}
+
+// ResolveRoles expands implied roles and rejects unknown names.
+func ResolveRoles(names []string) (map[string]bool, error) {
+	out := map[string]bool{}
+	var add func(string) error
+	add = func(n string) error {
+		n = strings.TrimSpace(n)
+		if n == "" || out[n] {
+			return nil
+		}
+		i := slices.IndexFunc(roles, func(r struct {
+			name  string
+			needs []string
+			help  string
+		}) bool {
+			return r.name == n
+		})
+		if i < 0 {
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, all)", n)
+		}
+		out[n] = true
+		for _, dep := range roles[i].needs {
+			if err := add(dep); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n); err != nil {
+			return nil, err
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no role given")
+	}
+	return out, nil
+}
+
+// App is a running agentobs process.
+type App struct {
+	cfg      Config
+	log      *slog.Logger
+	store    store.Store
+	commit   *memory.GroupCommit
+	server   *http.Server
+	listener net.Listener
+}
+
+// OpenStore opens the configured store and applies pending migrations, returning how many ran.
+func OpenStore(ctx context.Context, cfg Config) (store.Store, int, error) {
+	switch cfg.Store {
+	case "", "duckdb":
+		path := filepath.Join(cfg.DataDir, duckdb.FileName)
+		s, err := duckdb.Open(ctx, path, cfg.DuckDB)
+		if err != nil {
+			if strings.Contains(err.Error(), "lock") {
+				return nil, 0, fmt.Errorf("%w\nanother agentobs process is using %s; stop it first", err, path)
+			}
+			return nil, 0, err
+		}
+		n, err := s.Migrate(ctx)
+		if err != nil {
+			s.Close()
+			return nil, 0, err
+		}
+		return s, n, nil
+	case "postgres":
+		return nil, 0, errors.New("AGENTOBS_STORE=postgres is not available in this build yet; use duckdb")
+	default:
+		return nil, 0, fmt.Errorf("unknown store %q (use duckdb)", cfg.Store)
+	}
+}
+
+// New opens the store, makes sure a workspace and key exist, and builds the roles.
+// bootstrapOut receives the generated API key, printed once.
+func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writer) (*App, error) {
+	active, err := ResolveRoles(cfg.Roles)
+	if err != nil {
+		return nil, err
+	}
+	if active[RoleIngest] && !active[RoleProcess] {
+		return nil, errors.New("role ingest needs role process in the same process until a shared queue (Redis) is configured")
+	}
+	prices := pricing.Default()
+	if cfg.PricesFile != "" {
+		if prices, err = pricing.Load(cfg.PricesFile); err != nil {
+			return nil, fmt.Errorf("cannot load price file: %w", err)
+		}
+	}
+	st, _, err := OpenStore(ctx, cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := Bootstrap(ctx, st, cfg.InitAPIKey, bootstrapOut); err != nil {
+		st.Close()
+		return nil, err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	api := httpapi.New(httpapi.Config{
+		Store:    st,
+		Keys:     auth.NewKeyCache(st, 30*time.Second),
+		Prices:   prices,
+		Limits:   cfg.Limits,
+		Log:      log,
+		Registry: reg,
+		Version:  cfg.Version,
+		Ingest:   active[RoleIngest],
+		Query:    active[RoleQuery],
+	})
+	a := &App{cfg: cfg, log: log, store: st}
+	if active[RoleProcess] {
+		m := api.Metrics()
+		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
+		a.commit = memory.New(proc.Handle, memory.Options{
+			MaxBatch:   cfg.CommitMaxBatch,
+			Linger:     cfg.CommitLinger,
+			MaxPending: cfg.MaxPending,
+			Observe:    m.ObserveCommit,
+			Depth:      m.SetQueueDepth,
+		})
+		api.SetPublisher(a.commit)
+	}
+	a.server = &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           api.Handler(),
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	return a, nil
+}
+
+// Listen binds the address; separate from Serve so callers know the port before serving.
+func (a *App) Listen() (net.Addr, error) {
+	ln, err := net.Listen("tcp", a.cfg.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("cannot listen on %s: %w", a.cfg.Addr, err)
+	}
+	a.listener = ln
+	return ln.Addr(), nil
+}
+
+// Serve runs until ctx is cancelled, then drains: it stops accepting connections, waits for
+// in-flight requests (each waits for its commit), commits what is queued, checkpoints the
+// store and returns.
+func (a *App) Serve(ctx context.Context) error {
+	if a.listener == nil {
+		if _, err := a.Listen(); err != nil {
+			return err
+		}
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- a.server.Serve(a.listener) }()
+	select {
+	case err := <-errc:
+		a.close(context.Background())
+		return err
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down: draining in-flight requests")
+	drainCtx, cancel := context.WithTimeout(context.Background(), a.cfg.ShutdownTimeout)
+	defer cancel()
+	err := a.server.Shutdown(drainCtx)
+	if cerr := a.close(drainCtx); cerr != nil {
+		err = errors.Join(err, cerr)
+	}
+	if err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	a.log.Info("shutdown complete")
+	return nil
+}
+
+func (a *App) close(ctx context.Context) error {
+	var errs []error
+	if a.commit != nil {
+		errs = append(errs, a.commit.Close(ctx))
+	}
+	errs = append(errs, a.store.Close())
+	return errors.Join(errs...)
+}

@@ -1,0 +1,197 @@
+package httpapi
+
+import (
+	"compress/gzip"
+	"errors"
+	"io"
+	"mime"
+	"net/http"
+	"strings"
+
+	"github.com/agentobs/agentobs/internal/ingest"
+	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/pipeline"
+	"github.com/agentobs/agentobs/internal/queue"
+)
+
+// readJSONBody enforces the content type, undoes gzip and caps the size (before and after
+// decompression, so a small gzip bomb is refused too).
+func (a *API) readJSONBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	ct := r.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "application/json" && !strings.HasSuffix(mt, "+json")) {
+		a.metrics.rejected.WithLabelValues("unsupported_media_type").Inc()
+		if ct == "" {
+			ct = "none"
+		}
+		return nil, model.Errorf(model.EUNSUPPORTED, "Content-Type must be application/json, got %s", ct)
+	}
+	limit := a.cfg.Limits.MaxBodyBytes
+	body := http.MaxBytesReader(w, r.Body, limit)
+	var reader io.Reader = body
+	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
+	case "", "identity":
+	case "gzip":
+		gz, err := gzip.NewReader(body)
+		if err != nil {
+			return nil, a.bodyError(err, limit)
+		}
+		defer gz.Close()
+		reader = io.LimitReader(gz, limit+1)
+	default:
+		a.metrics.rejected.WithLabelValues("unsupported_media_type").Inc()
+		return nil, model.Errorf(model.EUNSUPPORTED, "Content-Encoding %q is not supported; use gzip or none", enc)
+	}
+	data, err := io.ReadAll(reader)
+	if err != nil {
+		return nil, a.bodyError(err, limit)
+	}
+	if int64(len(data)) > limit {
+		return nil, a.bodyError(&http.MaxBytesError{Limit: limit}, limit)
+	}
+	return data, nil
+}
+
+func (a *API) bodyError(err error, limit int64) error {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		a.metrics.rejected.WithLabelValues("too_large").Inc()
+		return model.Errorf(model.ETOOLARGE, "request body is larger than %d bytes", limit)
+	}
+	a.metrics.rejected.WithLabelValues("malformed").Inc()
+	return &model.Error{Code: model.EINVALID, Message: "cannot read request body",
+		Fields: []model.FieldError{{Path: model.Path{}, Detail: err.Error()}}}
+}
+
+// checkWorkspace refuses a trace that names a workspace other than the key's.
+func checkWorkspace(in *ingest.TraceInput, key *model.APIKey, prefix model.Path) *model.Error {
+	if in.WorkspaceID == "" || strings.EqualFold(in.WorkspaceID, key.WorkspaceID) {
+		return nil
+	}
+	return &model.Error{Code: model.EINVALID, Message: "invalid trace", Fields: []model.FieldError{{
+		Path: prefix.Append("workspace_id"), Detail: "does not match the API key's workspace",
+	}}}
+}
+
+func (a *API) toItem(in *ingest.TraceInput, raw []byte, workspaceID string) queue.Item {
+	t := in.ToModel(workspaceID)
+	pipeline.Enrich(&t, a.cfg.Prices)
+	return queue.Item{Raw: raw, Trace: t}
+}
+
+func (a *API) ingestTrace(r *http.Request) (any, error) {
+	key := apiKey(r.Context())
+	body, err := a.readJSONBody(nil, r)
+	if err != nil {
+		return nil, err
+	}
+	in, err := ingest.DecodeTrace(body, a.cfg.Limits)
+	if err != nil {
+		a.metrics.rejected.WithLabelValues("validation").Inc()
+		return nil, err
+	}
+	if werr := checkWorkspace(in, key, nil); werr != nil {
+		a.metrics.rejected.WithLabelValues("validation").Inc()
+		return nil, werr
+	}
+	item := a.toItem(in, body, key.WorkspaceID)
+	if err := a.cfg.Publisher.Publish(r.Context(), []queue.Item{item}); err != nil {
+		a.countPublishFailure(err, 1)
+		return nil, err
+	}
+	a.metrics.ingestedTraces.Inc()
+	a.metrics.ingestedSpans.Add(float64(len(item.Trace.Spans)))
+	return response{status: http.StatusAccepted, body: map[string]any{"trace_id": in.TraceID, "spans": len(in.Spans)}}, nil
+}
+
+func (a *API) countPublishFailure(err error, n int) {
+	reason := "store_unavailable"
+	if model.ErrorCode(err) == model.ETOOMANYREQUEST {
+		reason = "queue_full"
+	}
+	a.metrics.rejected.WithLabelValues(reason).Add(float64(n))
+}
+
+// BatchItemResult is one entry of a batch answer.
+type BatchItemResult struct {
+	Index   int            `json:"index"`
+	TraceID string         `json:"trace_id"`
+	Status  int            `json:"status"`
+	Errors  []ProblemField `json:"errors,omitempty"`
+}
+
+// BatchResult is the body of a 202 or 207 batch answer.
+type BatchResult struct {
+	Accepted int               `json:"accepted"`
+	Rejected int               `json:"rejected"`
+	Items    []BatchItemResult `json:"items"`
+}
+
+func (a *API) ingestBatch(r *http.Request) (any, error) {
+	key := apiKey(r.Context())
+	body, err := a.readJSONBody(nil, r)
+	if err != nil {
+		return nil, err
+	}
+	decoded, err := ingest.DecodeBatch(body, a.cfg.Limits)
+	if err != nil {
+		reason := "validation"
+		if model.ErrorCode(err) == model.ETOOLARGE {
+			reason = "too_large"
+		}
+		a.metrics.rejected.WithLabelValues(reason).Inc()
+		return nil, err
+	}
+	result := BatchResult{Items: make([]BatchItemResult, len(decoded))}
+	items := make([]queue.Item, 0, len(decoded))
+	var allFields []model.FieldError
+	spans := 0
+	for i, d := range decoded {
+		res := BatchItemResult{Index: d.Index, TraceID: d.TraceID, Status: http.StatusAccepted}
+		itemErr := d.Err
+		if itemErr == nil {
+			itemErr = checkWorkspace(d.Trace, key, batchPrefix(body).Append(i))
+		}
+		if itemErr != nil {
+			res.Status = http.StatusBadRequest
+			res.Errors = problemFields(itemErr.Fields)
+			allFields = append(allFields, itemErr.Fields...)
+			result.Rejected++
+		} else {
+			items = append(items, a.toItem(d.Trace, d.Raw, key.WorkspaceID))
+			spans += len(d.Trace.Spans)
+			result.Accepted++
+		}
+		result.Items[i] = res
+	}
+	if result.Rejected > 0 {
+		a.metrics.rejected.WithLabelValues("validation").Add(float64(result.Rejected))
+	}
+	if len(items) == 0 {
+		return nil, &model.Error{Code: model.EINVALID, Message: "no trace in the batch is valid", Fields: allFields}
+	}
+	if err := a.cfg.Publisher.Publish(r.Context(), items); err != nil {
+		a.countPublishFailure(err, len(items))
+		return nil, err
+	}
+	a.metrics.ingestedTraces.Add(float64(len(items)))
+	a.metrics.ingestedSpans.Add(float64(spans))
+	status := http.StatusAccepted
+	if result.Rejected > 0 {
+		status = http.StatusMultiStatus
+	}
+	return response{status: status, body: result}, nil
+}
+
+func batchPrefix(body []byte) model.Path {
+	for _, c := range body {
+		switch c {
+		case ' ', '\t', '\r', '\n':
+			continue
+		case '[':
+			return model.Path{}
+		}
+		break
+	}
+	return model.Path{"traces"}
+}

@@ -1,0 +1,84 @@
+package httpapi
+
+import (
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+)
+
+type metrics struct {
+	requests       *prometheus.CounterVec
+	duration       *prometheus.HistogramVec
+	ingestedTraces prometheus.Counter
+	ingestedSpans  prometheus.Counter
+	rejected       *prometheus.CounterVec
+	batchSize      prometheus.Histogram
+	commitLatency  prometheus.Histogram
+	commitFailures prometheus.Counter
+	queueDepth     prometheus.Gauge
+	deadLetters    prometheus.Counter
+}
+
+func newMetrics(reg prometheus.Registerer) *metrics {
+	m := &metrics{
+		requests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agentobs_http_requests_total", Help: "HTTP requests by route and status code.",
+		}, []string{"route", "code"}),
+		duration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name: "agentobs_http_request_duration_seconds", Help: "HTTP request latency by route.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"route"}),
+		ingestedTraces: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentobs_ingested_traces_total", Help: "Traces acknowledged after commit.",
+		}),
+		ingestedSpans: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentobs_ingested_spans_total", Help: "Spans acknowledged after commit.",
+		}),
+		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agentobs_rejected_items_total", Help: "Traces or requests refused, by reason.",
+		}, []string{"reason"}),
+		batchSize: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "agentobs_commit_batch_traces", Help: "Traces per group commit.",
+			Buckets: prometheus.ExponentialBuckets(1, 2, 14),
+		}),
+		commitLatency: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "agentobs_commit_duration_seconds", Help: "Duration of one group commit.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
+		}),
+		commitFailures: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentobs_commit_failures_total", Help: "Group commits that failed.",
+		}),
+		queueDepth: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "agentobs_queue_depth", Help: "Traces accepted and waiting for their commit.",
+		}),
+		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentobs_dead_letters_total", Help: "Traces sent to the dead-letter table.",
+		}),
+	}
+	if reg != nil {
+		reg.MustRegister(m.requests, m.duration, m.ingestedTraces, m.ingestedSpans, m.rejected,
+			m.batchSize, m.commitLatency, m.commitFailures, m.queueDepth, m.deadLetters)
+	}
+	return m
+}
+
+func (m *metrics) observeRequest(route string, status int, took time.Duration) {
+	m.requests.WithLabelValues(route, strconv.Itoa(status)).Inc()
+	m.duration.WithLabelValues(route).Observe(took.Seconds())
+}
+
+// ObserveCommit records one group commit.
+func (m *metrics) ObserveCommit(items int, took time.Duration, err error) {
+	m.batchSize.Observe(float64(items))
+	m.commitLatency.Observe(took.Seconds())
+	if err != nil {
+		m.commitFailures.Inc()
+	}
+}
+
+// SetQueueDepth records the pending traces.
+func (m *metrics) SetQueueDepth(n int) { m.queueDepth.Set(float64(n)) }
+
+// DeadLettered counts one dead letter.
+func (m *metrics) DeadLettered(string) { m.deadLetters.Inc() }

@@ -1,0 +1,91 @@
+package pipeline
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/queue"
+)
+
+// Store is what the processor needs of the store.
+type Store interface {
+	WriteTraces(ctx context.Context, traces []model.Trace) error
+	AddDeadLetter(ctx context.Context, dl model.DeadLetter) error
+	Ping(ctx context.Context) error
+}
+
+// Processor writes batches and isolates items that cannot be written.
+type Processor struct {
+	store      Store
+	log        *slog.Logger
+	now        func() time.Time
+	deadLetter func(reason string)
+}
+
+// NewProcessor builds a processor; onDeadLetter (may be nil) is told each dead letter's reason.
+func NewProcessor(s Store, log *slog.Logger, onDeadLetter func(reason string)) *Processor {
+	if onDeadLetter == nil {
+		onDeadLetter = func(string) {}
+	}
+	return &Processor{store: s, log: log, now: time.Now, deadLetter: onDeadLetter}
+}
+
+// Handle is a queue.Handler. A batch that fails is retried item by item when the store is
+// reachable, so one bad trace never takes its neighbours down; the items that still fail
+// go to the dead-letter table with their raw payload. If the store is unreachable the error
+// is returned and nothing is acknowledged.
+func (p *Processor) Handle(ctx context.Context, items []queue.Item) error {
+	traces := make([]model.Trace, len(items))
+	for i := range items {
+		traces[i] = items[i].Trace
+	}
+	err := p.store.WriteTraces(ctx, traces)
+	if err == nil {
+		return nil
+	}
+	if pingErr := p.store.Ping(ctx); pingErr != nil {
+		return model.Errorf(model.EUNAVAILABLE, "store is unavailable: %v", pingErr)
+	}
+	p.log.Warn("batch write failed, isolating items", "items", len(items), "err", err)
+	for i := range items {
+		if err := p.store.WriteTraces(ctx, traces[i:i+1]); err == nil {
+			continue
+		} else if err := p.sendToDeadLetters(ctx, items[i], err); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *Processor) sendToDeadLetters(ctx context.Context, it queue.Item, cause error) error {
+	reason := fmt.Sprintf("cannot store trace %q: %v", it.Trace.TraceID, cause)
+	dl := model.DeadLetter{
+		ID:          NewID(),
+		WorkspaceID: it.Trace.WorkspaceID,
+		Source:      "ingest",
+		Reason:      reason,
+		Payload:     it.Raw,
+		CreatedAt:   p.now().UTC(),
+	}
+	if err := p.store.AddDeadLetter(ctx, dl); err != nil {
+		return errors.Join(model.Errorf(model.EUNAVAILABLE, "cannot store trace nor its dead letter"), err)
+	}
+	p.log.Error("trace sent to dead letters", "workspace", dl.WorkspaceID, "trace_id", it.Trace.TraceID, "dead_letter", dl.ID, "reason", reason)
+	p.deadLetter(reason)
+	return nil
+}
+
+var _ queue.Handler = (*Processor)(nil).Handle
+
+// NewID returns a random 128-bit id in hex.
+func NewID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}

@@ -1,0 +1,26 @@
+// Package queue carries validated traces from the ingest role to the process role.
+// In one process that is memory.GroupCommit; in scale-out it is a durable stream.
+package queue
+
+import (
+	"context"
+
+	"github.com/agentobs/agentobs/internal/model"
+)
+
+// Item is one validated trace together with the bytes it was decoded from, which the
+// dead-letter table keeps when processing fails.
+type Item struct {
+	Raw   []byte
+	Trace model.Trace
+}
+
+// Publisher accepts items from ingestion.
+type Publisher interface {
+	// Publish returns nil only once the items are durable (committed to the store, or to a
+	// durable queue). A model.ETOOMANYREQUEST error means the queue is full: retry later.
+	Publish(ctx context.Context, items []Item) error
+}
+
+// Handler processes a batch; it returns nil when the batch is durably handled.
+type Handler func(ctx context.Context, items []Item) error

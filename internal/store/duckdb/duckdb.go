@@ -1,0 +1,264 @@
+// Package duckdb is the embedded store: one DuckDB file, one writer connection that
+// commits batches, and a pool of readers that see committed data (DuckDB is MVCC).
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/store"
+)
+
+//go:embed migrations/*.sql
+var migrationFiles embed.FS
+
+// FileName is the database file inside the data directory.
+const FileName = "agentobs.duckdb"
+
+// Options tune the embedded database.
+type Options struct {
+	// Threads caps DuckDB's worker threads; 0 lets DuckDB decide.
+	Threads int
+	// MemoryLimit such as "2GB"; empty lets DuckDB decide.
+	MemoryLimit string
+	// CheckpointThreshold is the WAL size that triggers a checkpoint, such as "64MB".
+	// Larger values mean fewer pauses of the writer and a longer replay after a crash.
+	CheckpointThreshold string
+}
+
+// Store implements store.Store on a DuckDB file.
+type Store struct {
+	connector *duckdb.Connector
+	db        *sql.DB // readers
+
+	wmu   sync.Mutex // serialises writes on wconn
+	wconn *sql.Conn
+	now   func() time.Time
+}
+
+var _ store.Store = (*Store)(nil)
+
+// Open opens (creating if needed) the database at path. An empty path opens an in-memory
+// database, which tests of other packages may use; durability then obviously does not hold.
+func Open(ctx context.Context, path string, opts Options) (*Store, error) {
+	if path != "" {
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			return nil, fmt.Errorf("cannot create data directory: %w", err)
+		}
+	}
+	connector, err := duckdb.NewConnector(path, func(execer driver.ExecerContext) error {
+		var settings []string
+		if opts.Threads > 0 {
+			settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
+		}
+		if opts.MemoryLimit != "" {
+			settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(opts.MemoryLimit, "'", "")))
+		}
+		if opts.CheckpointThreshold != "" {
+			settings = append(settings, fmt.Sprintf("SET checkpoint_threshold = '%s'", strings.ReplaceAll(opts.CheckpointThreshold, "'", "")))
+		}
+		for _, q := range settings {
+			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
+				return fmt.Errorf("cannot configure duckdb (%s): %w", q, err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("cannot open duckdb %q: %w", path, err)
+	}
+	db := sql.OpenDB(connector)
+	db.SetMaxIdleConns(4)
+	wconn, err := db.Conn(ctx)
+	if err != nil {
+		db.Close()
+		connector.Close()
+		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
+	}
+	s := &Store{connector: connector, db: db, wconn: wconn, now: time.Now}
+	return s, nil
+}
+
+// Close releases the database. Committed data is already durable; Close also checkpoints
+// so the next start does not replay the write-ahead log.
+func (s *Store) Close() error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	_, _ = s.wconn.ExecContext(context.Background(), "CHECKPOINT")
+	err := errors.Join(s.wconn.Close(), s.db.Close(), s.connector.Close())
+	return err
+}
+
+// Ping runs a trivial query on a reader.
+func (s *Store) Ping(ctx context.Context) error {
+	var one int
+	if err := s.db.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("duckdb ping: %w", err)
+	}
+	return nil
+}
+
+type migration struct {
+	version int
+	name    string
+	sql     string
+}
+
+func migrations() ([]migration, error) {
+	entries, err := fs.ReadDir(migrationFiles, "migrations")
+	if err != nil {
+		return nil, err
+	}
+	var out []migration
+	for _, e := range entries {
+		name := e.Name()
+		num, _, ok := strings.Cut(name, "_")
+		v, err := strconv.Atoi(num)
+		if !ok || err != nil {
+			return nil, fmt.Errorf("migration file %q must start with a number and '_'", name)
+		}
+		body, err := migrationFiles.ReadFile("migrations/" + name)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, migration{version: v, name: strings.TrimSuffix(name, ".sql"), sql: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	return out, nil
+}
+
+// Migrate applies every embedded migration newer than the recorded schema version,
+// each in its own transaction together with its schema_migrations row.
+func (s *Store) Migrate(ctx context.Context) (int, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	if _, err := s.wconn.ExecContext(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)`); err != nil {
+		return 0, fmt.Errorf("cannot create schema_migrations: %w", err)
+	}
+	current, err := s.schemaVersion(ctx, s.wconn)
+	if err != nil {
+		return 0, err
+	}
+	all, err := migrations()
+	if err != nil {
+		return 0, err
+	}
+	applied := 0
+	for _, m := range all {
+		if m.version <= current {
+			continue
+		}
+		tx, err := s.wconn.BeginTx(ctx, nil)
+		if err != nil {
+			return applied, err
+		}
+		if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if _, err := tx.ExecContext(ctx, `INSERT INTO schema_migrations VALUES (?, ?, ?)`, m.version, m.name, s.now()); err != nil {
+			tx.Rollback()
+			return applied, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		if err := tx.Commit(); err != nil {
+			return applied, fmt.Errorf("migration %s: %w", m.name, err)
+		}
+		applied++
+	}
+	if err := s.prepareStaging(ctx); err != nil {
+		return applied, err
+	}
+	return applied, nil
+}
+
+type queryRower interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) schemaVersion(ctx context.Context, q queryRower) (int, error) {
+	var v sql.NullInt64
+	err := q.QueryRowContext(ctx, `SELECT max(version) FROM schema_migrations`).Scan(&v)
+	if err != nil {
+		if strings.Contains(err.Error(), "does not exist") {
+			return 0, nil
+		}
+		return 0, fmt.Errorf("cannot read schema version: %w", err)
+	}
+	return int(v.Int64), nil
+}
+
+// SchemaVersion returns the highest applied migration, 0 on a new file.
+func (s *Store) SchemaVersion(ctx context.Context) (int, error) {
+	return s.schemaVersion(ctx, s.db)
+}
+
+// LatestSchemaVersion is the version Migrate brings a database to.
+func LatestSchemaVersion() int {
+	all, err := migrations()
+	if err != nil || len(all) == 0 {
+		return 0
+	}
+	return all[len(all)-1].version
+}
+
+func notFound(what, id string) error {
+	return model.Errorf(model.ENOTFOUND, "%s %q not found", what, id)
+}
+
+func nullInt(p *int64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullFloat(p *float64) any {
+	if p == nil {
+		return nil
+	}
+	return *p
+}
+
+func nullTime(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t
+}
+
+func jsonOrEmpty(raw []byte) string {
+	if len(raw) == 0 {
+		return "{}"
+	}
+	return string(raw)
+}
+
+func ptrInt(n sql.NullInt64) *int64 {
+	if !n.Valid {
+		return nil
+	}
+	return model.Int64(n.Int64)
+}
+
+func ptrFloat(n sql.NullFloat64) *float64 {
+	if !n.Valid {
+		return nil
+	}
+	return model.Float64(n.Float64)
+}

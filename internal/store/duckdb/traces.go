@@ -1,0 +1,599 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql"
+	"database/sql/driver"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/agentobs/agentobs/internal/model"
+)
+
+const traceColumns = `workspace_id, trace_id, agent_id, name, user_id, session_id, start_time, end_time,
+	latency_ms, status, error_type, error_message, input, output, model, provider,
+	tokens_input, tokens_output, tokens_cached, tokens_total, cost_usd, tags, metadata,
+	span_count, error_span_count, declared_status, declared_latency_ms, declared_end_time,
+	declared_tokens_input, declared_tokens_output, declared_tokens_cached, declared_tokens_total,
+	declared_cost_usd, ingested_at`
+
+const spanColumns = `workspace_id, trace_id, span_id, parent_span_id, kind, name, start_time, end_time,
+	latency_ms, status, status_message, model, provider, tokens_input, tokens_output, tokens_cached,
+	tokens_total, cost_usd, input, output, attributes`
+
+const scoreColumns = `workspace_id, trace_id, score_id, span_id, name, value, comment, source, created_at`
+
+// prepareStaging creates the writer connection's temporary tables. Batches are appended
+// to them (the appender is DuckDB's fastest load path) and merged in one statement per table.
+func (s *Store) prepareStaging(ctx context.Context) error {
+	for _, q := range []string{
+		`CREATE TEMP TABLE IF NOT EXISTS stage_traces AS SELECT * FROM traces LIMIT 0`,
+		`CREATE TEMP TABLE IF NOT EXISTS stage_spans AS SELECT * FROM spans LIMIT 0`,
+		`CREATE TEMP TABLE IF NOT EXISTS stage_scores AS SELECT * FROM scores LIMIT 0`,
+		`CREATE TEMP TABLE IF NOT EXISTS stage_agents AS SELECT * FROM agents LIMIT 0`,
+	} {
+		if _, err := s.wconn.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("cannot create staging tables: %w", err)
+		}
+	}
+	return nil
+}
+
+func setClause(columns string, skip ...string) string {
+	var parts []string
+outer:
+	for _, c := range strings.Split(columns, ",") {
+		c = strings.TrimSpace(c)
+		for _, k := range skip {
+			if c == k {
+				continue outer
+			}
+		}
+		parts = append(parts, c+" = excluded."+c)
+	}
+	return strings.Join(parts, ", ")
+}
+
+var (
+	sqlInsertNewTraces = `INSERT INTO traces SELECT * FROM stage_traces ON CONFLICT DO NOTHING`
+	sqlMergeTraces     = `INSERT INTO traces SELECT * FROM stage_traces ON CONFLICT DO UPDATE SET ` +
+		setClause(traceColumns, "workspace_id", "trace_id")
+	sqlMergeSpans = `INSERT INTO spans SELECT * FROM stage_spans ON CONFLICT DO UPDATE SET ` +
+		setClause(spanColumns, "workspace_id", "trace_id", "span_id")
+	sqlMergeScores = `INSERT INTO scores SELECT * FROM stage_scores ON CONFLICT DO UPDATE SET ` +
+		setClause(scoreColumns, "workspace_id", "trace_id", "score_id", "created_at")
+	sqlMergeAgents = `INSERT INTO agents SELECT * FROM stage_agents ON CONFLICT DO UPDATE SET
+		first_seen = least(agents.first_seen, excluded.first_seen),
+		last_seen = greatest(agents.last_seen, excluded.last_seen),
+		models = list_sort(list_distinct(list_concat(agents.models, excluded.models)))`
+	clearStaging = []string{`DELETE FROM stage_traces`, `DELETE FROM stage_spans`, `DELETE FROM stage_scores`, `DELETE FROM stage_agents`}
+)
+
+type traceKey struct{ ws, id string }
+
+// WriteTraces implements store.TraceWriter.
+//
+// Most batches hold only new traces. The fast path inserts them with ON CONFLICT DO NOTHING
+// and checks the row count; if any trace already existed the transaction is rolled back and
+// the batch is written again on the slow path, which reads the stored spans of the existing
+// traces, rolls them up together with the new ones and replaces the rows.
+func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
+	if len(in) == 0 {
+		return nil
+	}
+	batch := dedupeTraces(in)
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	ingestedAt := s.now().UTC()
+	for i := range batch {
+		model.RollUp(&batch[i], batch[i].Spans)
+	}
+	conflict, err := s.writeBatch(ctx, batch, ingestedAt, true)
+	if err != nil || !conflict {
+		return err
+	}
+	existing, err := s.existingSpans(ctx, batch)
+	if err != nil {
+		return err
+	}
+	for i := range batch {
+		t := &batch[i]
+		stored, ok := existing[traceKey{t.WorkspaceID, t.TraceID}]
+		if !ok {
+			continue
+		}
+		merged := mergeSpans(stored, t.Spans)
+		model.RollUp(t, merged)
+	}
+	_, err = s.writeBatch(ctx, batch, ingestedAt, false)
+	return err
+}
+
+// dedupeTraces folds repeated identities in one batch: a later trace's fields win, spans and
+// scores are merged by id with later versions winning. DuckDB cannot update one row twice in a
+// statement, and a retry may put the same trace twice in one group commit.
+func dedupeTraces(in []model.Trace) []model.Trace {
+	index := make(map[traceKey]int, len(in))
+	out := make([]model.Trace, 0, len(in))
+	for _, t := range in {
+		k := traceKey{t.WorkspaceID, t.TraceID}
+		if i, ok := index[k]; ok {
+			prev := out[i]
+			t.Spans = mergeSpans(prev.Spans, t.Spans)
+			t.Scores = mergeScores(prev.Scores, t.Scores)
+			out[i] = t
+			continue
+		}
+		index[k] = len(out)
+		if hasDuplicateSpans(t.Spans) {
+			t.Spans = mergeSpans(nil, t.Spans)
+		}
+		if hasDuplicateScores(t.Scores) {
+			t.Scores = mergeScores(nil, t.Scores)
+		}
+		out = append(out, t)
+	}
+	return out
+}
+
+func hasDuplicateSpans(spans []model.Span) bool {
+	if len(spans) < 2 {
+		return false
+	}
+	seen := make(map[string]struct{}, len(spans))
+	for _, s := range spans {
+		if _, ok := seen[s.SpanID]; ok {
+			return true
+		}
+		seen[s.SpanID] = struct{}{}
+	}
+	return false
+}
+
+func hasDuplicateScores(scores []model.Score) bool {
+	seen := make(map[string]struct{}, len(scores))
+	for _, s := range scores {
+		if _, ok := seen[s.ScoreID]; ok {
+			return true
+		}
+		seen[s.ScoreID] = struct{}{}
+	}
+	return false
+}
+
+// mergeSpans returns old overlaid with newer; spans keep their first position.
+func mergeSpans(old, newer []model.Span) []model.Span {
+	out := make([]model.Span, 0, len(old)+len(newer))
+	pos := make(map[string]int, len(old)+len(newer))
+	for _, list := range [][]model.Span{old, newer} {
+		for _, sp := range list {
+			if i, ok := pos[sp.SpanID]; ok {
+				out[i] = sp
+				continue
+			}
+			pos[sp.SpanID] = len(out)
+			out = append(out, sp)
+		}
+	}
+	return out
+}
+
+func mergeScores(old, newer []model.Score) []model.Score {
+	out := make([]model.Score, 0, len(old)+len(newer))
+	pos := make(map[string]int, len(old)+len(newer))
+	for _, list := range [][]model.Score{old, newer} {
+		for _, sc := range list {
+			if i, ok := pos[sc.ScoreID]; ok {
+				out[i] = sc
+				continue
+			}
+			pos[sc.ScoreID] = len(out)
+			out = append(out, sc)
+		}
+	}
+	return out
+}
+
+// writeBatch runs one transaction on the writer connection. With onlyNew it inserts traces
+// without touching existing rows and reports conflict=true (after rolling back) when some
+// trace already existed.
+func (s *Store) writeBatch(ctx context.Context, batch []model.Trace, ingestedAt time.Time, onlyNew bool) (conflict bool, err error) {
+	err = s.wconn.Raw(func(dc any) error {
+		conn := dc.(*duckdb.Conn)
+		exec := func(q string) (int64, error) {
+			res, err := conn.ExecContext(ctx, q, nil)
+			if err != nil {
+				return 0, err
+			}
+			return res.RowsAffected()
+		}
+		if _, err := exec("BEGIN TRANSACTION"); err != nil {
+			return fmt.Errorf("cannot begin: %w", err)
+		}
+		committed := false
+		defer func() {
+			if !committed {
+				_, _ = exec("ROLLBACK")
+			}
+		}()
+		spanCount, scoreCount, err := appendBatch(conn, batch, ingestedAt)
+		if err != nil {
+			return err
+		}
+		if onlyNew {
+			n, err := exec(sqlInsertNewTraces)
+			if err != nil {
+				return fmt.Errorf("cannot insert traces: %w", err)
+			}
+			if n != int64(len(batch)) {
+				conflict = true
+				return nil
+			}
+		} else if _, err := exec(sqlMergeTraces); err != nil {
+			return fmt.Errorf("cannot upsert traces: %w", err)
+		}
+		if spanCount > 0 {
+			if _, err := exec(sqlMergeSpans); err != nil {
+				return fmt.Errorf("cannot upsert spans: %w", err)
+			}
+		}
+		if scoreCount > 0 {
+			if _, err := exec(sqlMergeScores); err != nil {
+				return fmt.Errorf("cannot upsert scores: %w", err)
+			}
+		}
+		if _, err := exec(sqlMergeAgents); err != nil {
+			return fmt.Errorf("cannot update agents: %w", err)
+		}
+		for _, q := range clearStaging {
+			if _, err := exec(q); err != nil {
+				return fmt.Errorf("cannot clear staging: %w", err)
+			}
+		}
+		if _, err := exec("COMMIT"); err != nil {
+			return fmt.Errorf("cannot commit: %w", err)
+		}
+		committed = true
+		return nil
+	})
+	return conflict, err
+}
+
+func appendBatch(conn *duckdb.Conn, batch []model.Trace, ingestedAt time.Time) (spans, scores int, err error) {
+	ta, err := duckdb.NewAppender(conn, "temp", "main", "stage_traces")
+	if err != nil {
+		return 0, 0, fmt.Errorf("cannot open trace appender: %w", err)
+	}
+	sa, err := duckdb.NewAppender(conn, "temp", "main", "stage_spans")
+	if err != nil {
+		ta.Close()
+		return 0, 0, fmt.Errorf("cannot open span appender: %w", err)
+	}
+	ca, err := duckdb.NewAppender(conn, "temp", "main", "stage_scores")
+	if err != nil {
+		ta.Close()
+		sa.Close()
+		return 0, 0, fmt.Errorf("cannot open score appender: %w", err)
+	}
+	aa, err := duckdb.NewAppender(conn, "temp", "main", "stage_agents")
+	if err != nil {
+		ta.Close()
+		sa.Close()
+		ca.Close()
+		return 0, 0, fmt.Errorf("cannot open agent appender: %w", err)
+	}
+	appendErr := func() error {
+		agents := map[traceKey]*model.Agent{}
+		for i := range batch {
+			t := &batch[i]
+			d := &t.Declared
+			tags := t.Tags
+			if tags == nil {
+				tags = []string{}
+			}
+			if err := ta.AppendRow(t.WorkspaceID, t.TraceID, t.AgentID, t.Name, t.UserID, t.SessionID,
+				t.StartTime, t.EndTime, t.LatencyMs, string(t.Status), t.ErrorType, t.ErrorMessage,
+				t.Input, t.Output, t.Model, t.Provider,
+				nullInt(t.TokensInput), nullInt(t.TokensOutput), nullInt(t.TokensCached), nullInt(t.TokensTotal),
+				nullFloat(t.CostUSD), tags, jsonOrEmpty(t.Metadata),
+				t.SpanCount, t.ErrorSpanCount, string(d.Status), nullInt(d.LatencyMs), nullTime(d.EndTime),
+				nullInt(d.TokensInput), nullInt(d.TokensOutput), nullInt(d.TokensCached), nullInt(d.TokensTotal),
+				nullFloat(d.CostUSD), ingestedAt); err != nil {
+				return fmt.Errorf("cannot stage trace %q: %w", t.TraceID, err)
+			}
+			for j := range t.Spans {
+				sp := &t.Spans[j]
+				if err := sa.AppendRow(t.WorkspaceID, t.TraceID, sp.SpanID, sp.ParentSpanID, string(sp.Kind), sp.Name,
+					sp.StartTime, sp.EndTime, sp.LatencyMs, string(sp.Status), sp.StatusMessage, sp.Model, sp.Provider,
+					nullInt(sp.TokensInput), nullInt(sp.TokensOutput), nullInt(sp.TokensCached), nullInt(sp.TokensTotal),
+					nullFloat(sp.CostUSD), sp.Input, sp.Output, jsonOrEmpty(sp.Attributes)); err != nil {
+					return fmt.Errorf("cannot stage span %q of trace %q: %w", sp.SpanID, t.TraceID, err)
+				}
+				spans++
+			}
+			for j := range t.Scores {
+				sc := &t.Scores[j]
+				created := sc.CreatedAt
+				if created.IsZero() {
+					created = ingestedAt
+				}
+				if err := ca.AppendRow(t.WorkspaceID, t.TraceID, sc.ScoreID, sc.SpanID, sc.Name, sc.Value,
+					sc.Comment, string(sc.Source), created); err != nil {
+					return fmt.Errorf("cannot stage score %q of trace %q: %w", sc.ScoreID, t.TraceID, err)
+				}
+				scores++
+			}
+			k := traceKey{t.WorkspaceID, t.AgentID}
+			a := agents[k]
+			if a == nil {
+				a = &model.Agent{WorkspaceID: t.WorkspaceID, AgentID: t.AgentID, FirstSeen: t.StartTime, LastSeen: t.StartTime}
+				agents[k] = a
+			}
+			if t.StartTime.Before(a.FirstSeen) {
+				a.FirstSeen = t.StartTime
+			}
+			if t.StartTime.After(a.LastSeen) {
+				a.LastSeen = t.StartTime
+			}
+			a.Models = addModel(a.Models, t.Model)
+			for j := range t.Spans {
+				a.Models = addModel(a.Models, t.Spans[j].Model)
+			}
+		}
+		for _, a := range agents {
+			if err := aa.AppendRow(a.WorkspaceID, a.AgentID, a.FirstSeen, a.LastSeen, a.Models); err != nil {
+				return fmt.Errorf("cannot stage agent %q: %w", a.AgentID, err)
+			}
+		}
+		return nil
+	}()
+	closeErr := []error{ta.Close(), sa.Close(), ca.Close(), aa.Close()}
+	if appendErr != nil {
+		return 0, 0, appendErr
+	}
+	for _, e := range closeErr {
+		if e != nil {
+			return 0, 0, fmt.Errorf("cannot flush staging: %w", e)
+		}
+	}
+	return spans, scores, nil
+}
+
+func addModel(models []string, m string) []string {
+	if m == "" {
+		return models
+	}
+	for _, have := range models {
+		if have == m {
+			return models
+		}
+	}
+	if models == nil {
+		models = []string{}
+	}
+	return append(models, m)
+}
+
+// existingSpans reads the stored spans of those batch traces that already exist. This scans
+// the span table, which is acceptable because it only runs when a trace is written again.
+func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[traceKey][]model.Span, error) {
+	byWS := map[string][]string{}
+	for _, t := range batch {
+		byWS[t.WorkspaceID] = append(byWS[t.WorkspaceID], t.TraceID)
+	}
+	out := map[traceKey][]model.Span{}
+	for ws, ids := range byWS {
+		rows, err := s.wconn.QueryContext(ctx, `SELECT trace_id FROM traces WHERE workspace_id = ? AND list_contains(?, trace_id)`, ws, ids)
+		if err != nil {
+			return nil, fmt.Errorf("cannot find existing traces: %w", err)
+		}
+		var present []string
+		for rows.Next() {
+			var id string
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return nil, err
+			}
+			present = append(present, id)
+			out[traceKey{ws, id}] = []model.Span{}
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, err
+		}
+		if len(present) == 0 {
+			continue
+		}
+		spans, err := querySpans(ctx, s.wconn, `WHERE workspace_id = ? AND list_contains(?, trace_id)`, ws, present)
+		if err != nil {
+			return nil, err
+		}
+		for _, sp := range spans {
+			k := traceKey{ws, sp.TraceID}
+			out[k] = append(out[k], sp)
+		}
+	}
+	return out, nil
+}
+
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+}
+
+func querySpans(ctx context.Context, q querier, where string, args ...any) ([]model.Span, error) {
+	rows, err := q.QueryContext(ctx, `SELECT `+spanColumns+` FROM spans `+where+` ORDER BY start_time, span_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read spans: %w", err)
+	}
+	defer rows.Close()
+	var out []model.Span
+	for rows.Next() {
+		var sp model.Span
+		var kind, status, attrs string
+		var ti, to, tc, tt sql.NullInt64
+		var cost sql.NullFloat64
+		if err := rows.Scan(&sp.WorkspaceID, &sp.TraceID, &sp.SpanID, &sp.ParentSpanID, &kind, &sp.Name,
+			&sp.StartTime, &sp.EndTime, &sp.LatencyMs, &status, &sp.StatusMessage, &sp.Model, &sp.Provider,
+			&ti, &to, &tc, &tt, &cost, &sp.Input, &sp.Output, &attrs); err != nil {
+			return nil, fmt.Errorf("cannot read span: %w", err)
+		}
+		sp.Kind, sp.Status = model.SpanKind(kind), model.Status(status)
+		sp.TokensInput, sp.TokensOutput, sp.TokensCached, sp.TokensTotal = ptrInt(ti), ptrInt(to), ptrInt(tc), ptrInt(tt)
+		sp.CostUSD = ptrFloat(cost)
+		sp.Attributes = json.RawMessage(attrs)
+		sp.StartTime, sp.EndTime = sp.StartTime.UTC(), sp.EndTime.UTC()
+		out = append(out, sp)
+	}
+	return out, rows.Err()
+}
+
+// GetTrace implements store.TraceReader.
+func (s *Store) GetTrace(ctx context.Context, workspaceID, traceID string) (*model.Trace, error) {
+	row := s.db.QueryRowContext(ctx, `SELECT `+traceColumns+` FROM traces WHERE workspace_id = ? AND trace_id = ?`, workspaceID, traceID)
+	var t model.Trace
+	var status, declStatus, meta string
+	var tags []any
+	var ti, to, tc, tt, dti, dto, dtc, dtt, dlat sql.NullInt64
+	var cost, dcost sql.NullFloat64
+	var dend sql.NullTime
+	var ingested time.Time
+	err := row.Scan(&t.WorkspaceID, &t.TraceID, &t.AgentID, &t.Name, &t.UserID, &t.SessionID, &t.StartTime, &t.EndTime,
+		&t.LatencyMs, &status, &t.ErrorType, &t.ErrorMessage, &t.Input, &t.Output, &t.Model, &t.Provider,
+		&ti, &to, &tc, &tt, &cost, &tags, &meta, &t.SpanCount, &t.ErrorSpanCount, &declStatus, &dlat, &dend,
+		&dti, &dto, &dtc, &dtt, &dcost, &ingested)
+	if err == sql.ErrNoRows {
+		return nil, notFound("trace", traceID)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("cannot read trace: %w", err)
+	}
+	t.Status = model.Status(status)
+	t.TokensInput, t.TokensOutput, t.TokensCached, t.TokensTotal = ptrInt(ti), ptrInt(to), ptrInt(tc), ptrInt(tt)
+	t.CostUSD = ptrFloat(cost)
+	t.Metadata = json.RawMessage(meta)
+	t.Tags = make([]string, 0, len(tags))
+	for _, tag := range tags {
+		if s, ok := tag.(string); ok {
+			t.Tags = append(t.Tags, s)
+		}
+	}
+	t.StartTime, t.EndTime = t.StartTime.UTC(), t.EndTime.UTC()
+	t.Declared = model.Declared{Status: model.Status(declStatus), LatencyMs: ptrInt(dlat),
+		TokensInput: ptrInt(dti), TokensOutput: ptrInt(dto), TokensCached: ptrInt(dtc), TokensTotal: ptrInt(dtt), CostUSD: ptrFloat(dcost)}
+	if dend.Valid {
+		t.Declared.EndTime = dend.Time.UTC()
+	}
+	if t.SpanCount == 0 {
+		t.Spans = []model.Span{flatRootSpan(&t)}
+	} else {
+		t.Spans, err = querySpans(ctx, s.db, `WHERE workspace_id = ? AND trace_id = ?`, workspaceID, traceID)
+		if err != nil {
+			return nil, err
+		}
+	}
+	t.Scores, err = s.scores(ctx, workspaceID, traceID)
+	if err != nil {
+		return nil, err
+	}
+	return &t, nil
+}
+
+// flatRootSpan presents a trace stored without spans as its single llm call.
+func flatRootSpan(t *model.Trace) model.Span {
+	msg := t.ErrorMessage
+	if msg == "" {
+		msg = t.ErrorType
+	}
+	return model.Span{
+		WorkspaceID: t.WorkspaceID, TraceID: t.TraceID, SpanID: model.RootSpanID, Kind: model.KindLLM,
+		Name: t.Name, StartTime: t.StartTime, EndTime: t.EndTime, LatencyMs: t.LatencyMs, Status: t.Status,
+		StatusMessage: msg, Model: t.Model, Provider: t.Provider,
+		TokensInput: t.TokensInput, TokensOutput: t.TokensOutput, TokensCached: t.TokensCached,
+		TokensTotal: t.TokensTotal, CostUSD: t.CostUSD, Input: t.Input, Output: t.Output,
+		Attributes: json.RawMessage("{}"),
+	}
+}
+
+func (s *Store) scores(ctx context.Context, workspaceID, traceID string) ([]model.Score, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT `+scoreColumns+` FROM scores WHERE workspace_id = ? AND trace_id = ? ORDER BY created_at, score_id`, workspaceID, traceID)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read scores: %w", err)
+	}
+	defer rows.Close()
+	out := []model.Score{}
+	for rows.Next() {
+		var sc model.Score
+		var source string
+		if err := rows.Scan(&sc.WorkspaceID, &sc.TraceID, &sc.ScoreID, &sc.SpanID, &sc.Name, &sc.Value, &sc.Comment, &source, &sc.CreatedAt); err != nil {
+			return nil, fmt.Errorf("cannot read score: %w", err)
+		}
+		sc.Source = model.ScoreSource(source)
+		sc.CreatedAt = sc.CreatedAt.UTC()
+		out = append(out, sc)
+	}
+	return out, rows.Err()
+}
+
+// CountTraces implements store.TraceReader.
+func (s *Store) CountTraces(ctx context.Context, workspaceID string) (int64, error) {
+	var n int64
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM traces WHERE workspace_id = ?`, workspaceID).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("cannot count traces: %w", err)
+	}
+	return n, nil
+}
+
+// ListAgents implements store.Agents.
+func (s *Store) ListAgents(ctx context.Context, workspaceID string) ([]model.Agent, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT workspace_id, agent_id, first_seen, last_seen, models FROM agents WHERE workspace_id = ? ORDER BY agent_id`, workspaceID)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list agents: %w", err)
+	}
+	defer rows.Close()
+	out := []model.Agent{}
+	for rows.Next() {
+		var a model.Agent
+		var models []any
+		if err := rows.Scan(&a.WorkspaceID, &a.AgentID, &a.FirstSeen, &a.LastSeen, &models); err != nil {
+			return nil, fmt.Errorf("cannot read agent: %w", err)
+		}
+		a.FirstSeen, a.LastSeen = a.FirstSeen.UTC(), a.LastSeen.UTC()
+		a.Models = make([]string, 0, len(models))
+		for _, m := range models {
+			if s, ok := m.(string); ok {
+				a.Models = append(a.Models, s)
+			}
+		}
+		sort.Strings(a.Models)
+		out = append(out, a)
+	}
+	return out, rows.Err()
+}
+
+var _ driver.Conn = (*duckdb.Conn)(nil)
+
+// TraceIDCounts returns how many rows each trace id has across workspaces. Consistency checks
+// use it (crash tests, "agentobs verify"-style tooling): every value must be 1.
+func (s *Store) TraceIDCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT trace_id, count(*) FROM traces GROUP BY trace_id`)
+	if err != nil {
+		return nil, fmt.Errorf("cannot count trace ids: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var id string
+		var n int
+		if err := rows.Scan(&id, &n); err != nil {
+			return nil, err
+		}
+		out[id] = n
+	}
+	return out, rows.Err()
+}
