@@ -46,9 +46,10 @@ type Store struct {
 	connector *duckdb.Connector
 	db        *sql.DB // readers
 
-	wmu   sync.Mutex // serialises writes on wconn
-	wconn *sql.Conn
-	now   func() time.Time
+	wmu    sync.Mutex // serialises writes on wconn and guards agents
+	wconn  *sql.Conn
+	agents map[traceKey]model.Agent // registry rows known to be stored, to skip redundant upserts
+	now    func() time.Time
 }
 
 var _ store.Store = (*Store)(nil)
@@ -90,7 +91,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		connector.Close()
 		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
 	}
-	s := &Store{connector: connector, db: db, wconn: wconn, now: time.Now}
+	s := &Store{connector: connector, db: db, wconn: wconn, agents: map[traceKey]model.Agent{}, now: time.Now}
 	return s, nil
 }
 

@@ -1,0 +1,1 @@
+"""Integrations with LLM client libraries and frameworks; each imports its library lazily."""
