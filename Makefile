@@ -17,7 +17,7 @@ run: build
 build:
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/agentobs
 
-test: lint test-go test-python test-deploy
+test: lint test-go test-sdk test-deploy
 	@echo "all test suites passed"
 
 lint:

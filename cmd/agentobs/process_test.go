@@ -531,3 +531,29 @@ func TestGeneratedKeyPrintedOnce(t *testing.T) {
 		t.Errorf("key printed again on second start")
 	}
 }
+
+func TestSeedThenServe(t *testing.T) {
+	dir := t.TempDir()
+	cmd := exec.Command(binPath, "seed", "--data-dir", dir, "--traces", "3000", "--days", "7", "--seed", "42", "--quiet")
+	cmd.Env = append(os.Environ(), "AGENTOBS_INIT_API_KEY="+testKey)
+	out, err := cmd.CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "seeded 3000 traces") || !strings.Contains(string(out), "100 events, 50 violations") {
+		t.Fatalf("seed: %v\n%s", err, out)
+	}
+	s := startServer(t, dir)
+	code, body, _ := s.do("GET", "/api/v1/agents", testKey, "", nil)
+	var res struct {
+		Agents []struct {
+			AgentID string   `json:"agent_id"`
+			Models  []string `json:"models"`
+		} `json:"agents"`
+	}
+	if code != 200 || json.Unmarshal(body, &res) != nil || len(res.Agents) < 8 {
+		t.Fatalf("agents after seed = %d %s", code, body)
+	}
+	for _, a := range res.Agents {
+		if len(a.Models) == 0 {
+			t.Errorf("agent %s has no models", a.AgentID)
+		}
+	}
+}

@@ -55,6 +55,7 @@ func New(cfg Config) *API {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
+	cfg.Limits = cfg.Limits.WithDefaults()
 	return &API{cfg: cfg, metrics: newMetrics(cfg.Registry)}
 }
 

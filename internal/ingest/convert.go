@@ -140,3 +140,43 @@ func objectOrEmpty(raw json.RawMessage) json.RawMessage {
 	}
 	return raw
 }
+
+// FromModel renders a trace back into the ingestion shape, so that a trace which could not
+// be stored can be kept as a dead letter and replayed through the same decoder.
+func FromModel(t *model.Trace) TraceInput {
+	d := &t.Declared
+	in := TraceInput{
+		TraceID: t.TraceID, AgentID: t.AgentID, WorkspaceID: t.WorkspaceID,
+		Timestamp: t.StartTime.Format(time.RFC3339Nano), Name: t.Name, UserID: t.UserID, SessionID: t.SessionID,
+		Input: t.Input, Output: t.Output, LatencyMs: d.LatencyMs, Status: string(d.Status),
+		ErrorType: t.ErrorType, ErrorMessage: t.ErrorMessage, Model: t.Model, ModelProvider: t.Provider,
+		TokensInput: d.TokensInput, TokensOutput: d.TokensOutput, TokensCached: d.TokensCached, TokensTotal: d.TokensTotal,
+		CostUSD: d.CostUSD, Metadata: t.Metadata, Tags: t.Tags,
+	}
+	if !d.EndTime.IsZero() {
+		in.EndTime = d.EndTime.Format(time.RFC3339Nano)
+	}
+	for i := range t.Spans {
+		s := &t.Spans[i]
+		sp := SpanInput{
+			SpanID: s.SpanID, ParentSpanID: s.ParentSpanID, Kind: string(s.Kind), Name: s.Name,
+			StartTime: s.StartTime.Format(time.RFC3339Nano), Status: string(s.Status), StatusMessage: s.StatusMessage,
+			Model: s.Model, ModelProvider: s.Provider, TokensInput: s.TokensInput, TokensOutput: s.TokensOutput,
+			TokensCached: s.TokensCached, TokensTotal: s.TokensTotal, CostUSD: s.CostUSD,
+			Input: s.Input, Output: s.Output, Attributes: s.Attributes,
+		}
+		if !s.EndTime.IsZero() {
+			sp.EndTime = s.EndTime.Format(time.RFC3339Nano)
+		}
+		if s.LatencyMs >= 0 {
+			sp.LatencyMs = model.Int64(s.LatencyMs)
+		}
+		in.Spans = append(in.Spans, sp)
+	}
+	for i := range t.Scores {
+		sc := &t.Scores[i]
+		in.Scores = append(in.Scores, ScoreInput{ScoreID: sc.ScoreID, Name: sc.Name, Value: model.Float64(sc.Value),
+			SpanID: sc.SpanID, Comment: sc.Comment, Source: string(sc.Source)})
+	}
+	return in
+}

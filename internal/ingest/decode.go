@@ -37,7 +37,8 @@ func DefaultLimits() Limits {
 	}
 }
 
-func (l Limits) withDefaults() Limits {
+// WithDefaults fills zero fields with DefaultLimits.
+func (l Limits) WithDefaults() Limits {
 	d := DefaultLimits()
 	if l.MaxBodyBytes <= 0 {
 		l.MaxBodyBytes = d.MaxBodyBytes
@@ -78,14 +79,14 @@ func DecodeTrace(body []byte, lim Limits) (*TraceInput, error) {
 	if err := checkUTF8(body); err != nil {
 		return nil, err
 	}
-	return decodeTrace(body, lim.withDefaults(), nil)
+	return decodeTrace(body, lim.WithDefaults(), nil)
 }
 
 // BatchItem is one trace of a batch: either Trace or Err is set.
 type BatchItem struct {
 	Index   int
 	TraceID string
-	Raw     []byte // the item's JSON, kept for dead letters
+	Raw     []byte // the item's JSON when it was decoded on its own; nil otherwise
 	Trace   *TraceInput
 	Err     *model.Error
 }
@@ -94,13 +95,22 @@ type BatchItem struct {
 // validated on its own so a bad item never hides the good ones. A body that is not a batch
 // at all, or holds more items than allowed, returns an error instead.
 func DecodeBatch(body []byte, lim Limits) ([]BatchItem, error) {
-	lim = lim.withDefaults()
+	lim = lim.WithDefaults()
 	if err := checkUTF8(body); err != nil {
 		return nil, err
 	}
 	trimmed := bytes.TrimLeft(body, " \t\r\n")
+	prefix := model.Path{"traces"}
+	if len(trimmed) > 0 && trimmed[0] == '[' {
+		prefix = model.Path{}
+	}
+	if items, ok := decodeBatchOnePass(body, prefix, lim); ok {
+		if len(items) > lim.MaxBatch {
+			return nil, model.Errorf(model.ETOOLARGE, "a batch holds at most %d traces, got %d", lim.MaxBatch, len(items))
+		}
+		return items, nil
+	}
 	var raw []json.RawMessage
-	prefix := model.Path{}
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		if err := json.Unmarshal(body, &raw); err != nil {
@@ -121,7 +131,6 @@ func DecodeBatch(body []byte, lim Limits) ([]BatchItem, error) {
 			return nil, fieldProblem("batch", model.Path{"traces"}, "is required")
 		}
 		raw = *env.Traces
-		prefix = model.Path{"traces"}
 	default:
 		return nil, fieldProblem("batch", model.Path{}, "body must be a JSON object with \"traces\" or a JSON array")
 	}
@@ -149,6 +158,46 @@ func DecodeBatch(body []byte, lim Limits) ([]BatchItem, error) {
 		items[i].TraceID = in.TraceID
 	}
 	return items, nil
+}
+
+// decodeBatchOnePass decodes every item in one pass over the body, the common case of a batch
+// whose items all have the right JSON types. It reports false when some item does not, and
+// the caller then decodes item by item to report each item's own errors.
+func decodeBatchOnePass(body []byte, prefix model.Path, lim Limits) ([]BatchItem, bool) {
+	var traces []TraceInput
+	if len(prefix) == 0 {
+		if json.Unmarshal(body, &traces) != nil {
+			return nil, false
+		}
+	} else {
+		var env struct {
+			Traces []TraceInput `json:"traces"`
+		}
+		if json.Unmarshal(body, &env) != nil {
+			return nil, false
+		}
+		traces = env.Traces
+	}
+	n := len(traces)
+	if n == 0 {
+		return nil, false // missing or empty: the item-by-item path words the error
+	}
+	items := make([]BatchItem, n)
+	for i := range traces {
+		in := &traces[i]
+		items[i].Index, items[i].TraceID = i, in.TraceID
+		var fe model.FieldErrors
+		validateTrace(in, lim, prefix.Append(i), &fe)
+		if err := fe.Err("invalid trace"); err != nil {
+			items[i].Err = err.(*model.Error)
+			if len(in.TraceID) > maxIDLen {
+				items[i].TraceID = ""
+			}
+			continue
+		}
+		items[i].Trace = in
+	}
+	return items, true
 }
 
 // peekTraceID recovers the trace id of an invalid item so the client can match errors to items.

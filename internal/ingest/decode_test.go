@@ -253,3 +253,44 @@ func TestToModel(t *testing.T) {
 		t.Errorf("metadata = %s", m.Metadata)
 	}
 }
+
+func TestDecodeBatchOnePassReportsRules(t *testing.T) {
+	bad := `{"trace_id":"t-bad","agent_id":"a","timestamp":"2026-11-25T10:00:00Z","status":"nope","tokens_input":-1}`
+	items, err := DecodeBatch([]byte(`{"traces":[`+validTrace+`,`+bad+`]}`), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if items[0].Trace == nil || items[1].Err == nil || items[1].TraceID != "t-bad" {
+		t.Fatalf("items = %+v", items)
+	}
+	got := fieldErrors(t, items[1].Err)
+	want := []fieldErr{{"traces[1].status", "must be one of success, error, timeout"}, {"traces[1].tokens_input", "must be >= 0"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+func TestFromModelRoundTrip(t *testing.T) {
+	body := `{"trace_id":"t","agent_id":"bot","timestamp":"2026-11-25T10:00:00.5Z","end_time":"2026-11-25T10:00:02Z",
+		"status":"error","error_type":"tool_error","model":"gpt-4o","tokens_input":5,"cost_usd":0.1,"metadata":{"a":1},"tags":["x"],
+		"spans":[{"span_id":"s","kind":"tool","name":"call","start_time":"2026-11-25T10:00:01Z","latency_ms":20,"attributes":{"k":"v"}}],
+		"scores":[{"name":"thumbs","value":1,"source":"human"}]}`
+	in, err := DecodeTrace([]byte(body), Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const ws = "11111111-1111-4111-8111-111111111111"
+	first := in.ToModel(ws)
+	encoded, err := json.Marshal(FromModel(&first))
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, err := DecodeTrace(encoded, Limits{})
+	if err != nil {
+		t.Fatalf("re-encoded trace does not decode: %v\n%s", err, encoded)
+	}
+	second := again.ToModel(ws)
+	if diff := cmp.Diff(first, second, cmp.Comparer(func(a, b json.RawMessage) bool { return string(a) == string(b) })); diff != "" {
+		t.Errorf("round trip (-first +second):\n%s", diff)
+	}
+}

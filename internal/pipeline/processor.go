@@ -4,11 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
+	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/queue"
 )
@@ -65,12 +67,19 @@ func (p *Processor) Handle(ctx context.Context, items []queue.Item) error {
 
 func (p *Processor) sendToDeadLetters(ctx context.Context, it queue.Item, cause error) error {
 	reason := fmt.Sprintf("cannot store trace %q: %v", it.Trace.TraceID, cause)
+	payload := it.Raw
+	if payload == nil {
+		var err error
+		if payload, err = json.Marshal(ingest.FromModel(&it.Trace)); err != nil {
+			return fmt.Errorf("cannot encode dead letter: %w", err)
+		}
+	}
 	dl := model.DeadLetter{
 		ID:          NewID(),
 		WorkspaceID: it.Trace.WorkspaceID,
 		Source:      "ingest",
 		Reason:      reason,
-		Payload:     it.Raw,
+		Payload:     payload,
 		CreatedAt:   p.now().UTC(),
 	}
 	if err := p.store.AddDeadLetter(ctx, dl); err != nil {

@@ -8,8 +8,8 @@ import (
 	"github.com/agentobs/agentobs/internal/model"
 )
 
-// Item is one validated trace together with the bytes it was decoded from, which the
-// dead-letter table keeps when processing fails.
+// Item is one validated trace, with the bytes it was decoded from when the decoder kept them;
+// the dead-letter table stores those, or the trace re-encoded, when processing fails.
 type Item struct {
 	Raw   []byte
 	Trace model.Trace

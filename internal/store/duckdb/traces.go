@@ -63,8 +63,10 @@ outer:
 var (
 	sqlMergeTraces = `INSERT INTO traces SELECT * FROM stage_traces ON CONFLICT DO UPDATE SET ` +
 		setClause(traceColumns, "workspace_id", "trace_id")
-	sqlMergeSpans = `INSERT INTO spans SELECT * FROM stage_spans ON CONFLICT DO UPDATE SET ` +
-		setClause(spanColumns, "workspace_id", "trace_id", "span_id")
+	// Spans have no key (see the migration): replace by delete-then-insert.
+	sqlMergeSpans = `DELETE FROM spans USING stage_spans s WHERE spans.workspace_id = s.workspace_id
+		AND spans.trace_id = s.trace_id AND spans.span_id = s.span_id;
+		INSERT INTO spans SELECT * FROM stage_spans`
 	sqlMergeScores = `INSERT INTO scores SELECT * FROM stage_scores ON CONFLICT DO UPDATE SET ` +
 		setClause(scoreColumns, "workspace_id", "trace_id", "score_id", "created_at")
 	sqlMergeAgents = `INSERT INTO agents SELECT * FROM stage_agents ON CONFLICT DO UPDATE SET

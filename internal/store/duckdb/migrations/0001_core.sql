@@ -58,6 +58,10 @@ CREATE TABLE traces (
     PRIMARY KEY (workspace_id, trace_id)
 );
 
+-- Spans have no primary key on purpose: (workspace, trace_id, span_id) is unique because the
+-- writer appends spans only with a trace that did not exist (the traces key guarantees it) and
+-- replaces the spans of existing traces by delete-then-insert. An index over every span cost
+-- more than half of the write time.
 CREATE TABLE spans (
     workspace_id    VARCHAR NOT NULL,
     trace_id        VARCHAR NOT NULL,
@@ -79,8 +83,7 @@ CREATE TABLE spans (
     cost_usd        DOUBLE,
     input           VARCHAR NOT NULL,
     output          VARCHAR NOT NULL,
-    attributes      VARCHAR NOT NULL, -- JSON text
-    PRIMARY KEY (workspace_id, trace_id, span_id)
+    attributes      VARCHAR NOT NULL  -- JSON text
 );
 
 CREATE TABLE scores (
