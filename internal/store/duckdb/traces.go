@@ -307,20 +307,20 @@ func appendBatch(conn *duckdb.Conn, batch []model.Trace, ingestedAt time.Time, s
 		}
 		return duckdb.NewAppenderFromConn(conn, "", table)
 	}
-	ta, err := open("traces")
-	if err != nil {
-		return 0, 0, fmt.Errorf("cannot open trace appender: %w", err)
-	}
-	sa, err := open("spans")
-	if err != nil {
-		ta.Close()
-		return 0, 0, fmt.Errorf("cannot open span appender: %w", err)
-	}
-	ca, err := open("scores")
-	if err != nil {
-		ta.Close()
-		sa.Close()
-		return 0, 0, fmt.Errorf("cannot open score appender: %w", err)
+	// Appenders for spans and scores are opened only when the batch has some: most
+	// batches are flat traces, and opening an appender costs a catalog lookup.
+	var opened []*duckdb.Appender
+	var ta, sa, ca *duckdb.Appender
+	lazy := func(a **duckdb.Appender, table string) (*duckdb.Appender, error) {
+		if *a == nil {
+			app, err := open(table)
+			if err != nil {
+				return nil, fmt.Errorf("cannot open %s appender: %w", table, err)
+			}
+			*a = app
+			opened = append(opened, app)
+		}
+		return *a, nil
 	}
 	appendErr := func() error {
 		for i := range batch {
@@ -330,7 +330,11 @@ func appendBatch(conn *duckdb.Conn, batch []model.Trace, ingestedAt time.Time, s
 			if tags == nil {
 				tags = []string{}
 			}
-			if err := ta.AppendRow(t.WorkspaceID, t.TraceID, t.AgentID, t.Name, t.UserID, t.SessionID,
+			app, err := lazy(&ta, "traces")
+			if err != nil {
+				return err
+			}
+			if err := app.AppendRow(t.WorkspaceID, t.TraceID, t.AgentID, t.Name, t.UserID, t.SessionID,
 				t.StartTime, t.EndTime, t.LatencyMs, string(t.Status), t.ErrorType, t.ErrorMessage,
 				t.Input, t.Output, t.Model, t.Provider,
 				nullInt(t.TokensInput), nullInt(t.TokensOutput), nullInt(t.TokensCached), nullInt(t.TokensTotal),
@@ -342,7 +346,11 @@ func appendBatch(conn *duckdb.Conn, batch []model.Trace, ingestedAt time.Time, s
 			}
 			for j := range t.Spans {
 				sp := &t.Spans[j]
-				if err := sa.AppendRow(t.WorkspaceID, t.TraceID, sp.SpanID, sp.ParentSpanID, string(sp.Kind), sp.Name,
+				app, err := lazy(&sa, "spans")
+				if err != nil {
+					return err
+				}
+				if err := app.AppendRow(t.WorkspaceID, t.TraceID, sp.SpanID, sp.ParentSpanID, string(sp.Kind), sp.Name,
 					sp.StartTime, sp.EndTime, sp.LatencyMs, string(sp.Status), sp.StatusMessage, sp.Model, sp.Provider,
 					nullInt(sp.TokensInput), nullInt(sp.TokensOutput), nullInt(sp.TokensCached), nullInt(sp.TokensTotal),
 					nullFloat(sp.CostUSD), sp.Input, sp.Output, jsonOrEmpty(sp.Attributes)); err != nil {
@@ -356,7 +364,11 @@ func appendBatch(conn *duckdb.Conn, batch []model.Trace, ingestedAt time.Time, s
 				if created.IsZero() {
 					created = ingestedAt
 				}
-				if err := ca.AppendRow(t.WorkspaceID, t.TraceID, sc.ScoreID, sc.SpanID, sc.Name, sc.Value,
+				app, err := lazy(&ca, "scores")
+				if err != nil {
+					return err
+				}
+				if err := app.AppendRow(t.WorkspaceID, t.TraceID, sc.ScoreID, sc.SpanID, sc.Name, sc.Value,
 					sc.Comment, string(sc.Source), created); err != nil {
 					return fmt.Errorf("cannot stage score %q of trace %q: %w", sc.ScoreID, t.TraceID, err)
 				}
@@ -365,12 +377,15 @@ func appendBatch(conn *duckdb.Conn, batch []model.Trace, ingestedAt time.Time, s
 		}
 		return nil
 	}()
-	closeErr := errors.Join(ta.Close(), sa.Close(), ca.Close())
+	var closeErr error
+	for _, app := range opened {
+		closeErr = errors.Join(closeErr, app.Close())
+	}
 	if appendErr != nil {
 		return 0, 0, appendErr
 	}
 	if closeErr != nil {
-		return 0, 0, fmt.Errorf("cannot flush staging: %w", closeErr)
+		return 0, 0, fmt.Errorf("cannot flush appended rows: %w", closeErr)
 	}
 	return spans, scores, nil
 }
