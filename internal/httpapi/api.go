@@ -67,34 +67,79 @@ func (a *API) Metrics() *metrics { return a.metrics }
 
 type handlerFunc func(r *http.Request) (any, error)
 
+// Permission is what a route requires of its caller. The authorize middleware is the one
+// place that decides who holds which permission.
+type Permission string
+
+const (
+	PermPublic Permission = "public" // no credentials
+	PermIngest Permission = "ingest" // send traces
+	PermRead   Permission = "read"   // read the workspace's data
+	PermWrite  Permission = "write"  // change the workspace's settings (budgets, rules)
+	PermAdmin  Permission = "admin"  // manage keys, members and dead letters
+)
+
+// Route is one entry of the route table. Exactly one of Handle and Raw is set.
+type Route struct {
+	Pattern    string
+	Permission Permission
+	Handle     handlerFunc
+	Raw        http.Handler
+}
+
+// addRoute appends a route to the table being built.
+type addRoute func(pattern string, perm Permission, h handlerFunc)
+
+// Routes is the route table of this process, which depends on its roles. Tests walk it to
+// check that every route is documented and isolates workspaces.
+func (a *API) Routes() []Route {
+	var rs []Route
+	add := func(pattern string, perm Permission, h handlerFunc) {
+		rs = append(rs, Route{Pattern: pattern, Permission: perm, Handle: h})
+	}
+	add("GET /health", PermPublic, a.health)
+	add("GET /ready", PermPublic, a.ready)
+	rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic,
+		Raw: promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{Registry: a.cfg.Registry})})
+	if a.cfg.Ingest {
+		a.ingestRoutes(add)
+	}
+	if a.cfg.Query {
+		a.queryRoutes(add)
+	}
+	add("GET /{$}", PermPublic, a.index)
+	return rs
+}
+
+func (a *API) ingestRoutes(add addRoute) {
+	add("POST /api/v1/traces", PermIngest, a.ingestTrace)
+	add("POST /api/v1/traces/batch", PermIngest, a.ingestBatch)
+	add("GET /api/v1/admin/dead-letters", PermAdmin, a.listDeadLetters)
+	add("GET /api/v1/admin/dead-letters/{id}", PermAdmin, a.getDeadLetter)
+	add("POST /api/v1/admin/dead-letters/{id}/replay", PermAdmin, a.replayDeadLetter)
+}
+
+func (a *API) queryRoutes(add addRoute) {
+	add("GET /api/v1/traces/{trace_id}", PermRead, a.getTrace)
+	add("GET /api/v1/agents", PermRead, a.listAgents)
+}
+
 // Handler returns the routed, instrumented HTTP handler.
 func (a *API) Handler() http.Handler {
 	mux := http.NewServeMux()
-	route := func(pattern string, h handlerFunc, authed bool) {
-		var hh http.Handler = a.wrap(h)
-		if authed {
-			hh = a.requireKey(hh)
+	for _, rt := range a.Routes() {
+		h := rt.Raw
+		if h == nil {
+			h = a.wrap(rt.Handle)
 		}
-		mux.Handle(pattern, a.instrument(pattern, hh))
+		if rt.Permission != PermPublic {
+			h = a.authorize(rt.Permission, h)
+		}
+		mux.Handle(rt.Pattern, a.instrument(rt.Pattern, h))
 	}
-	route("GET /health", a.health, false)
-	route("GET /ready", a.ready, false)
-	mux.Handle("GET /metrics", promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{Registry: a.cfg.Registry}))
-	if a.cfg.Ingest {
-		route("POST /api/v1/traces", a.ingestTrace, true)
-		route("POST /api/v1/traces/batch", a.ingestBatch, true)
-		route("GET /api/v1/admin/dead-letters", a.listDeadLetters, true)
-		route("GET /api/v1/admin/dead-letters/{id}", a.getDeadLetter, true)
-		route("POST /api/v1/admin/dead-letters/{id}/replay", a.replayDeadLetter, true)
-	}
-	if a.cfg.Query {
-		route("GET /api/v1/traces/{trace_id}", a.getTrace, true)
-		route("GET /api/v1/agents", a.listAgents, true)
-	}
-	route("GET /{$}", a.index, false)
-	route("/", func(r *http.Request) (any, error) {
+	mux.Handle("/", a.wrap(func(r *http.Request) (any, error) {
 		return nil, model.Errorf(model.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path)
-	}, false)
+	}))
 	return a.requestLog(a.recoverPanics(mux))
 }
 
