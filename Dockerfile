@@ -1,11 +1,20 @@
 # Build: docker build -t agentobs .
 # The binary embeds DuckDB through cgo, so the build stage needs a C toolchain and the
 # runtime stage a glibc; both are Debian bookworm.
+# The web app is built first and embedded in the binary (docs/web.md).
+FROM node:20-bookworm AS web
+WORKDIR /src/web
+COPY web/package.json web/package-lock.json web/.npmrc ./
+RUN npm ci --no-audit --no-fund
+COPY web/ ./
+RUN npm run build
+
 FROM golang:1.26-bookworm AS build
 WORKDIR /src
 COPY go.mod go.sum ./
 RUN go mod download
 COPY . .
+COPY --from=web /src/web/dist ./web/dist
 ARG VERSION=dev
 RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/agentobs ./cmd/agentobs
 

@@ -9,15 +9,16 @@ BIN := bin/agentobs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export AGENTOBS_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: run build test test-go test-sdk test-python test-typescript test-deploy lint fuzz bench clean
+.PHONY: run build web test test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
 
 run: build
 	./$(BIN) serve
 
-build:
+# The binary embeds the web app (web/embed.go), so it is built first.
+build: web
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/agentobs
 
-test: lint test-go test-sdk test-deploy
+test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel
 	@echo "all test suites passed"
 
 lint:
@@ -37,17 +38,59 @@ test-python: build
 test-typescript: build
 	$(MAKE) -C sdk/typescript test
 
+# Separate ingest, process and query processes on PostgreSQL and Redis, which the script
+# installs (Debian packages) and starts; kill -9, outages and poison messages included.
+test-scaleout:
+	e2e/scaleout/run.sh
+
+# OTLP ingestion with real OpenTelemetry clients (Node and Python SDKs, their exporters,
+# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) against the built binary.
+test-otel: build
+	e2e/otel/run.sh
+
 # The compose file is validated with Debian's docker-compose; no engine runs here.
 test-deploy:
 	@command -v docker-compose >/dev/null || $(SUDO) apt-get install -y -q docker-compose >/dev/null
 	docker-compose -f deploy/docker-compose.yml config -q
 	@echo "deploy/docker-compose.yml is valid"
 
+# Web app (docs/web.md): npm ci only when the lock changed, the Vite build only when a
+# source changed.
+WEB_SRC := $(shell find web/src web/public -type f 2>/dev/null) web/index.html web/vite.config.ts \
+	web/tsconfig.json web/package.json web/scripts/keep-dist.mjs
+web/node_modules/.package-lock.json: web/package-lock.json
+	cd web && npm ci --no-audit --no-fund
+	@touch $@
+
+web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
+	cd web && npm run build
+
+web: web/dist/index.html
+
+# Typecheck, component tests, and each route's initial JavaScript under 300 KB gzipped.
+test-web: web
+	cd web && npm run typecheck && npm test && npm run size
+
+e2e/web/node_modules/.package-lock.json: e2e/web/package-lock.json
+	cd e2e/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
+	@touch $@
+
+# Browser tests drive Debian's Chromium; a browser is never downloaded.
+chromium:
+	@test -x /usr/bin/chromium || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q chromium >/dev/null; }
+
+test-e2e: build chromium e2e/web/node_modules/.package-lock.json
+	cd e2e/web && npm run typecheck && npx playwright test
+
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeTrace -fuzztime $(FUZZTIME) ./internal/ingest/
 	$(GO) test -run x -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./internal/ingest/
 	$(GO) test -run x -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/pricing/
+	for f in FuzzDecodeProto FuzzDecodeJSON FuzzMapAttributes FuzzParseJSONValue FuzzFastMessages; do \
+	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
+	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
 
 bench: build
 	bench/ingest.sh

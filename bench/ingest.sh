@@ -25,7 +25,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 start_server() { # data-dir -> sets PID, prints ms to ready
   local dir=$1 start end
   start=$(date +%s%N)
-  AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --data-dir "$dir" >"$WORK/server.log" 2>&1 &
+  AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" --data-dir "$dir" >"$WORK/server.log" 2>&1 &
   PID=$!
   until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do
     kill -0 $PID 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
@@ -48,6 +48,9 @@ echo "== single-trace requests (POST /api/v1/traces, 64 in flight, $DURATION)"
 echo
 echo "== batches of 100 (POST /api/v1/traces/batch, 8 in flight, $DURATION)"
 "$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode batch -batch 100 -concurrency 8 -duration "$DURATION" | sed -n '/^requests/,$p'
+echo
+echo "== OTLP/HTTP protobuf, 100 spans per request in traces of 5 (POST /v1/traces, 8 in flight, $DURATION)"
+"$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode otlp -batch 100 -concurrency 8 -duration "$DURATION" | sed -n '/^requests/,$p'
 echo
 echo "RSS after load: $(rss_mb $PID) MB"
 curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E '^agentobs_commit_(batch_traces|duration_seconds)_(sum|count)' || true

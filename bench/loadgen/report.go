@@ -56,9 +56,12 @@ func writeJSON(w io.Writer, r *Result) error {
 
 func writeText(w io.Writer, r *Result) error {
 	var b strings.Builder
-	shape := "single"
-	if r.Mode == "batch" {
+	shape, unit := "single", "traces"
+	switch r.Mode {
+	case "batch":
 		shape = fmt.Sprintf("batch of %d", r.Batch)
+	case "otlp":
+		shape, unit = fmt.Sprintf("otlp, %d spans per request", r.Batch), "spans" // counts are spans
 	}
 	fmt.Fprintf(&b, "agentobs loadgen  run %s  %s  concurrency %d  spans %d  seed %d  %s\n",
 		r.RunID, shape, r.Concurrency, r.Spans, r.Seed, r.URL)
@@ -66,13 +69,13 @@ func writeText(w io.Writer, r *Result) error {
 		fmt.Fprintf(&b, "%-20s "+format+"\n", append([]any{name}, args...)...)
 	}
 	row("requests", "%d", r.Requests)
-	row("traces sent", "%d", r.TracesSent)
-	row("traces acknowledged", "%d", r.TracesAcked)
+	row(unit+" sent", "%d", r.TracesSent)
+	row(unit+" acknowledged", "%d", r.TracesAcked)
 	row("failed requests", "%d", r.FailedRequests)
 	row("elapsed", "%.3f s (after %g s warmup: %d requests, %d failed)",
 		r.ElapsedS, r.WarmupS, r.WarmupRequests, r.WarmupFailedRequests)
 	row("requests/s", "%.1f", r.RequestsPerS)
-	row("traces/s", "%.1f", r.TracesPerS)
+	row(unit+"/s", "%.1f", r.TracesPerS)
 	l := r.Latency
 	row("latency ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f", l.P50, l.P95, l.P99, l.Max, l.Mean)
 	errorRows(&b, "errors", r.Errors)

@@ -37,9 +37,9 @@ type config struct {
 	JSON        bool
 }
 
-// perRequest is the number of traces in one request.
+// perRequest is the number of traces in one request (spans in otlp mode).
 func (c *config) perRequest() int {
-	if c.Mode == "batch" {
+	if c.Mode == "batch" || c.Mode == "otlp" {
 		return c.Batch
 	}
 	return 1
@@ -47,9 +47,9 @@ func (c *config) perRequest() int {
 
 func (c *config) validate() error {
 	switch {
-	case c.Mode != "single" && c.Mode != "batch":
-		return fmt.Errorf("-mode must be single or batch, not %q", c.Mode)
-	case c.Mode == "batch" && c.Batch < 1:
+	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp":
+		return fmt.Errorf("-mode must be single, batch or otlp, not %q", c.Mode)
+	case c.Mode != "single" && c.Batch < 1:
 		return errors.New("-batch must be at least 1")
 	case c.Concurrency < 1:
 		return errors.New("-concurrency must be at least 1")
@@ -92,6 +92,14 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	if cfg.Mode == "batch" {
 		endpoint += "/batch"
 	}
+	contentType := "application/json"
+	var otlpTpl *otlpTemplate
+	if cfg.Mode == "otlp" {
+		endpoint, contentType = strings.TrimRight(cfg.URL, "/")+"/v1/traces", "application/x-protobuf"
+		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans); err != nil {
+			return nil, err
+		}
+	}
 	tr := &http.Transport{
 		Proxy:       nil, // measure the server, not a proxy picked up from the environment
 		DialContext: (&net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
@@ -107,7 +115,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 
 	// Shared by all requests and never written after this point.
 	header := http.Header{
-		"Content-Type":  {"application/json"},
+		"Content-Type":  {contentType},
 		"Authorization": {"Bearer " + cfg.Key},
 		"User-Agent":    {"agentobs-loadgen/1"},
 	}
@@ -126,6 +134,8 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			endpoint:  endpoint,
 			header:    header,
 			gen:       gen,
+			otlp:      otlpTpl,
+			otlpID:    otlpPrefix(runID, i),
 			rng:       mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))),
 			idPrefix:  []byte("lg-" + runID + "-" + strconv.Itoa(i) + "-"),
 			warmupEnd: warmupEnd,
@@ -180,6 +190,8 @@ type worker struct {
 	endpoint  string
 	header    http.Header
 	gen       *generator
+	otlp      *otlpTemplate // otlp mode
+	otlpID    [8]byte
 	rng       *mrand.Rand
 	idPrefix  []byte
 	seq       uint64
@@ -210,7 +222,9 @@ func (w *worker) do() bool {
 	n := w.cfg.perRequest()
 	now := time.Now().UTC()
 	buf := b.buf[:0]
-	if w.cfg.Mode == "batch" {
+	if w.otlp != nil {
+		buf = w.otlp.appendTo(buf, w.otlpID, &w.seq, now)
+	} else if w.cfg.Mode == "batch" {
 		buf = append(buf, `{"traces":[`...)
 		for i := range n {
 			if i > 0 {
@@ -239,7 +253,7 @@ func (w *worker) do() bool {
 	var sample string
 	if err == nil {
 		status = resp.StatusCode
-		acked, sample = readAnswer(resp, n)
+		acked, sample = readAnswer(resp, n, w.otlp != nil)
 	}
 	t1 := time.Now()
 
@@ -273,9 +287,13 @@ func (w *worker) appendTrace(buf []byte, now time.Time) []byte {
 
 // readAnswer drains the answer, so the connection is reused, and returns how many of the
 // n traces were acknowledged, and the start of the body unless it was a plain success.
-func readAnswer(resp *http.Response, n int) (acked int64, sample string) {
+func readAnswer(resp *http.Response, n int, otlp bool) (acked int64, sample string) {
 	defer resp.Body.Close()
 	switch {
+	case otlp && resp.StatusCode == http.StatusOK:
+		raw, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+		_, _ = io.Copy(io.Discard, resp.Body)
+		return otlpAcked(raw, n), ""
 	case resp.StatusCode == http.StatusMultiStatus:
 		var body struct {
 			Accepted int64 `json:"accepted"`
@@ -358,7 +376,9 @@ func (w *worker) takeBody() *reqBody {
 		}
 	}
 	size := w.gen.maxLen * 2
-	if w.cfg.Mode == "batch" {
+	if w.otlp != nil {
+		size = len(w.otlp.body)
+	} else if w.cfg.Mode == "batch" {
 		size *= w.cfg.Batch
 	}
 	w.newBodies++

@@ -31,6 +31,8 @@ func cmdSeed(args []string, stdout, stderr io.Writer) error {
 	s.integer(&batch, "batch", "AGENTOBS_SEED_BATCH", synth.DefaultBatchSize, "traces per write")
 	s.str(&workspace, "workspace", "AGENTOBS_SEED_WORKSPACE", "", "workspace id (default: the first workspace, created if none)")
 	s.str(&initKey, "init-api-key", "AGENTOBS_INIT_API_KEY", "", "API key for a newly created first workspace")
+	var salt string
+	s.str(&salt, "api-key-salt", "API_KEY_SALT", "", "secret the API key hash is keyed with (default: generated once into the data directory)")
 	s.str(&prices, "prices", "AGENTOBS_PRICES_FILE", "", "JSON price file overriding the built-in model prices")
 	s.str(&end, "end", "AGENTOBS_SEED_END", "", "end of the period, RFC 3339 (default: now)")
 	s.fs.BoolVar(&quiet, "quiet", false, "no progress bar")
@@ -60,13 +62,19 @@ func cmdSeed(args []string, stdout, stderr io.Writer) error {
 	}
 	ctx, stop := signalContext()
 	defer stop()
-	st, _, err := app.OpenStore(ctx, sf.config())
+	cfg := sf.config()
+	cfg.Auth.APIKeySalt = salt
+	st, _, err := app.OpenStore(ctx, cfg)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	if workspace == "" {
-		ws, err := app.Bootstrap(ctx, st, initKey, stdout)
+		hasher, err := app.KeyHasher(cfg, nil)
+		if err != nil {
+			return err
+		}
+		ws, err := app.Bootstrap(ctx, st, hasher, initKey, stdout)
 		if err != nil {
 			return err
 		}

@@ -19,23 +19,27 @@ import (
 type storeFlags struct {
 	dataDir, store, memoryLimit, checkpoint string
 	threads                                 int
+	pg                                      postgresFlags
 }
 
 func (f *storeFlags) bind(s *settings) {
 	s.str(&f.dataDir, "data-dir", "AGENTOBS_DATA_DIR", "./data", "directory of the embedded database")
-	s.str(&f.store, "store", "AGENTOBS_STORE", "duckdb", "storage backend: duckdb")
+	s.str(&f.store, "store", "AGENTOBS_STORE", "duckdb", "storage backend: duckdb, or postgres for scale-out")
+	f.pg.bind(s)
 	s.integer(&f.threads, "duckdb-threads", "AGENTOBS_DUCKDB_THREADS", 0, "DuckDB worker threads (0: one per core)")
 	s.str(&f.memoryLimit, "duckdb-memory-limit", "AGENTOBS_DUCKDB_MEMORY_LIMIT", "", "DuckDB memory limit such as 2GB (empty: DuckDB's default, 80% of RAM)")
 	s.str(&f.checkpoint, "checkpoint-threshold", "AGENTOBS_CHECKPOINT_THRESHOLD", "64MB", "write-ahead log size that triggers a checkpoint")
 }
 
 func (f *storeFlags) config() app.Config {
-	return app.Config{
+	cfg := app.Config{
 		DataDir: f.dataDir,
 		Store:   f.store,
 		DuckDB:  duckdb.Options{Threads: f.threads, MemoryLimit: f.memoryLimit, CheckpointThreshold: f.checkpoint},
 		Version: buildVersion(),
 	}
+	f.pg.apply(&cfg)
+	return cfg
 }
 
 func cmdServe(args []string, stdout, stderr io.Writer) error {
@@ -48,6 +52,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var maxBatch, commitBatch, maxPending int
 	var linger, shutdown time.Duration
 	s.str(&addr, "addr", "AGENTOBS_ADDR", ":8000", "address to listen on")
+	var otlpGRPC string
+	s.str(&otlpGRPC, "otlp-grpc-addr", "AGENTOBS_OTLP_GRPC_ADDR", app.DefaultOTLPGRPCAddr, "address of the OTLP/gRPC trace receiver (empty: off; if the default port is taken, gRPC is skipped with a warning)")
 	s.str(&roles, "roles", "AGENTOBS_ROLES", "all", "comma-separated roles to run")
 	s.str(&initKey, "init-api-key", "AGENTOBS_INIT_API_KEY", "", "API key to create for the first workspace (default: generate one and print it once)")
 	s.str(&prices, "prices", "AGENTOBS_PRICES_FILE", "", "JSON price file overriding or extending the built-in model prices")
@@ -60,6 +66,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&logLevel, "log-level", "AGENTOBS_LOG_LEVEL", "info", "debug, info, warn or error (successful requests are logged at debug)")
 	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")
 	s.str(&pprofAddr, "pprof-addr", "AGENTOBS_PPROF_ADDR", "", "serve Go profiling endpoints (/debug/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
+	var af authFlags
+	af.bind(s)
+	var qf queueFlags
+	qf.bind(s)
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -73,6 +83,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	cfg := sf.config()
 	cfg.Addr = addr
+	cfg.OTLPGRPCAddr = otlpGRPC
 	cfg.Roles = strings.Split(roles, ",")
 	cfg.InitAPIKey = initKey
 	cfg.PricesFile = prices
@@ -81,6 +92,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	cfg.CommitLinger = linger
 	cfg.MaxPending = maxPending
 	cfg.ShutdownTimeout = shutdown
+	qf.apply(&cfg)
+	if cfg.Auth, err = af.config(); err != nil {
+		return err
+	}
 
 	if pprofAddr != "" {
 		go servePprof(pprofAddr, log)

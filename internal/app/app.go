@@ -32,7 +32,7 @@ import (
 type Config struct {
 	Addr            string
 	DataDir         string
-	Store           string // duckdb (postgres arrives with scale-out)
+	Store           string // duckdb or postgres
 	Roles           []string
 	InitAPIKey      string
 	PricesFile      string
@@ -42,7 +42,10 @@ type Config struct {
 	MaxPending      int
 	ShutdownTimeout time.Duration
 	DuckDB          duckdb.Options
+	OTLPGRPCAddr    string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
 	Version         string
+	Auth            AuthConfig
+	ScaleOut        ScaleOutConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -120,9 +123,12 @@ type App struct {
 	cfg      Config
 	log      *slog.Logger
 	store    store.Store
+	accounts *auth.Service
 	commit   *memory.GroupCommit
+	scale    *scaleOut
 	server   *http.Server
 	listener net.Listener
+	otlp     *otlpServer
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -144,9 +150,9 @@ func OpenStore(ctx context.Context, cfg Config) (store.Store, int, error) {
 		}
 		return s, n, nil
 	case "postgres":
-		return nil, 0, errors.New("AGENTOBS_STORE=postgres is not available in this build yet; use duckdb")
+		return openPostgres(ctx, cfg)
 	default:
-		return nil, 0, fmt.Errorf("unknown store %q (use duckdb)", cfg.Store)
+		return nil, 0, fmt.Errorf("unknown store %q (use duckdb or postgres)", cfg.Store)
 	}
 }
 
@@ -157,8 +163,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if err != nil {
 		return nil, err
 	}
-	if active[RoleIngest] && !active[RoleProcess] {
-		return nil, errors.New("role ingest needs role process in the same process until a shared queue (Redis) is configured")
+	if active[RoleIngest] && !active[RoleProcess] && cfg.ScaleOut.RedisURL == "" {
+		return nil, errors.New("role ingest without role process needs a shared queue: set REDIS_URL")
 	}
 	prices := pricing.Default()
 	if cfg.PricesFile != "" {
@@ -170,28 +176,57 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if err != nil {
 		return nil, err
 	}
-	if _, err := Bootstrap(ctx, st, cfg.InitAPIKey, bootstrapOut); err != nil {
+	if cfg.ScaleOut.shared, err = openShared(cfg); err != nil {
+		st.Close()
+		return nil, err
+	}
+	hasher, err := KeyHasher(cfg, log)
+	if err == nil {
+		err = serialStart(ctx, st, func() error {
+			_, err := Bootstrap(ctx, st, hasher, cfg.InitAPIKey, bootstrapOut)
+			return err
+		})
+	}
+	var accounts *auth.Service
+	if err == nil {
+		accounts, err = newAuth(ctx, cfg, st, hasher, log)
+	}
+	if err != nil {
 		st.Close()
 		return nil, err
 	}
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	analytics := cfg.ScaleOut.shared.analytics(st, log)
+	if analytics == nil {
+		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
+	}
 	api := httpapi.New(httpapi.Config{
-		Store:    st,
-		Keys:     auth.NewKeyCache(st, 30*time.Second),
-		Prices:   prices,
-		Limits:   cfg.Limits,
-		Log:      log,
-		Registry: reg,
-		Version:  cfg.Version,
-		Ingest:   active[RoleIngest],
-		Query:    active[RoleQuery],
+		Analytics:      analytics,
+		Store:          st,
+		Keys:           accounts.Keys(),
+		Auth:           accounts,
+		CORSOrigins:    cfg.Auth.CORSOrigins,
+		TrustedProxies: cfg.Auth.TrustedProxies,
+		CookieSecure:   cfg.Auth.CookieSecure,
+		Prices:         prices,
+		Limits:         cfg.Limits,
+		Log:            log,
+		Registry:       reg,
+		Version:        cfg.Version,
+		Ingest:         active[RoleIngest],
+		Query:          active[RoleQuery],
 	})
-	a := &App{cfg: cfg, log: log, store: st}
-	if active[RoleProcess] {
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts}
+	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
+		st.Close()
+		return nil, err
+	}
+	if active[RoleProcess] && !a.scale.queued() {
 		m := api.Metrics()
 		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
+		watchCommits(proc, analytics, log)
 		a.commit = memory.New(proc.Handle, memory.Options{
 			MaxBatch:   cfg.CommitMaxBatch,
 			Linger:     cfg.CommitLinger,
@@ -209,6 +244,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		IdleTimeout:       120 * time.Second,
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
+	a.otlp = newOTLPServer(cfg, api, log, active[RoleIngest])
 	return a, nil
 }
 
@@ -219,6 +255,10 @@ func (a *App) Listen() (net.Addr, error) {
 		return nil, fmt.Errorf("cannot listen on %s: %w", a.cfg.Addr, err)
 	}
 	a.listener = ln
+	if err := a.otlp.listen(); err != nil {
+		ln.Close()
+		return nil, err
+	}
 	return ln.Addr(), nil
 }
 
@@ -233,6 +273,10 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	a.otlp.serve(errc)
+	flushCtx, stopFlush := context.WithCancel(ctx)
+	defer stopFlush()
+	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -254,10 +298,15 @@ func (a *App) Serve(ctx context.Context) error {
 }
 
 func (a *App) close(ctx context.Context) error {
+	a.otlp.stop(ctx)
 	var errs []error
 	if a.commit != nil {
 		errs = append(errs, a.commit.Close(ctx))
 	}
+	if a.accounts != nil {
+		errs = append(errs, a.accounts.FlushKeyUsage(ctx))
+	}
+	errs = append(errs, a.scale.close(ctx))
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)
 }

@@ -5,8 +5,10 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"io/fs"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -17,6 +19,7 @@ import (
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/query"
 	"github.com/agentobs/agentobs/internal/queue"
 	"github.com/agentobs/agentobs/internal/store"
 )
@@ -34,14 +37,27 @@ type Config struct {
 	Store     Store
 	Publisher queue.Publisher
 	Keys      *auth.KeyCache
-	Prices    *pricing.Table
-	Limits    ingest.Limits
-	Log       *slog.Logger
-	Registry  *prometheus.Registry
-	Version   string
+	// Auth authenticates and authorizes callers; nil builds one for Keys and Store with a
+	// random token secret (tests).
+	Auth *auth.Service
+	// CORSOrigins may call the API from browsers ("*": any, without credentials).
+	CORSOrigins []string
+	// TrustedProxies may set X-Forwarded-For for the client address of login throttling.
+	TrustedProxies []netip.Prefix
+	// CookieSecure marks the refresh cookie Secure even when TLS ends at a proxy.
+	CookieSecure bool
+	Prices       *pricing.Table
+	Limits       ingest.Limits
+	Log          *slog.Logger
+	Registry     *prometheus.Registry
+	Version      string
 	// Ingest and Query say which route groups this process serves (its roles).
 	Ingest bool
 	Query  bool
+	// Analytics answers the query role's routes; nil builds an uncached one on Store.
+	Analytics *query.Service
+	// Web is the web app's files; nil serves the build embedded in the binary.
+	Web fs.FS
 }
 
 // API holds the handlers' dependencies.
@@ -56,6 +72,12 @@ func New(cfg Config) *API {
 		cfg.Log = slog.Default()
 	}
 	cfg.Limits = cfg.Limits.WithDefaults()
+	if cfg.Auth == nil {
+		cfg.Auth = defaultAuth(cfg)
+	}
+	if qs, ok := cfg.Store.(query.Store); ok && cfg.Analytics == nil {
+		cfg.Analytics = query.New(query.Config{Store: qs, Log: cfg.Log})
+	}
 	return &API{cfg: cfg, metrics: newMetrics(cfg.Registry)}
 }
 
@@ -77,6 +99,8 @@ const (
 	PermRead   Permission = "read"   // read the workspace's data
 	PermWrite  Permission = "write"  // change the workspace's settings (budgets, rules)
 	PermAdmin  Permission = "admin"  // manage keys, members and dead letters
+	PermOwner  Permission = "owner"  // what only a workspace's owners may do
+	PermUser   Permission = "user"   // any signed-in user, whatever their workspace (not API keys)
 )
 
 // Route is one entry of the route table. Exactly one of Handle and Raw is set.
@@ -99,15 +123,19 @@ func (a *API) Routes() []Route {
 	}
 	add("GET /health", PermPublic, a.health)
 	add("GET /ready", PermPublic, a.ready)
+	rs = append(rs, Route{Pattern: "GET /api/v1/openapi.json", Permission: PermPublic, Raw: openAPIHandler()})
 	rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic,
 		Raw: promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{Registry: a.cfg.Registry})})
+	a.authRoutes(add)
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
+		rs = append(rs, a.otlpRoutes()...)
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
 	}
-	add("GET /{$}", PermPublic, a.index)
+	// The web app answers every GET no other route matched (SPA fallback, see web.go).
+	rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})
 	return rs
 }
 
@@ -117,11 +145,6 @@ func (a *API) ingestRoutes(add addRoute) {
 	add("GET /api/v1/admin/dead-letters", PermAdmin, a.listDeadLetters)
 	add("GET /api/v1/admin/dead-letters/{id}", PermAdmin, a.getDeadLetter)
 	add("POST /api/v1/admin/dead-letters/{id}/replay", PermAdmin, a.replayDeadLetter)
-}
-
-func (a *API) queryRoutes(add addRoute) {
-	add("GET /api/v1/traces/{trace_id}", PermRead, a.getTrace)
-	add("GET /api/v1/agents", PermRead, a.listAgents)
 }
 
 // Handler returns the routed, instrumented HTTP handler.
@@ -140,7 +163,7 @@ func (a *API) Handler() http.Handler {
 	mux.Handle("/", a.wrap(func(r *http.Request) (any, error) {
 		return nil, model.Errorf(model.ENOTFOUND, "no route for %s %s", r.Method, r.URL.Path)
 	}))
-	return a.requestLog(a.recoverPanics(mux))
+	return a.requestLog(a.gateway(a.recoverPanics(mux)))
 }
 
 // response lets a handler choose a status other than 200 or add headers.
@@ -166,6 +189,10 @@ func (a *API) wrap(h handlerFunc) http.Handler {
 			for k, val := range resp.headers {
 				w.Header().Set(k, val)
 			}
+		}
+		if status == http.StatusNoContent {
+			w.WriteHeader(status)
+			return
 		}
 		if html, ok := v.(rawHTML); ok {
 			w.Header().Set("Content-Type", "text/html; charset=utf-8")
@@ -201,8 +228,4 @@ func (a *API) ready(r *http.Request) (any, error) {
 		return nil, model.Errorf(model.EUNAVAILABLE, "store is not reachable")
 	}
 	return map[string]string{"status": "ready"}, nil
-}
-
-func (a *API) index(r *http.Request) (any, error) {
-	return rawHTML(indexPage(a.cfg.Version)), nil
 }

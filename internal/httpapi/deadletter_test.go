@@ -74,7 +74,11 @@ func newTestServer(t *testing.T) (*httptest.Server, *rejectingStore) {
 func call(t *testing.T, srv *httptest.Server, method, path, body string) (int, map[string]any) {
 	t.Helper()
 	req, _ := http.NewRequest(method, srv.URL+path, bytes.NewReader([]byte(body)))
-	req.Header.Set("Authorization", "Bearer "+key)
+	cred := key
+	if strings.HasPrefix(path, "/api/v1/admin/") {
+		cred = ownerToken(t, srv) // dead letters are for admins, which keys never are
+	}
+	req.Header.Set("Authorization", "Bearer "+cred)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {

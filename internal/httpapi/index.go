@@ -2,7 +2,8 @@ package httpapi
 
 import "html"
 
-// indexPage is the landing page served at / until the web dashboard is embedded.
+// indexPage is the landing page served in place of the web app when the binary was built
+// without it (see web.go).
 func indexPage(version string) string {
 	return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>agentobs</title>
 <style>body{font:16px/1.5 system-ui,sans-serif;max-width:44rem;margin:3rem auto;padding:0 1rem;color:#111}

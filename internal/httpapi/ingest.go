@@ -63,13 +63,13 @@ func (a *API) bodyError(err error, limit int64) error {
 		Fields: []model.FieldError{{Path: model.Path{}, Detail: err.Error()}}}
 }
 
-// checkWorkspace refuses a trace that names a workspace other than the key's.
-func checkWorkspace(in *ingest.TraceInput, key *model.APIKey, prefix model.Path) *model.Error {
-	if in.WorkspaceID == "" || strings.EqualFold(in.WorkspaceID, key.WorkspaceID) {
+// checkWorkspace refuses a trace that names a workspace other than the caller's.
+func checkWorkspace(in *ingest.TraceInput, workspace string, prefix model.Path) *model.Error {
+	if in.WorkspaceID == "" || strings.EqualFold(in.WorkspaceID, workspace) {
 		return nil
 	}
 	return &model.Error{Code: model.EINVALID, Message: "invalid trace", Fields: []model.FieldError{{
-		Path: prefix.Append("workspace_id"), Detail: "does not match the API key's workspace",
+		Path: prefix.Append("workspace_id"), Detail: "does not match the caller's workspace",
 	}}}
 }
 
@@ -80,7 +80,7 @@ func (a *API) toItem(in *ingest.TraceInput, raw []byte, workspaceID string) queu
 }
 
 func (a *API) ingestTrace(r *http.Request) (any, error) {
-	key := apiKey(r.Context())
+	ws := workspaceID(r.Context())
 	body, err := a.readJSONBody(nil, r)
 	if err != nil {
 		return nil, err
@@ -90,11 +90,11 @@ func (a *API) ingestTrace(r *http.Request) (any, error) {
 		a.metrics.rejected.WithLabelValues("validation").Inc()
 		return nil, err
 	}
-	if werr := checkWorkspace(in, key, nil); werr != nil {
+	if werr := checkWorkspace(in, ws, nil); werr != nil {
 		a.metrics.rejected.WithLabelValues("validation").Inc()
 		return nil, werr
 	}
-	item := a.toItem(in, body, key.WorkspaceID)
+	item := a.toItem(in, body, ws)
 	if err := a.cfg.Publisher.Publish(r.Context(), []queue.Item{item}); err != nil {
 		a.countPublishFailure(err, 1)
 		return nil, err
@@ -128,7 +128,7 @@ type BatchResult struct {
 }
 
 func (a *API) ingestBatch(r *http.Request) (any, error) {
-	key := apiKey(r.Context())
+	ws := workspaceID(r.Context())
 	body, err := a.readJSONBody(nil, r)
 	if err != nil {
 		return nil, err
@@ -150,7 +150,7 @@ func (a *API) ingestBatch(r *http.Request) (any, error) {
 		res := BatchItemResult{Index: d.Index, TraceID: d.TraceID, Status: http.StatusAccepted}
 		itemErr := d.Err
 		if itemErr == nil {
-			itemErr = checkWorkspace(d.Trace, key, batchPrefix(body).Append(i))
+			itemErr = checkWorkspace(d.Trace, ws, batchPrefix(body).Append(i))
 		}
 		if itemErr != nil {
 			res.Status = http.StatusBadRequest
@@ -158,7 +158,7 @@ func (a *API) ingestBatch(r *http.Request) (any, error) {
 			allFields = append(allFields, itemErr.Fields...)
 			result.Rejected++
 		} else {
-			items = append(items, a.toItem(d.Trace, d.Raw, key.WorkspaceID))
+			items = append(items, a.toItem(d.Trace, d.Raw, ws))
 			spans += len(d.Trace.Spans)
 			result.Accepted++
 		}

@@ -11,16 +11,24 @@ import (
 	"net/http"
 	"strings"
 	"time"
-
-	"github.com/agentobs/agentobs/internal/model"
 )
 
 type ctxKey int
 
 const (
 	ctxRequestID ctxKey = iota
-	ctxAPIKey
+	ctxRequestInfo
 )
+
+// requestInfo is filled by inner handlers for the request log (authorize sets the workspace).
+type requestInfo struct {
+	workspace string
+}
+
+func requestInfoFrom(ctx context.Context) *requestInfo {
+	info, _ := ctx.Value(ctxRequestInfo).(*requestInfo)
+	return info
+}
 
 func requestID(ctx context.Context) string {
 	id, _ := ctx.Value(ctxRequestID).(string)
@@ -66,10 +74,12 @@ func (a *API) requestLog(next http.Handler) http.Handler {
 			id = newRequestID()
 		}
 		w.Header().Set("X-Request-Id", id)
-		ctx := context.WithValue(r.Context(), ctxRequestID, id)
+		info := &requestInfo{}
+		ctx := context.WithValue(context.WithValue(r.Context(), ctxRequestID, id), ctxRequestInfo, info)
 		sw := &statusWriter{ResponseWriter: w}
 		start := time.Now()
-		next.ServeHTTP(sw, r.WithContext(ctx))
+		r2 := r.WithContext(ctx)
+		next.ServeHTTP(sw, r2)
 		level := slog.LevelDebug
 		switch {
 		case sw.status >= 500:
@@ -78,9 +88,10 @@ func (a *API) requestLog(next http.Handler) http.Handler {
 			level = slog.LevelInfo
 		}
 		if a.cfg.Log.Enabled(ctx, level) {
-			a.cfg.Log.Log(ctx, level, "http request", "request_id", id, "method", r.Method, "path", r.URL.Path,
+			// The route pattern, not the path, and never query strings, bodies or credentials.
+			a.cfg.Log.Log(ctx, level, "http request", "request_id", id, "method", r.Method, "route", r2.Pattern,
 				"status", sw.status, "bytes", sw.bytes, "duration_ms", float64(time.Since(start).Microseconds())/1000,
-				"remote", r.RemoteAddr)
+				"workspace", info.workspace, "remote", r.RemoteAddr)
 		}
 	})
 }
@@ -98,38 +109,6 @@ func (a *API) recoverPanics(next http.Handler) http.Handler {
 		}()
 		next.ServeHTTP(w, r)
 	})
-}
-
-// authorize admits callers holding perm. Until accounts exist every credential is a
-// workspace API key, which holds every permission of its workspace.
-func (a *API) authorize(perm Permission, next http.Handler) http.Handler {
-	return a.requireKey(next)
-}
-
-// requireKey authenticates the API key and stores it in the context.
-func (a *API) requireKey(next http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		secret := r.Header.Get("X-API-Key")
-		if secret == "" {
-			if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-				secret = strings.TrimSpace(h[7:])
-			}
-		}
-		key, err := a.cfg.Keys.Authenticate(r.Context(), secret)
-		if err != nil {
-			if model.ErrorCode(err) == model.EUNAUTHORIZED {
-				a.metrics.rejected.WithLabelValues("unauthorized").Inc()
-			}
-			a.writeProblem(w, r, err)
-			return
-		}
-		next.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), ctxAPIKey, key)))
-	})
-}
-
-func apiKey(ctx context.Context) *model.APIKey {
-	k, _ := ctx.Value(ctxAPIKey).(*model.APIKey)
-	return k
 }
 
 func jsonEncode(w io.Writer, v any) error {

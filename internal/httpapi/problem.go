@@ -3,8 +3,10 @@ package httpapi
 import (
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
+	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/model"
 )
 
@@ -90,11 +92,21 @@ func (a *API) writeProblem(w http.ResponseWriter, r *http.Request, err error) {
 	if p.Status >= 500 {
 		a.cfg.Log.Error("request failed", "request_id", p.RequestID, "method", r.Method, "path", r.URL.Path, "err", err)
 	}
+	var he *headerError
+	if errors.As(err, &he) {
+		for k, v := range he.headers {
+			w.Header().Set(k, v)
+		}
+	}
+	var te *auth.ThrottledError
+	if errors.As(err, &te) {
+		w.Header().Set("Retry-After", strconv.Itoa(max(auth.Seconds(te.RetryAfter), 1)))
+	}
 	switch p.Status {
-	case http.StatusServiceUnavailable:
-		w.Header().Set("Retry-After", "1")
-	case http.StatusTooManyRequests:
-		w.Header().Set("Retry-After", "1")
+	case http.StatusServiceUnavailable, http.StatusTooManyRequests:
+		if w.Header().Get("Retry-After") == "" {
+			w.Header().Set("Retry-After", "1")
+		}
 	case http.StatusUnauthorized:
 		w.Header().Set("WWW-Authenticate", `Bearer realm="agentobs"`)
 	}

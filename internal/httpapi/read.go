@@ -12,8 +12,7 @@ import (
 )
 
 func (a *API) getTrace(r *http.Request) (any, error) {
-	key := apiKey(r.Context())
-	t, err := a.cfg.Store.GetTrace(r.Context(), key.WorkspaceID, r.PathValue("trace_id"))
+	t, err := a.cfg.Store.GetTrace(r.Context(), workspaceID(r.Context()), r.PathValue("trace_id"))
 	if err != nil {
 		return nil, err
 	}
@@ -91,7 +90,7 @@ func cyclic(flat []model.Span, byID map[string]int, i int) bool {
 }
 
 func (a *API) listAgents(r *http.Request) (any, error) {
-	agents, err := a.cfg.Store.ListAgents(r.Context(), apiKey(r.Context()).WorkspaceID)
+	agents, err := a.cfg.Store.ListAgents(r.Context(), workspaceID(r.Context()))
 	if err != nil {
 		return nil, err
 	}
@@ -115,7 +114,7 @@ func (a *API) listDeadLetters(r *http.Request) (any, error) {
 		limit = n
 	}
 	pending := r.URL.Query().Get("pending") == "true"
-	list, err := a.cfg.Store.ListDeadLetters(r.Context(), apiKey(r.Context()).WorkspaceID, pending, limit)
+	list, err := a.cfg.Store.ListDeadLetters(r.Context(), workspaceID(r.Context()), pending, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -123,7 +122,7 @@ func (a *API) listDeadLetters(r *http.Request) (any, error) {
 }
 
 func (a *API) getDeadLetter(r *http.Request) (any, error) {
-	dl, err := a.cfg.Store.GetDeadLetter(r.Context(), apiKey(r.Context()).WorkspaceID, r.PathValue("id"))
+	dl, err := a.cfg.Store.GetDeadLetter(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
 	if err != nil {
 		return nil, err
 	}
@@ -133,7 +132,7 @@ func (a *API) getDeadLetter(r *http.Request) (any, error) {
 // replayDeadLetter decodes the stored payload again and sends it through the pipeline.
 func (a *API) replayDeadLetter(r *http.Request) (any, error) {
 	ctx := r.Context()
-	ws := apiKey(ctx).WorkspaceID
+	ws := workspaceID(ctx)
 	dl, err := a.cfg.Store.GetDeadLetter(ctx, ws, r.PathValue("id"))
 	if err != nil {
 		return nil, err

@@ -48,6 +48,9 @@ func RollUp(t *Trace, spans []Span) {
 			}
 		}
 	}
+	if d.Origin != OriginDeclared && len(spans) > 0 {
+		deriveFromSpans(t, spans) // OTLP: from the root span, whichever part brought it
+	}
 	if t.EndTime.Before(t.StartTime) {
 		t.EndTime = t.StartTime
 	}

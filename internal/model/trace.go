@@ -106,6 +106,8 @@ type Declared struct {
 	TokensCached *int64
 	TokensTotal  *int64
 	CostUSD      *float64
+	// Origin says where the trace's own fields came from (see MergeTraceFields).
+	Origin Origin
 }
 
 // Span is one step inside a trace. Its identity is (workspace, trace, span id).

@@ -19,8 +19,13 @@ type APIKey struct {
 	WorkspaceID string     `json:"workspace_id"`
 	Name        string     `json:"name"`
 	Prefix      string     `json:"prefix"`
+	Last4       string     `json:"last4"`
 	Hash        string     `json:"-"`
+	Scopes      []Scope    `json:"scopes"`
+	CreatedBy   string     `json:"created_by,omitempty"` // user id; empty for the bootstrap key
 	CreatedAt   time.Time  `json:"created_at"`
+	LastUsedAt  *time.Time `json:"last_used_at,omitempty"`
+	ExpiresAt   *time.Time `json:"expires_at,omitempty"`
 	RevokedAt   *time.Time `json:"revoked_at,omitempty"`
 }
 

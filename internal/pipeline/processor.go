@@ -28,6 +28,17 @@ type Processor struct {
 	log        *slog.Logger
 	now        func() time.Time
 	deadLetter func(reason string)
+	onCommit   func(traces []model.Trace)
+}
+
+// OnCommit registers f to be told of every committed write, before it is acknowledged; the
+// query cache learns from it that a workspace's data changed. f must not keep the slice.
+func (p *Processor) OnCommit(f func(traces []model.Trace)) { p.onCommit = f }
+
+func (p *Processor) committed(traces []model.Trace) {
+	if p.onCommit != nil {
+		p.onCommit(traces)
+	}
 }
 
 // NewProcessor builds a processor; onDeadLetter (may be nil) is told each dead letter's reason.
@@ -49,6 +60,7 @@ func (p *Processor) Handle(ctx context.Context, items []queue.Item) error {
 	}
 	err := p.store.WriteTraces(ctx, traces)
 	if err == nil {
+		p.committed(traces)
 		return nil
 	}
 	if pingErr := p.store.Ping(ctx); pingErr != nil {
@@ -57,6 +69,7 @@ func (p *Processor) Handle(ctx context.Context, items []queue.Item) error {
 	p.log.Warn("batch write failed, isolating items", "items", len(items), "err", err)
 	for i := range items {
 		if err := p.store.WriteTraces(ctx, traces[i:i+1]); err == nil {
+			p.committed(traces[i : i+1])
 			continue
 		} else if err := p.sendToDeadLetters(ctx, items[i], err); err != nil {
 			return err

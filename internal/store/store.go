@@ -77,6 +77,7 @@ type Store interface {
 	TraceWriter
 	TraceReader
 	Workspaces
+	Accounts
 	Agents
 	DeadLetters
 	Activity

@@ -68,10 +68,11 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]model.Workspace, error) {
 	return out, rows.Err()
 }
 
-// CreateAPIKey implements store.Workspaces.
+// CreateAPIKey implements store.Workspaces. Keys are stored with the keyed hash scheme.
 func (s *Store) CreateAPIKey(ctx context.Context, k model.APIKey) error {
-	err := s.exec(ctx, `INSERT INTO api_keys (id, workspace_id, name, prefix, hash, created_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		k.ID, k.WorkspaceID, k.Name, k.Prefix, k.Hash, k.CreatedAt, k.RevokedAt)
+	err := s.exec(ctx, `INSERT INTO api_keys (id, workspace_id, name, prefix, last4, hash, hash_scheme, scopes, created_by,
+		created_at, last_used_at, expires_at, revoked_at) VALUES (?, ?, ?, ?, ?, ?, 'hmac-sha256', ?, ?, ?, ?, ?, ?)`,
+		k.ID, k.WorkspaceID, k.Name, k.Prefix, k.Last4, k.Hash, scopeStrings(k.Scopes), k.CreatedBy, k.CreatedAt, k.LastUsedAt, k.ExpiresAt, k.RevokedAt)
 	if isConstraintError(err) {
 		return model.Errorf(model.ECONFLICT, "api key already exists")
 	}
@@ -81,19 +82,22 @@ func (s *Store) CreateAPIKey(ctx context.Context, k model.APIKey) error {
 	return nil
 }
 
-const apiKeyColumns = `id, workspace_id, name, prefix, hash, created_at, revoked_at`
+const apiKeyColumns = `id, workspace_id, name, prefix, last4, hash, scopes, created_by, created_at, last_used_at, expires_at, revoked_at`
 
 func scanAPIKey(scan func(...any) error) (*model.APIKey, error) {
 	var k model.APIKey
-	var revoked sql.NullTime
-	if err := scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Prefix, &k.Hash, &k.CreatedAt, &revoked); err != nil {
+	var scopes []any
+	var lastUsed, expires, revoked sql.NullTime
+	if err := scan(&k.ID, &k.WorkspaceID, &k.Name, &k.Prefix, &k.Last4, &k.Hash, &scopes, &k.CreatedBy, &k.CreatedAt, &lastUsed, &expires, &revoked); err != nil {
 		return nil, err
 	}
 	k.CreatedAt = k.CreatedAt.UTC()
-	if revoked.Valid {
-		t := revoked.Time.UTC()
-		k.RevokedAt = &t
+	for _, sc := range scopes {
+		if str, ok := sc.(string); ok {
+			k.Scopes = append(k.Scopes, model.Scope(str))
+		}
 	}
+	k.LastUsedAt, k.ExpiresAt, k.RevokedAt = utcPtr(lastUsed), utcPtr(expires), utcPtr(revoked)
 	return &k, nil
 }
 

@@ -48,8 +48,10 @@ type Store struct {
 
 	wmu    sync.Mutex // serialises writes on wconn and guards agents
 	wconn  *sql.Conn
-	agents map[traceKey]model.Agent // registry rows known to be stored, to skip redundant upserts
+	agents *store.AgentRegistry // registry rows known to be stored, to skip redundant upserts
 	now    func() time.Time
+
+	rollups rollupState // guarded by wmu; see rollup.go
 }
 
 var _ store.Store = (*Store)(nil)
@@ -91,7 +93,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		connector.Close()
 		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
 	}
-	s := &Store{connector: connector, db: db, wconn: wconn, agents: map[traceKey]model.Agent{}, now: time.Now}
+	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
 	return s, nil
 }
 

@@ -14,6 +14,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/store"
 )
 
 const traceColumns = `workspace_id, trace_id, agent_id, name, user_id, session_id, start_time, end_time,
@@ -96,7 +97,7 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 	if len(in) == 0 {
 		return nil
 	}
-	batch := dedupeTraces(in)
+	batch := store.DedupeTraces(in)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	ingestedAt := s.now().UTC()
@@ -111,6 +112,10 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 	if err != nil {
 		return err
 	}
+	derived, err := s.storedTraceFields(ctx, batch)
+	if err != nil {
+		return err
+	}
 	var fresh, update []model.Trace
 	for i := range batch {
 		t := batch[i]
@@ -119,95 +124,13 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 			fresh = append(fresh, t)
 			continue
 		}
-		model.RollUp(&t, mergeSpans(stored, t.Spans))
+		if f, ok := derived[traceKey{t.WorkspaceID, t.TraceID}]; ok {
+			model.MergeTraceFields(&f, &t, model.HasRootSpan(stored))
+		}
+		model.RollUp(&t, store.MergeSpans(stored, t.Spans))
 		update = append(update, t)
 	}
 	return s.writeBatch(ctx, fresh, update, ingestedAt)
-}
-
-// dedupeTraces folds repeated identities in one batch: a later trace's fields win, spans and
-// scores are merged by id with later versions winning. DuckDB cannot update one row twice in a
-// statement, and a retry may put the same trace twice in one group commit.
-func dedupeTraces(in []model.Trace) []model.Trace {
-	index := make(map[traceKey]int, len(in))
-	out := make([]model.Trace, 0, len(in))
-	for _, t := range in {
-		k := traceKey{t.WorkspaceID, t.TraceID}
-		if i, ok := index[k]; ok {
-			prev := out[i]
-			t.Spans = mergeSpans(prev.Spans, t.Spans)
-			t.Scores = mergeScores(prev.Scores, t.Scores)
-			out[i] = t
-			continue
-		}
-		index[k] = len(out)
-		if hasDuplicateSpans(t.Spans) {
-			t.Spans = mergeSpans(nil, t.Spans)
-		}
-		if hasDuplicateScores(t.Scores) {
-			t.Scores = mergeScores(nil, t.Scores)
-		}
-		out = append(out, t)
-	}
-	return out
-}
-
-func hasDuplicateSpans(spans []model.Span) bool {
-	if len(spans) < 2 {
-		return false
-	}
-	seen := make(map[string]struct{}, len(spans))
-	for _, s := range spans {
-		if _, ok := seen[s.SpanID]; ok {
-			return true
-		}
-		seen[s.SpanID] = struct{}{}
-	}
-	return false
-}
-
-func hasDuplicateScores(scores []model.Score) bool {
-	seen := make(map[string]struct{}, len(scores))
-	for _, s := range scores {
-		if _, ok := seen[s.ScoreID]; ok {
-			return true
-		}
-		seen[s.ScoreID] = struct{}{}
-	}
-	return false
-}
-
-// mergeSpans returns old overlaid with newer; spans keep their first position.
-func mergeSpans(old, newer []model.Span) []model.Span {
-	out := make([]model.Span, 0, len(old)+len(newer))
-	pos := make(map[string]int, len(old)+len(newer))
-	for _, list := range [][]model.Span{old, newer} {
-		for _, sp := range list {
-			if i, ok := pos[sp.SpanID]; ok {
-				out[i] = sp
-				continue
-			}
-			pos[sp.SpanID] = len(out)
-			out = append(out, sp)
-		}
-	}
-	return out
-}
-
-func mergeScores(old, newer []model.Score) []model.Score {
-	out := make([]model.Score, 0, len(old)+len(newer))
-	pos := make(map[string]int, len(old)+len(newer))
-	for _, list := range [][]model.Score{old, newer} {
-		for _, sc := range list {
-			if i, ok := pos[sc.ScoreID]; ok {
-				out[i] = sc
-				continue
-			}
-			pos[sc.ScoreID] = len(out)
-			out = append(out, sc)
-		}
-	}
-	return out
 }
 
 type execFunc func(q string) (int64, error)
@@ -216,7 +139,7 @@ type execFunc func(q string) (int64, error)
 // and scores) are inserted, update traces are upserted. It returns errTraceExists when a
 // fresh trace turns out to be stored already.
 func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ingestedAt time.Time) error {
-	agents := s.agentChanges(fresh, update)
+	agents := s.agents.Changes(fresh, update)
 	err := s.wconn.Raw(func(dc any) error {
 		conn := dc.(*duckdb.Conn)
 		exec := func(q string) (int64, error) {
@@ -244,11 +167,24 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 				}
 				return err
 			}
+			if err := s.addFreshUsage(ctx, conn, fresh); err != nil {
+				return err
+			}
 		}
 		if len(update) > 0 {
+			// The roll-up loses the stored calls of rewritten traces and regains them merged.
+			if err := s.applyStoredUsage(ctx, conn, update, -1); err != nil {
+				return err
+			}
 			if err := stageAndRun(conn, exec, update, ingestedAt, sqlMergeTraces, sqlMergeSpans, sqlMergeScores); err != nil {
 				return err
 			}
+			if err := s.applyStoredUsage(ctx, conn, update, 1); err != nil {
+				return err
+			}
+		}
+		if err := s.maybeCompact(ctx, conn); err != nil {
+			return err
 		}
 		if len(agents) > 0 {
 			if err := stageAgents(conn, agents); err != nil {
@@ -268,7 +204,7 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 		return nil
 	})
 	if err == nil {
-		s.rememberAgents(agents)
+		s.agents.Remember(agents)
 	}
 	return err
 }
@@ -404,101 +340,6 @@ func stageAgents(conn *duckdb.Conn, agents []model.Agent) error {
 	return aa.Close()
 }
 
-// agentLastSeenStep is how far last_seen may lag in the registry: updating it on every
-// commit would cost an upsert per commit for no reader's benefit.
-const agentLastSeenStep = time.Minute
-
-// agentChanges returns the registry rows the batch changes, compared with what this process
-// knows to be stored. Knowledge is a lower bound of the table, so skipping is always safe.
-func (s *Store) agentChanges(lists ...[]model.Trace) []model.Agent {
-	seen := map[traceKey]*model.Agent{}
-	var order []traceKey
-	for _, list := range lists {
-		for i := range list {
-			t := &list[i]
-			k := traceKey{t.WorkspaceID, t.AgentID}
-			a := seen[k]
-			if a == nil {
-				a = &model.Agent{WorkspaceID: t.WorkspaceID, AgentID: t.AgentID, FirstSeen: t.StartTime, LastSeen: t.StartTime, Models: []string{}}
-				seen[k] = a
-				order = append(order, k)
-			}
-			if t.StartTime.Before(a.FirstSeen) {
-				a.FirstSeen = t.StartTime
-			}
-			if t.StartTime.After(a.LastSeen) {
-				a.LastSeen = t.StartTime
-			}
-			a.Models = addModel(a.Models, t.Model)
-			for j := range t.Spans {
-				a.Models = addModel(a.Models, t.Spans[j].Model)
-			}
-		}
-	}
-	var out []model.Agent
-	for _, k := range order {
-		a := seen[k]
-		known, ok := s.agents[k]
-		if ok && !a.FirstSeen.Before(known.FirstSeen) && !a.LastSeen.After(known.LastSeen.Add(agentLastSeenStep)) && subset(a.Models, known.Models) {
-			continue
-		}
-		out = append(out, *a)
-	}
-	return out
-}
-
-func (s *Store) rememberAgents(written []model.Agent) {
-	for _, a := range written {
-		k := traceKey{a.WorkspaceID, a.AgentID}
-		known, ok := s.agents[k]
-		if !ok {
-			s.agents[k] = a
-			continue
-		}
-		if a.FirstSeen.Before(known.FirstSeen) {
-			known.FirstSeen = a.FirstSeen
-		}
-		if a.LastSeen.After(known.LastSeen) {
-			known.LastSeen = a.LastSeen
-		}
-		for _, m := range a.Models {
-			known.Models = addModel(known.Models, m)
-		}
-		s.agents[k] = known
-	}
-}
-
-func subset(a, b []string) bool {
-	for _, x := range a {
-		found := false
-		for _, y := range b {
-			if x == y {
-				found = true
-				break
-			}
-		}
-		if !found {
-			return false
-		}
-	}
-	return true
-}
-
-func addModel(models []string, m string) []string {
-	if m == "" {
-		return models
-	}
-	for _, have := range models {
-		if have == m {
-			return models
-		}
-	}
-	if models == nil {
-		models = []string{}
-	}
-	return append(models, m)
-}
-
 // existingSpans reads the stored spans of those batch traces that already exist. This scans
 // the span table, which is acceptable because it only runs when a trace is written again.
 func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[traceKey][]model.Span, error) {
@@ -574,7 +415,7 @@ func querySpans(ctx context.Context, q querier, where string, args ...any) ([]mo
 
 // GetTrace implements store.TraceReader.
 func (s *Store) GetTrace(ctx context.Context, workspaceID, traceID string) (*model.Trace, error) {
-	row := s.db.QueryRowContext(ctx, `SELECT `+traceColumns+` FROM traces WHERE workspace_id = ? AND trace_id = ?`, workspaceID, traceID)
+	row := s.db.QueryRowContext(ctx, traceByIDSQL, workspaceID, traceID)
 	var t model.Trace
 	var status, declStatus, meta string
 	var tags []any
@@ -609,9 +450,9 @@ func (s *Store) GetTrace(ctx context.Context, workspaceID, traceID string) (*mod
 		t.Declared.EndTime = dend.Time.UTC()
 	}
 	if t.SpanCount == 0 {
-		t.Spans = []model.Span{flatRootSpan(&t)}
+		t.Spans = []model.Span{store.FlatRootSpan(&t)}
 	} else {
-		t.Spans, err = querySpans(ctx, s.db, `WHERE workspace_id = ? AND trace_id = ?`, workspaceID, traceID)
+		t.Spans, err = s.traceSpans(ctx, &t)
 		if err != nil {
 			return nil, err
 		}
@@ -623,24 +464,8 @@ func (s *Store) GetTrace(ctx context.Context, workspaceID, traceID string) (*mod
 	return &t, nil
 }
 
-// flatRootSpan presents a trace stored without spans as its single llm call.
-func flatRootSpan(t *model.Trace) model.Span {
-	msg := t.ErrorMessage
-	if msg == "" {
-		msg = t.ErrorType
-	}
-	return model.Span{
-		WorkspaceID: t.WorkspaceID, TraceID: t.TraceID, SpanID: model.RootSpanID, Kind: model.KindLLM,
-		Name: t.Name, StartTime: t.StartTime, EndTime: t.EndTime, LatencyMs: t.LatencyMs, Status: t.Status,
-		StatusMessage: msg, Model: t.Model, Provider: t.Provider,
-		TokensInput: t.TokensInput, TokensOutput: t.TokensOutput, TokensCached: t.TokensCached,
-		TokensTotal: t.TokensTotal, CostUSD: t.CostUSD, Input: t.Input, Output: t.Output,
-		Attributes: json.RawMessage("{}"),
-	}
-}
-
 func (s *Store) scores(ctx context.Context, workspaceID, traceID string) ([]model.Score, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT `+scoreColumns+` FROM scores WHERE workspace_id = ? AND trace_id = ? ORDER BY created_at, score_id`, workspaceID, traceID)
+	rows, err := s.db.QueryContext(ctx, scoresByTraceSQL, workspaceID, traceID)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read scores: %w", err)
 	}

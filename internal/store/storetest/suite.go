@@ -48,6 +48,9 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"DeadLetters", testDeadLetters},
 		{"Activity", testActivity},
 		{"LargeBatch", testLargeBatch},
+		{"Analytics", testAnalytics},
+		{"RootArrivesLast", testRootArrivesLast},
+		{"Accounts", testAccounts},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {

@@ -1,0 +1,48 @@
+package httpapi
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/model"
+)
+
+// FuzzParseCredential feeds arbitrary Authorization and X-API-Key headers to the parser:
+// it must never panic, refuse with 401 only, and accept only credentials that are safe to
+// hash or parse (bounded, no whitespace or control characters).
+func FuzzParseCredential(f *testing.F) {
+	seeds := [][2]string{
+		{"Bearer ao_abcdefghijklmnopqrstuvwxyz234567", ""},
+		{"bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig", ""},
+		{"", "ao_abcdefghijklmnopqrstuvwxyz234567"},
+		{"Basic dXNlcjpwYXNz", ""},
+		{"Bearer", ""},
+		{"Bearer  ", ""},
+		{"Bearer a b", ""},
+		{"Bearer \x00\x7f", " \t"},
+		{"BEARER " + strings.Repeat("x", 5000), ""},
+		{"Bearer a.b.c", "key"},
+	}
+	for _, s := range seeds {
+		f.Add(s[0], s[1])
+	}
+	f.Fuzz(func(t *testing.T, authorization, xAPIKey string) {
+		c, err := parseCredential(authorization, xAPIKey)
+		if err != nil {
+			if model.ErrorCode(err) != model.EUNAUTHORIZED {
+				t.Fatalf("error code %q for %q / %q", model.ErrorCode(err), authorization, xAPIKey)
+			}
+			return
+		}
+		if c.secret == "" || len(c.secret) > maxCredentialLength || strings.ContainsFunc(c.secret, isSpaceOrControl) {
+			t.Fatalf("accepted unsafe credential %q", c.secret)
+		}
+		if xAPIKey == "" && c.token != auth.LooksLikeJWT(c.secret) {
+			t.Fatalf("token = %v for %q", c.token, c.secret)
+		}
+		if xAPIKey != "" && c.token {
+			t.Fatalf("X-API-Key taken as an access token: %q", xAPIKey)
+		}
+	})
+}

@@ -1,0 +1,76 @@
+package store
+
+import (
+	"context"
+	"time"
+
+	"github.com/agentobs/agentobs/internal/model"
+)
+
+// Accounts keeps users, their roles in workspaces, invites, sign-in sessions (refresh
+// tokens), per-workspace rate limits and the key operations beyond Workspaces'.
+// Emails are passed normalised (model.NormalizeEmail); the store compares them exactly.
+type Accounts interface {
+	// CreateUser inserts u; an email already taken returns model.ECONFLICT. When ws is not
+	// nil, ws is created too with u as its owner. Pending invites for u's email become
+	// memberships and are deleted. All of it happens in one transaction.
+	CreateUser(ctx context.Context, u model.User, ws *model.Workspace) error
+	CountUsers(ctx context.Context) (int64, error)
+	// GetUser and UserByEmail return model.ENOTFOUND for unknown users.
+	GetUser(ctx context.Context, id string) (*model.User, error)
+	UserByEmail(ctx context.Context, email string) (*model.User, error)
+
+	// CreateWorkspaceWithOwner creates ws with ownerID as its owner, in one transaction.
+	CreateWorkspaceWithOwner(ctx context.Context, ws model.Workspace, ownerID string) error
+	// RenameWorkspace changes the name; model.ENOTFOUND for an unknown workspace.
+	RenameWorkspace(ctx context.Context, id, name string) error
+
+	// AddMember inserts a membership; model.ECONFLICT when the user is already a member.
+	AddMember(ctx context.Context, m model.Membership) error
+	// GetMembership returns model.ENOTFOUND when the user is not a member.
+	GetMembership(ctx context.Context, workspaceID, userID string) (*model.Membership, error)
+	// ListUserMemberships returns the user's memberships with WorkspaceName, oldest first.
+	ListUserMemberships(ctx context.Context, userID string) ([]model.Membership, error)
+	// ListMembers returns the workspace's members, oldest first.
+	ListMembers(ctx context.Context, workspaceID string) ([]model.Member, error)
+	// SetMemberRole and RemoveMember return model.ENOTFOUND when the user is not a member.
+	SetMemberRole(ctx context.Context, workspaceID, userID string, role model.Role) error
+	RemoveMember(ctx context.Context, workspaceID, userID string) error
+
+	// CreateInvite stores or replaces the invite of (workspace, email).
+	CreateInvite(ctx context.Context, inv model.Invite) error
+	ListInvites(ctx context.Context, workspaceID string) ([]model.Invite, error)
+	// DeleteInvite returns model.ENOTFOUND when there is no such invite.
+	DeleteInvite(ctx context.Context, workspaceID, email string) error
+
+	CreateRefreshToken(ctx context.Context, t model.RefreshToken) error
+	// RefreshTokenByHash returns the token whatever its state (used, revoked, expired),
+	// so that the caller can detect reuse; model.ENOTFOUND when unknown.
+	RefreshTokenByHash(ctx context.Context, hash string) (*model.RefreshToken, error)
+	// RotateRefreshToken marks oldID used at usedAt and stores next, atomically, but only
+	// if oldID is neither used nor revoked; otherwise it returns model.ECONFLICT and
+	// changes nothing. Two concurrent rotations of one token: exactly one succeeds.
+	RotateRefreshToken(ctx context.Context, oldID string, usedAt time.Time, next model.RefreshToken) error
+	// RevokeRefreshFamily revokes every token of the family; revoking twice is harmless.
+	RevokeRefreshFamily(ctx context.Context, familyID string, at time.Time) error
+	// RefreshFamilyActive reports whether the family has a token that is not revoked.
+	RefreshFamilyActive(ctx context.Context, familyID string) (bool, error)
+
+	// GetAPIKey returns a key of the workspace, revoked or not; model.ENOTFOUND otherwise.
+	GetAPIKey(ctx context.Context, workspaceID, id string) (*model.APIKey, error)
+	// RevokeAPIKey sets revoked_at if the key is not revoked yet and returns the key;
+	// model.ENOTFOUND when the workspace has no such key.
+	RevokeAPIKey(ctx context.Context, workspaceID, id string, at time.Time) (*model.APIKey, error)
+	// TouchAPIKeys records last-use times by key id; unknown ids are ignored.
+	TouchAPIKeys(ctx context.Context, lastUsed map[string]time.Time) error
+	// LegacyAPIKeyByHash finds a non-revoked key stored with the plain SHA-256 hash of
+	// the core issue; UpgradeAPIKeyHash replaces that hash by the keyed one.
+	LegacyAPIKeyByHash(ctx context.Context, sha256Hex string) (*model.APIKey, error)
+	UpgradeAPIKeyHash(ctx context.Context, id, hash string) error
+	// CountLegacyAPIKeys counts non-revoked keys still stored with the plain hash.
+	CountLegacyAPIKeys(ctx context.Context) (int64, error)
+
+	// WorkspaceLimits returns the workspace's overrides, the zero value when it has none.
+	WorkspaceLimits(ctx context.Context, workspaceID string) (model.RateLimits, error)
+	SetWorkspaceLimits(ctx context.Context, workspaceID string, l model.RateLimits) error
+}

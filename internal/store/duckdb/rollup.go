@@ -1,0 +1,319 @@
+package duckdb
+
+import (
+	"context"
+	"database/sql/driver"
+	"fmt"
+	"strings"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
+
+	"github.com/agentobs/agentobs/internal/model"
+)
+
+// The roll-ups (llm_usage_5m, trace_stats_5m) are kept equal to the raw tables inside every
+// write transaction: new traces append their sums (computed here, in memory); traces written
+// again append the negated sums of what is stored before their merge and the sums of the
+// merged result after it, both read by the same SQL, so a replaced span or a moved start
+// time never leaves stale sums behind. Readers sum all rows of a key. Every so often the
+// writer compacts the slots appended to since the last compaction into one row per key.
+
+// Compaction runs after this many commits or appended rows, whichever comes first.
+const (
+	compactEveryCommits = 256
+	compactEveryRows    = 20000
+)
+
+// rollupState tracks what was appended since the last compaction.
+type rollupState struct {
+	commits, rows int
+	dirty         bool
+	minSlot       int64 // earliest slot appended to since the last compaction
+}
+
+func (r *rollupState) touch(slot int64, rows int) {
+	if !r.dirty || slot < r.minSlot {
+		r.minSlot = slot
+	}
+	r.dirty = true
+	r.rows += rows
+}
+
+type usageKey struct {
+	ws, agent, model, provider string
+	slot                       int64
+}
+
+type usageSum struct {
+	calls, priced, tokensIn, tokensOut int64
+	cost                               float64
+}
+
+func (u *usageSum) add(cost *float64, in, out *int64) {
+	u.calls++
+	if cost != nil {
+		u.priced++
+		u.cost += *cost
+	}
+	if in != nil {
+		u.tokensIn += *in
+	}
+	if out != nil {
+		u.tokensOut += *out
+	}
+}
+
+func isCallKind(k model.SpanKind) bool { return k == model.KindLLM || k == model.KindEmbedding }
+
+// slotOf is the 5-minute slot of t's start, as the SQL side computes it from a stored
+// TIMESTAMPTZ (microseconds, so sub-microsecond digits never matter).
+func slotOf(ms int64) int64 {
+	q := ms / slotMs
+	if ms%slotMs != 0 && ms < 0 {
+		q--
+	}
+	return q * slotMs
+}
+
+// usageOf sums the calls of traces that were just rolled up (model.RollUp) and are new.
+func usageOf(traces []model.Trace) map[usageKey]*usageSum {
+	out := make(map[usageKey]*usageSum)
+	add := func(t *model.Trace, mdl, provider string, cost *float64, in, out2 *int64) {
+		k := usageKey{ws: t.WorkspaceID, agent: t.AgentID, model: mdl, provider: provider, slot: slotOf(t.StartTime.UnixMilli())}
+		u := out[k]
+		if u == nil {
+			u = &usageSum{}
+			out[k] = u
+		}
+		u.add(cost, in, out2)
+	}
+	for i := range traces {
+		t := &traces[i]
+		if len(t.Spans) == 0 {
+			add(t, t.Model, t.Provider, t.CostUSD, t.TokensInput, t.TokensOutput)
+			continue
+		}
+		for j := range t.Spans {
+			sp := &t.Spans[j]
+			if isCallKind(sp.Kind) {
+				add(t, sp.Model, sp.Provider, sp.CostUSD, sp.TokensInput, sp.TokensOutput)
+			}
+		}
+	}
+	return out
+}
+
+type statsKey struct {
+	ws, agent, status, errorType string
+	slot                         int64
+}
+
+type statsSum struct {
+	traces, latency, priced, tokensIn, tokensOut, tokensTotal int64
+	cost                                                      float64
+}
+
+// statsOf sums new traces per slot, agent and status.
+func statsOf(traces []model.Trace) map[statsKey]*statsSum {
+	out := make(map[statsKey]*statsSum)
+	for i := range traces {
+		t := &traces[i]
+		k := statsKey{ws: t.WorkspaceID, agent: t.AgentID, status: string(t.Status), errorType: t.ErrorType, slot: slotOf(t.StartTime.UnixMilli())}
+		u := out[k]
+		if u == nil {
+			u = &statsSum{}
+			out[k] = u
+		}
+		u.traces++
+		u.latency += t.LatencyMs
+		if t.CostUSD != nil {
+			u.priced++
+			u.cost += *t.CostUSD
+		}
+		for _, p := range []struct {
+			dst *int64
+			v   *int64
+		}{{&u.tokensIn, t.TokensInput}, {&u.tokensOut, t.TokensOutput}, {&u.tokensTotal, t.TokensTotal}} {
+			if p.v != nil {
+				*p.dst += *p.v
+			}
+		}
+	}
+	return out
+}
+
+// addFreshUsage appends the sums of new traces to the roll-ups, on the writer's connection
+// inside its open transaction.
+func (s *Store) addFreshUsage(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) error {
+	var calls, stats [][]any
+	for k, u := range usageOf(traces) {
+		calls = append(calls, []any{k.ws, k.slot, k.agent, k.model, k.provider, u.calls, u.priced, u.cost, u.tokensIn, u.tokensOut})
+		s.rollups.touch(k.slot, 1)
+	}
+	for k, u := range statsOf(traces) {
+		stats = append(stats, []any{k.ws, k.slot, k.agent, k.status, k.errorType, u.traces, u.latency, u.priced, u.cost, u.tokensIn, u.tokensOut, u.tokensTotal})
+		s.rollups.touch(k.slot, 1)
+	}
+	hist := map[[3]any]int64{}
+	for i := range traces {
+		t := &traces[i]
+		hist[[3]any{t.WorkspaceID, t.StartTime.UnixMilli() / hourMs * hourMs, latencyBucket(t.LatencyMs)}]++
+	}
+	var histRows [][]any
+	for k, n := range hist {
+		histRows = append(histRows, []any{k[0], k[1], int32(k[2].(int64)), n})
+		s.rollups.touch(k[1].(int64), 1)
+	}
+	if err := appendRows(ctx, conn, "llm_usage_5m", calls); err != nil {
+		return err
+	}
+	if err := appendRows(ctx, conn, "latency_hist_1h", histRows); err != nil {
+		return err
+	}
+	return appendRows(ctx, conn, "trace_stats_5m", stats)
+}
+
+// appendRows appends rows of sums to a roll-up with DuckDB's appender: a VALUES list with a
+// parameter per figure cost more to plan than to run.
+func appendRows(ctx context.Context, conn *duckdb.Conn, table string, rows [][]any) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	app, err := duckdb.NewAppenderFromConn(conn, "", table)
+	if err != nil {
+		return fmt.Errorf("cannot open %s appender: %w", table, err)
+	}
+	for _, row := range rows {
+		vals := make([]driver.Value, len(row))
+		for i, v := range row {
+			vals[i] = v
+		}
+		if err := app.AppendRow(vals...); err != nil {
+			app.Close()
+			return fmt.Errorf("cannot append to roll-up %s: %w", table, err)
+		}
+	}
+	if err := app.Close(); err != nil {
+		return fmt.Errorf("cannot append to roll-up %s: %w", table, err)
+	}
+	return nil
+}
+
+// storedStatsSQL sums the stored listed traces of one workspace, times a sign.
+const storedStatsSQL = `INSERT INTO trace_stats_5m
+SELECT workspace_id, epoch_ms(start_time) // 300000 * 300000, agent_id, status, error_type, %[1]d * count(*), %[1]d * sum(latency_ms),
+       %[1]d * count(cost_usd), %[1]d * coalesce(sum(cost_usd), 0), %[1]d * coalesce(sum(tokens_input), 0),
+       %[1]d * coalesce(sum(tokens_output), 0), %[1]d * coalesce(sum(tokens_total), 0)
+FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)
+GROUP BY ALL`
+
+// storedUsageSQL sums the stored calls of the listed traces of one workspace, times a sign.
+const storedUsageSQL = `INSERT INTO llm_usage_5m
+SELECT workspace_id, slot_ms, agent_id, model, provider, %[1]d * count(*), %[1]d * count(cost_usd),
+       %[1]d * coalesce(sum(cost_usd), 0), %[1]d * coalesce(sum(tokens_input), 0), %[1]d * coalesce(sum(tokens_output), 0)
+FROM (
+    SELECT workspace_id, epoch_ms(start_time) // 300000 * 300000 AS slot_ms, agent_id, model, provider,
+           cost_usd, tokens_input, tokens_output
+    FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id) AND span_count = 0
+    UNION ALL
+    SELECT t.workspace_id, epoch_ms(t.start_time) // 300000 * 300000, t.agent_id, s.model, s.provider,
+           s.cost_usd, s.tokens_input, s.tokens_output
+    FROM spans s JOIN traces t ON s.workspace_id = t.workspace_id AND s.trace_id = t.trace_id
+    WHERE t.workspace_id = $1 AND list_contains($2, t.trace_id) AND s.workspace_id = $1 AND list_contains($2, s.trace_id)
+      AND t.span_count > 0 AND s.kind IN ('llm', 'embedding')
+)
+GROUP BY ALL`
+
+// storedHistSQL counts the stored listed traces of one workspace per hour and latency
+// bucket, times a sign.
+var storedHistSQL = `INSERT INTO latency_hist_1h
+SELECT workspace_id, epoch_ms(start_time) // 3600000 * 3600000, ` + latencyBucketSQL("latency_ms") + `, %[1]d * count(*)
+FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)
+GROUP BY ALL`
+
+// applyStoredUsage appends (sign 1) or subtracts (sign -1) the stored sums of traces that
+// are being written again; it runs before and after their merge in the same transaction.
+func (s *Store) applyStoredUsage(ctx context.Context, conn *duckdb.Conn, traces []model.Trace, sign int) error {
+	byWS := map[string][]string{}
+	for i := range traces {
+		byWS[traces[i].WorkspaceID] = append(byWS[traces[i].WorkspaceID], traces[i].TraceID)
+	}
+	for ws, ids := range byWS {
+		args := []driver.NamedValue{{Ordinal: 1, Value: ws}, {Ordinal: 2, Value: ids}}
+		// The slots these rows land in join the compaction's range.
+		rows, err := conn.QueryContext(ctx, `SELECT min(epoch_ms(start_time)) // 300000 * 300000, count(*) FROM traces
+			WHERE workspace_id = $1 AND list_contains($2, trace_id)`, args)
+		if err != nil {
+			return fmt.Errorf("cannot read rewritten traces: %w", err)
+		}
+		dest := make([]driver.Value, 2)
+		if err := rows.Next(dest); err == nil {
+			if slot, ok := dest[0].(int64); ok {
+				s.rollups.touch(slot, int(dest[1].(int64)))
+			}
+		}
+		rows.Close()
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(storedUsageSQL, sign), args); err != nil {
+			return fmt.Errorf("cannot update llm usage roll-up: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(storedStatsSQL, sign), args); err != nil {
+			return fmt.Errorf("cannot update trace stats roll-up: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, fmt.Sprintf(storedHistSQL, sign), args); err != nil {
+			return fmt.Errorf("cannot update latency histogram: %w", err)
+		}
+	}
+	return nil
+}
+
+// maybeCompact folds the rows of recently appended slots into one row per key, when enough
+// has been appended since the last time. It runs inside the write transaction.
+func (s *Store) maybeCompact(ctx context.Context, conn *duckdb.Conn) error {
+	r := &s.rollups
+	if !r.dirty {
+		return nil
+	}
+	if r.commits++; r.commits < compactEveryCommits && r.rows < compactEveryRows {
+		return nil
+	}
+	if err := compactRollups(ctx, conn, r.minSlot); err != nil {
+		return err
+	}
+	*r = rollupState{}
+	return nil
+}
+
+// compactRollups rewrites the roll-up rows of slots from fromSlot on, one row per key; keys
+// whose sums cancelled out disappear.
+func compactRollups(ctx context.Context, conn *duckdb.Conn, fromSlot int64) error {
+	for _, q := range []string{
+		`CREATE OR REPLACE TEMP TABLE compact_usage AS SELECT workspace_id, slot_ms, agent_id, model, provider,
+			sum(calls)::BIGINT, sum(priced_calls)::BIGINT, sum(cost_usd), sum(tokens_input)::BIGINT, sum(tokens_output)::BIGINT
+			FROM llm_usage_5m WHERE slot_ms >= $1 GROUP BY ALL HAVING sum(calls) <> 0`,
+		`DELETE FROM llm_usage_5m WHERE slot_ms >= $1`,
+		`INSERT INTO llm_usage_5m SELECT * FROM compact_usage`,
+		`DROP TABLE compact_usage`,
+		`CREATE OR REPLACE TEMP TABLE compact_stats AS SELECT workspace_id, slot_ms, agent_id, status, error_type,
+			sum(traces)::BIGINT, sum(latency_ms)::BIGINT, sum(priced)::BIGINT, sum(cost_usd), sum(tokens_input)::BIGINT,
+			sum(tokens_output)::BIGINT, sum(tokens_total)::BIGINT
+			FROM trace_stats_5m WHERE slot_ms >= $1 GROUP BY ALL HAVING sum(traces) <> 0`,
+		`DELETE FROM trace_stats_5m WHERE slot_ms >= $1`,
+		`INSERT INTO trace_stats_5m SELECT * FROM compact_stats`,
+		`DROP TABLE compact_stats`,
+		// Hours are compacted from the hour holding the first slot touched.
+		`CREATE OR REPLACE TEMP TABLE compact_hist AS SELECT workspace_id, hour_ms, bucket, sum(traces)::BIGINT
+			FROM latency_hist_1h WHERE hour_ms >= $1 // 3600000 * 3600000 GROUP BY ALL HAVING sum(traces) <> 0`,
+		`DELETE FROM latency_hist_1h WHERE hour_ms >= $1 // 3600000 * 3600000`,
+		`INSERT INTO latency_hist_1h SELECT * FROM compact_hist`,
+		`DROP TABLE compact_hist`,
+	} {
+		var args []driver.NamedValue
+		if strings.Contains(q, "$1") {
+			args = []driver.NamedValue{{Ordinal: 1, Value: fromSlot}}
+		}
+		if _, err := conn.ExecContext(ctx, q, args); err != nil {
+			return fmt.Errorf("cannot compact roll-ups: %w", err)
+		}
+	}
+	return nil
+}

@@ -1,0 +1,115 @@
+package store
+
+import "github.com/agentobs/agentobs/internal/model"
+
+// The analytics roll-ups every backend keeps (see Analytics): calls to models and traces,
+// summed per 5-minute slot of the trace's start. These functions say what a trace adds to
+// them, so that backends maintain them alike.
+
+// SlotMs is the width of the roll-ups' time slots: every UTC offset in use is a multiple of
+// 15 minutes, so 5-minute slots nest in the buckets of any zone and granularity.
+const SlotMs = 5 * 60 * 1000
+
+// SlotOf is the slot holding the instant ms (Unix milliseconds).
+func SlotOf(ms int64) int64 {
+	q := ms / SlotMs
+	if ms%SlotMs != 0 && ms < 0 {
+		q--
+	}
+	return q * SlotMs
+}
+
+// UsageKey identifies a row of the llm-usage roll-up.
+type UsageKey struct {
+	WorkspaceID, AgentID, Model, Provider string
+	SlotMs                                int64
+}
+
+// UsageSum is what calls add to a usage row.
+type UsageSum struct {
+	Calls, Priced, TokensInput, TokensOutput int64
+	CostUSD                                  float64
+}
+
+func (u *UsageSum) add(sign int64, cost *float64, in, out *int64) {
+	u.Calls += sign
+	if cost != nil {
+		u.Priced += sign
+		u.CostUSD += float64(sign) * *cost
+	}
+	if in != nil {
+		u.TokensInput += sign * *in
+	}
+	if out != nil {
+		u.TokensOutput += sign * *out
+	}
+}
+
+// IsCallKind reports whether spans of kind k are calls to a model.
+func IsCallKind(k model.SpanKind) bool { return k == model.KindLLM || k == model.KindEmbedding }
+
+// AddUsage adds sign (1 or -1) times the calls of rolled-up traces to sums: llm and
+// embedding spans, and a trace without spans as its own call.
+func AddUsage(sums map[UsageKey]*UsageSum, traces []model.Trace, sign int64) {
+	add := func(t *model.Trace, mdl, provider string, cost *float64, in, out *int64) {
+		k := UsageKey{WorkspaceID: t.WorkspaceID, AgentID: t.AgentID, Model: mdl, Provider: provider, SlotMs: SlotOf(t.StartTime.UnixMilli())}
+		u := sums[k]
+		if u == nil {
+			u = &UsageSum{}
+			sums[k] = u
+		}
+		u.add(sign, cost, in, out)
+	}
+	for i := range traces {
+		t := &traces[i]
+		if len(t.Spans) == 0 {
+			add(t, t.Model, t.Provider, t.CostUSD, t.TokensInput, t.TokensOutput)
+			continue
+		}
+		for j := range t.Spans {
+			sp := &t.Spans[j]
+			if IsCallKind(sp.Kind) {
+				add(t, sp.Model, sp.Provider, sp.CostUSD, sp.TokensInput, sp.TokensOutput)
+			}
+		}
+	}
+}
+
+// StatsKey identifies a row of the trace-stats roll-up.
+type StatsKey struct {
+	WorkspaceID, AgentID, Status, ErrorType string
+	SlotMs                                  int64
+}
+
+// StatsSum is what traces add to a stats row.
+type StatsSum struct {
+	Traces, LatencyMs, Priced, TokensInput, TokensOutput, TokensTotal int64
+	CostUSD                                                           float64
+}
+
+// AddStats adds sign (1 or -1) times rolled-up traces to sums.
+func AddStats(sums map[StatsKey]*StatsSum, traces []model.Trace, sign int64) {
+	for i := range traces {
+		t := &traces[i]
+		k := StatsKey{WorkspaceID: t.WorkspaceID, AgentID: t.AgentID, Status: string(t.Status), ErrorType: t.ErrorType, SlotMs: SlotOf(t.StartTime.UnixMilli())}
+		u := sums[k]
+		if u == nil {
+			u = &StatsSum{}
+			sums[k] = u
+		}
+		u.Traces += sign
+		u.LatencyMs += sign * t.LatencyMs
+		if t.CostUSD != nil {
+			u.Priced += sign
+			u.CostUSD += float64(sign) * *t.CostUSD
+		}
+		for _, p := range []struct {
+			dst *int64
+			v   *int64
+		}{{&u.TokensInput, t.TokensInput}, {&u.TokensOutput, t.TokensOutput}, {&u.TokensTotal, t.TokensTotal}} {
+			if p.v != nil {
+				*p.dst += sign * *p.v
+			}
+		}
+	}
+}

@@ -1,0 +1,20 @@
+import { Activity, DollarSign, Gauge, Home, ListTree, MessagesSquare, type LucideIcon } from 'lucide-react'
+
+export interface NavItem {
+  to: string
+  label: string
+  icon: LucideIcon
+  /** Matches only the exact path (Home would otherwise match every page). */
+  end?: boolean
+  testId: string
+}
+
+// Only pages that work are listed; Quality, Safety, Impact and Settings join when they exist.
+export const NAV: NavItem[] = [
+  { to: '/dashboard', label: 'Home', icon: Home, end: true, testId: 'nav-home' },
+  { to: '/dashboard/traces', label: 'Traces', icon: ListTree, testId: 'nav-traces' },
+  { to: '/dashboard/sessions', label: 'Sessions', icon: MessagesSquare, testId: 'nav-sessions' },
+  { to: '/dashboard/usage', label: 'Usage', icon: Activity, testId: 'nav-usage' },
+  { to: '/dashboard/cost', label: 'Cost', icon: DollarSign, testId: 'nav-cost' },
+  { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
+]

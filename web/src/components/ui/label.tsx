@@ -1,0 +1,15 @@
+import * as React from 'react'
+import { Label as LabelPrimitive } from 'radix-ui'
+import { cn } from '@/lib/cn'
+
+function Label({ className, ...props }: React.ComponentProps<typeof LabelPrimitive.Root>) {
+  return (
+    <LabelPrimitive.Root
+      data-slot="label"
+      className={cn('flex items-center gap-2 text-sm leading-none font-medium select-none peer-disabled:opacity-50', className)}
+      {...props}
+    />
+  )
+}
+
+export { Label }

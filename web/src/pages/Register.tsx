@@ -1,0 +1,101 @@
+import { useState, type FormEvent } from 'react'
+import { Link, Navigate, useNavigate } from 'react-router'
+import { Loader2 } from 'lucide-react'
+import { Alert, AlertDescription } from '@/components/ui/alert'
+import { Button } from '@/components/ui/button'
+import { Input } from '@/components/ui/input'
+import { Label } from '@/components/ui/label'
+import { AuthLayout } from '@/components/layout/AuthLayout'
+import { PageSkeleton } from '@/components/layout/PageSkeleton'
+import { errorMessage } from '@/lib/api'
+import { useAuth } from '@/lib/auth'
+
+export const MIN_PASSWORD = 10
+
+export default function Register() {
+  const { status, register } = useAuth()
+  const navigate = useNavigate()
+  const [name, setName] = useState('')
+  const [email, setEmail] = useState('')
+  const [password, setPassword] = useState('')
+  const [workspace, setWorkspace] = useState('')
+  const [error, setError] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+
+  if (status === 'loading') return <PageSkeleton full />
+  if (status === 'authenticated') return <Navigate to="/dashboard" replace />
+
+  const submit = async (e: FormEvent) => {
+    e.preventDefault()
+    setError(null)
+    if (password.length < MIN_PASSWORD) {
+      setError(`The password needs at least ${MIN_PASSWORD} characters.`)
+      return
+    }
+    setBusy(true)
+    try {
+      await register({ name: name.trim(), email: email.trim(), password, workspace_name: workspace.trim() || undefined })
+      navigate('/dashboard', { replace: true })
+    } catch (err) {
+      setError(errorMessage(err))
+    } finally {
+      setBusy(false)
+    }
+  }
+
+  return (
+    <AuthLayout
+      title="Create your account"
+      description="Sign up to explore your agents' traces, usage and cost."
+      footer={
+        <>
+          Already have an account?{' '}
+          <Link to="/signin" className="font-medium text-primary underline-offset-4 hover:underline" data-testid="to-signin">
+            Sign in
+          </Link>
+        </>
+      }
+    >
+      <form className="grid gap-4" onSubmit={submit} data-testid="register-form" noValidate>
+        {error && (
+          <Alert variant="destructive" data-testid="register-error">
+            <AlertDescription>{error}</AlertDescription>
+          </Alert>
+        )}
+        <div className="grid gap-2">
+          <Label htmlFor="name">Name</Label>
+          <Input id="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} data-testid="register-name" />
+        </div>
+        <div className="grid gap-2">
+          <Label htmlFor="email">Email</Label>
+          <Input id="email" type="email" autoComplete="email" required value={email} onChange={(e) => setEmail(e.target.value)} data-testid="register-email" />
+        </div>
+        <div className="grid gap-2">
+          <Label htmlFor="password">Password</Label>
+          <Input
+            id="password"
+            type="password"
+            autoComplete="new-password"
+            required
+            minLength={MIN_PASSWORD}
+            value={password}
+            onChange={(e) => setPassword(e.target.value)}
+            data-testid="register-password"
+            aria-describedby="password-hint"
+          />
+          <p id="password-hint" className="text-xs text-muted-foreground">
+            At least {MIN_PASSWORD} characters.
+          </p>
+        </div>
+        <div className="grid gap-2">
+          <Label htmlFor="workspace">Workspace name (optional)</Label>
+          <Input id="workspace" value={workspace} onChange={(e) => setWorkspace(e.target.value)} data-testid="register-workspace" />
+        </div>
+        <Button type="submit" disabled={busy || !email || !password} data-testid="register-submit">
+          {busy && <Loader2 className="animate-spin" aria-hidden="true" />}
+          Create account
+        </Button>
+      </form>
+    </AuthLayout>
+  )
+}
