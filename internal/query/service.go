@@ -5,7 +5,6 @@ package query
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -228,15 +227,6 @@ func (s *Service) parseCommon(p *params, def, gran string) (request, Window) {
 		req.Gran = p.granularity(gran, w)
 	}
 	return req, w
-}
-
-var errNoWorkspace = errors.New("query: no workspace")
-
-func checkWS(ws string) error {
-	if ws == "" {
-		return errNoWorkspace
-	}
-	return nil
 }
 
 type urlValues = url.Values

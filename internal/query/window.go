@@ -3,6 +3,7 @@ package query
 import (
 	"math"
 	"net/url"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -211,7 +212,7 @@ func (p *params) done() error {
 			unknown = append(unknown, name)
 		}
 	}
-	sortStrings(unknown)
+	sort.Strings(unknown)
 	for _, name := range unknown {
 		p.fail(name, "unknown parameter")
 	}
@@ -438,12 +439,4 @@ func bucketCount(w Window, g Granularity) int {
 // formatIn renders t in loc with its offset, as bucket timestamps are shown.
 func formatIn(t time.Time, loc *time.Location) string {
 	return t.In(loc).Format(time.RFC3339)
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }

@@ -94,11 +94,13 @@ func (s *Store) histogramPercentiles(ctx context.Context, q store.StatsQuery) (m
 		}
 		return bucketExpr(q.Buckets, ms)
 	}
+	// Each edge is its own range, so that the scans skip all other row groups.
 	query := fmt.Sprintf(`SELECT b, bucket, sum(n)::BIGINT FROM (
-			SELECT %s AS b, bucket, traces AS n FROM latency_hist_1h WHERE workspace_id = $1 AND hour_ms >= %d AND hour_ms < %d
+			SELECT %[1]s AS b, bucket, traces AS n FROM latency_hist_1h WHERE workspace_id = $1 AND hour_ms >= %[2]d AND hour_ms < %[3]d
 			UNION ALL
-			SELECT %s, %s, 1 FROM traces WHERE workspace_id = $1
-				AND ((start_time >= $2 AND start_time < $3) OR (start_time >= $4 AND start_time < $5)))
+			SELECT %[4]s, %[5]s, 1 FROM traces WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3
+			UNION ALL
+			SELECT %[4]s, %[5]s, 1 FROM traces WHERE workspace_id = $1 AND start_time >= $4 AND start_time < $5)
 		GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2`,
 		label("hour_ms"), h0, h1, label("epoch_ms(start_time)"), latencyBucketSQL("latency_ms"))
 	rows, err := s.db.QueryContext(ctx, query, f.WorkspaceID, f.From, time.UnixMilli(h0).UTC(), time.UnixMilli(h1).UTC(), f.To)
