@@ -8,6 +8,7 @@
 #   SEED_TRACES=10000000 bench/query.sh     # 10M (seeding takes a long while and several GB)
 #   DATA_DIR=/path/to/seeded REPEAT=50 bench/query.sh
 #   SERVE_FLAGS="--duckdb-memory-limit 512MB" bench/query.sh
+#   AGENTOBS_STORE=postgres AGENTOBS_POSTGRES_DSN=postgres://… bench/query.sh   # seeds an empty database once
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -22,7 +23,13 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 go build -o "$WORK/agentobs" ./cmd/agentobs
 
-if [ ! -f "$DATA_DIR/agentobs.duckdb" ]; then
+if [ "${AGENTOBS_STORE:-duckdb}" = postgres ]; then
+  if [ "$(psql -X -t -A "$AGENTOBS_POSTGRES_DSN" -c "SELECT to_regclass('traces') IS NOT NULL AND EXISTS (SELECT 1 FROM traces)" 2>/dev/null)" != t ]; then
+    echo "seeding $SEED_TRACES traces into PostgreSQL (once; reused by later runs)"
+    "$WORK/agentobs" seed --data-dir "$DATA_DIR" --traces "$SEED_TRACES" --days 30 --init-api-key "$KEY" --quiet
+    psql -X -q "$AGENTOBS_POSTGRES_DSN" -c "VACUUM ANALYZE"
+  fi
+elif [ ! -f "$DATA_DIR/agentobs.duckdb" ]; then
   echo "seeding $SEED_TRACES traces into $DATA_DIR (once; reused by later runs)"
   "$WORK/agentobs" seed --data-dir "$DATA_DIR" --traces "$SEED_TRACES" --days 30 --init-api-key "$KEY" --quiet
 fi

@@ -28,18 +28,22 @@ func (s *Service) UsageOverview(ctx context.Context, ws string, v url.Values) (R
 	return s.cached(ctx, ws, "usage-overview", req, func() (any, error) {
 		// Calls and agents come from a grouping the roll-ups answer; users need the traces.
 		var calls, agents, users [2]float64
-		for i, win := range []Window{w, w.Previous()} {
-			res, err := s.stats(ctx,
+		var qs []store.StatsQuery
+		for _, win := range []Window{w, w.Previous()} {
+			qs = append(qs,
 				store.StatsQuery{Filter: filterOf(ws, win, req.Agents), GroupBy: []store.Dimension{store.DimAgent}, Measures: store.MeasureCount},
 				store.StatsQuery{Filter: filterOf(ws, win, req.Agents), CountDistinct: []store.Dimension{store.DimUser}, Measures: store.MeasureCount})
-			if err != nil {
-				return nil, err
-			}
-			for _, r := range res[0].Rows {
+		}
+		res, err := s.stats(ctx, qs...)
+		if err != nil {
+			return nil, err
+		}
+		for i := range 2 {
+			for _, r := range res[2*i].Rows {
 				calls[i] += float64(r.Count)
 				agents[i]++
 			}
-			users[i] = float64(one(res[1]).Distinct[0])
+			users[i] = float64(one(res[2*i+1]).Distinct[0])
 		}
 		perUser := func(i int) *float64 {
 			if users[i] == 0 {

@@ -1,6 +1,10 @@
 package store
 
-import "github.com/agentobs/agentobs/internal/model"
+import (
+	"math"
+
+	"github.com/agentobs/agentobs/internal/model"
+)
 
 // The analytics roll-ups every backend keeps (see Analytics): calls to models and traces,
 // summed per 5-minute slot of the trace's start. These functions say what a trace adds to
@@ -97,19 +101,101 @@ func AddStats(sums map[StatsKey]*StatsSum, traces []model.Trace, sign int64) {
 			u = &StatsSum{}
 			sums[k] = u
 		}
-		u.Traces += sign
-		u.LatencyMs += sign * t.LatencyMs
-		if t.CostUSD != nil {
-			u.Priced += sign
-			u.CostUSD += float64(sign) * *t.CostUSD
+		u.add(t, sign)
+	}
+}
+
+func (u *StatsSum) add(t *model.Trace, sign int64) {
+	u.Traces += sign
+	u.LatencyMs += sign * t.LatencyMs
+	if t.CostUSD != nil {
+		u.Priced += sign
+		u.CostUSD += float64(sign) * *t.CostUSD
+	}
+	for _, p := range []struct {
+		dst *int64
+		v   *int64
+	}{{&u.TokensInput, t.TokensInput}, {&u.TokensOutput, t.TokensOutput}, {&u.TokensTotal, t.TokensTotal}} {
+		if p.v != nil {
+			*p.dst += sign * *p.v
 		}
-		for _, p := range []struct {
-			dst *int64
-			v   *int64
-		}{{&u.TokensInput, t.TokensInput}, {&u.TokensOutput, t.TokensOutput}, {&u.TokensTotal, t.TokensTotal}} {
-			if p.v != nil {
-				*p.dst += sign * *p.v
-			}
+	}
+}
+
+// Add adds s to u.
+func (u *StatsSum) Add(s *StatsSum) {
+	u.Traces += s.Traces
+	u.LatencyMs += s.LatencyMs
+	u.Priced += s.Priced
+	u.CostUSD += s.CostUSD
+	u.TokensInput += s.TokensInput
+	u.TokensOutput += s.TokensOutput
+	u.TokensTotal += s.TokensTotal
+}
+
+// Add adds s to u.
+func (u *UsageSum) Add(s *UsageSum) {
+	u.Calls += s.Calls
+	u.Priced += s.Priced
+	u.CostUSD += s.CostUSD
+	u.TokensInput += s.TokensInput
+	u.TokensOutput += s.TokensOutput
+}
+
+// DayMs is the width of the per-user roll-up's slots: UTC days.
+const DayMs = 24 * 60 * 60 * 1000
+
+// UserKey identifies a row of the per-user roll-up; traces without a user have their row
+// too, under the empty UserID, so that the rows of a day sum to all of its traces.
+type UserKey struct {
+	WorkspaceID, UserID string
+	DayMs               int64
+}
+
+// UserSum is what traces add to a per-user row. FirstStart, LastStart and LastEnd (Unix
+// microseconds) only grow by adding; Shrunk says traces were taken away, after which the
+// extremes must be read from the raw traces again.
+type UserSum struct {
+	StatsSum
+	Success, Errors, Timeouts      int64
+	FirstStart, LastStart, LastEnd int64
+	Shrunk                         bool
+}
+
+// DayOf is the UTC day holding the instant ms (Unix milliseconds).
+func DayOf(ms int64) int64 {
+	q := ms / DayMs
+	if ms%DayMs != 0 && ms < 0 {
+		q--
+	}
+	return q * DayMs
+}
+
+// AddUserStats adds sign (1 or -1) times rolled-up traces to per-user sums.
+func AddUserStats(sums map[UserKey]*UserSum, traces []model.Trace, sign int64) {
+	for i := range traces {
+		t := &traces[i]
+		k := UserKey{WorkspaceID: t.WorkspaceID, UserID: t.UserID, DayMs: DayOf(t.StartTime.UnixMilli())}
+		u := sums[k]
+		if u == nil {
+			u = &UserSum{FirstStart: math.MaxInt64, LastStart: math.MinInt64, LastEnd: math.MinInt64}
+			sums[k] = u
 		}
+		u.StatsSum.add(t, sign)
+		switch t.Status {
+		case model.StatusSuccess:
+			u.Success += sign
+		case model.StatusError:
+			u.Errors += sign
+		case model.StatusTimeout:
+			u.Timeouts += sign
+		}
+		if sign < 0 {
+			u.Shrunk = true
+			continue
+		}
+		u.FirstStart = min(u.FirstStart, t.StartTime.UnixMicro())
+		u.LastStart = max(u.LastStart, t.StartTime.UnixMicro())
+		u.LastEnd = max(u.LastEnd, t.EndTime.UnixMicro())
 	}
 }

@@ -149,6 +149,9 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if statsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
+	if userRollupServes(q) {
+		return s.traceStatsByUser(ctx, q)
+	}
 	if res, ok, err := s.traceStatsSplit(ctx, q); ok {
 		return res, err
 	}
@@ -279,7 +282,34 @@ func statsRollupServes(q store.StatsQuery) bool {
 	return true
 }
 
+// traceStatsRollup answers q, whose window lies on 5-minute slots, from the roll-ups: the
+// whole hours inside the window from trace_stats_1h when the buckets are made of whole
+// hours, the rest from trace_stats_5m.
 func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
+	middle, edges, ok := splitOn(q.Filter, hourMs)
+	if !ok || !hoursNest(q.Buckets) {
+		return s.traceStatsFrom(ctx, q, "trace_stats_5m")
+	}
+	whole := q
+	whole.Limit, whole.Offset = 0, 0
+	parts := make([]store.StatsResult, 0, 1+len(edges))
+	for i, f := range append([]store.TraceFilter{middle}, edges...) {
+		part := whole
+		part.Filter = f
+		table := "trace_stats_5m"
+		if i == 0 {
+			table = "trace_stats_1h"
+		}
+		r, err := s.traceStatsFrom(ctx, part, table)
+		if err != nil {
+			return r, err
+		}
+		parts = append(parts, r)
+	}
+	return mergeStats(q, parts), nil
+}
+
+func (s *Store) traceStatsFrom(ctx context.Context, q store.StatsQuery, table string) (store.StatsResult, error) {
 	var args sqlArgs
 	f := q.Filter
 	where := append([]string{"workspace_id = " + args.add(f.WorkspaceID)}, slotBounds(f)...)
@@ -317,7 +347,7 @@ func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store
 	if grouped {
 		sel = append(sel, "count(*) OVER ()")
 	}
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM trace_stats_5m WHERE " + strings.Join(where, " AND ")
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM " + table + " WHERE " + strings.Join(where, " AND ")
 	if grouped {
 		k := strings.Join(orderKeys, ", ")
 		groupBy := make([]string, len(keys))
@@ -553,7 +583,31 @@ func rollupServes(f store.TraceFilter) bool {
 		f.MinCostUSD == nil && f.MaxCostUSD == nil && f.Text == "" && len(f.NonEmpty) == 0
 }
 
+// callStatsRollup answers q, whose window lies on 5-minute slots, from llm_usage_1h and
+// llm_usage_5m as traceStatsRollup does.
 func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
+	middle, edges, ok := splitOn(q.Filter, hourMs)
+	if !ok || !hoursNest(q.Buckets) {
+		return s.callStatsFrom(ctx, q, "llm_usage_5m")
+	}
+	var all []store.CallRow
+	for i, f := range append([]store.TraceFilter{middle}, edges...) {
+		part := q
+		part.Filter = f
+		table := "llm_usage_5m"
+		if i == 0 {
+			table = "llm_usage_1h"
+		}
+		rows, err := s.callStatsFrom(ctx, part, table)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rows...)
+	}
+	return mergeCalls(all), nil
+}
+
+func (s *Store) callStatsFrom(ctx context.Context, q store.CallQuery, table string) ([]store.CallRow, error) {
 	var args sqlArgs
 	where := append([]string{"workspace_id = " + args.add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
 	if len(q.Filter.AgentIDs) > 0 {
@@ -569,7 +623,7 @@ func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store
 	}
 	query := fmt.Sprintf(`SELECT %s AS b, %s, sum(calls)::bigint, sum(priced_calls)::bigint, sum(cost_usd)::float8,
 		sum(tokens_input)::bigint, sum(tokens_output)::bigint
-		FROM llm_usage_5m WHERE %s GROUP BY %s HAVING sum(calls) <> 0 ORDER BY %s`, bucket, keys, strings.Join(where, " AND "), group, order)
+		FROM %s WHERE %s GROUP BY %s HAVING sum(calls) <> 0 ORDER BY %s`, bucket, keys, table, strings.Join(where, " AND "), group, order)
 	return s.scanCallRows(ctx, query, args)
 }
 
@@ -688,10 +742,12 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 		out.Traces, out.More = out.Traces[:limit], true
 	}
 	if q.Count {
-		var cargs sqlArgs
-		if err := s.pool.QueryRow(ctx, "SELECT count(*) FROM traces WHERE "+whereTraces(q.Filter, "", &cargs), cargs...).Scan(&out.Total); err != nil {
+		// Counted like any aggregate, so that the roll-ups answer when the filter allows.
+		res, err := s.TraceStats(ctx, store.StatsQuery{Filter: q.Filter, Measures: store.MeasureCount})
+		if err != nil {
 			return store.TracePage{}, fmt.Errorf("cannot count traces: %w", err)
 		}
+		out.Total = res.Rows[0].Count
 	}
 	return out, nil
 }

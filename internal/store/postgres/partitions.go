@@ -171,11 +171,14 @@ func (s *Store) dropPartition(ctx context.Context, suffix string) error {
 		if _, err := tx.Exec(ctx, `DELETE FROM trace_keys WHERE start_time >= $1 AND start_time < $2`, day, next); err != nil {
 			return err
 		}
-		// 5-minute slots nest in UTC days: the day's roll-up rows go with its traces.
-		for _, table := range []string{"llm_usage_5m", "trace_stats_5m"} {
+		// Every roll-up's slots nest in UTC days: the day's roll-up rows go with its traces.
+		for _, table := range []string{"llm_usage_5m", "trace_stats_5m", "llm_usage_1h", "trace_stats_1h"} {
 			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE slot_ms >= $1 AND slot_ms < $2`, day.UnixMilli(), next.UnixMilli()); err != nil {
 				return err
 			}
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM user_stats_1d WHERE day_ms = $1`, day.UnixMilli()); err != nil {
+			return err
 		}
 		for _, p := range partitioned {
 			if _, err := tx.Exec(ctx, `DROP TABLE IF EXISTS `+pgx.Identifier{p.table + "_p" + suffix}.Sanitize()); err != nil {

@@ -16,12 +16,13 @@ import (
 // partial slots, from the raw tables, merged by key. Row stores scan millions of traces
 // slowly; this keeps the dashboards' sums independent of the window's length.
 
-// alignedWindow returns the whole slots inside [from, to), false when there are none.
-func alignedWindow(from, to time.Time) (time.Time, time.Time, bool) {
+// alignedWindow returns the whole slots of widthMs inside [from, to), false when there are
+// none.
+func alignedWindow(from, to time.Time, widthMs int64) (time.Time, time.Time, bool) {
 	if from.IsZero() || to.IsZero() {
 		return time.Time{}, time.Time{}, false
 	}
-	const slot = slotMs * time.Millisecond
+	slot := time.Duration(widthMs) * time.Millisecond
 	lo := from.Truncate(slot)
 	if lo.Before(from) {
 		lo = lo.Add(slot)
@@ -30,9 +31,14 @@ func alignedWindow(from, to time.Time) (time.Time, time.Time, bool) {
 	return lo, hi, lo.Before(hi)
 }
 
-// splitFilters returns the filters of the middle (whole slots) and of the edges.
+// splitFilters returns the filters of the middle (whole 5-minute slots) and of the edges.
 func splitFilters(f store.TraceFilter) (middle store.TraceFilter, edges []store.TraceFilter, ok bool) {
-	lo, hi, ok := alignedWindow(f.From, f.To)
+	return splitOn(f, slotMs)
+}
+
+// splitOn returns the filters of the middle (whole slots of widthMs) and of the edges.
+func splitOn(f store.TraceFilter, widthMs int64) (middle store.TraceFilter, edges []store.TraceFilter, ok bool) {
+	lo, hi, ok := alignedWindow(f.From, f.To, widthMs)
 	if !ok {
 		return f, nil, false
 	}
@@ -187,6 +193,11 @@ func (s *Store) callStatsSplit(ctx context.Context, q store.CallQuery) ([]store.
 		}
 		all = append(all, rows...)
 	}
+	return mergeCalls(all), true, nil
+}
+
+// mergeCalls sums rows of equal keys, drops empty ones and orders them like SQL would.
+func mergeCalls(all []store.CallRow) []store.CallRow {
 	type key struct {
 		b    int64
 		m, p string
@@ -211,5 +222,22 @@ func (s *Store) callStatsSplit(ctx context.Context, q store.CallQuery) ([]store.
 	slices.SortFunc(out, func(a, b store.CallRow) int {
 		return cmp.Or(cmp.Compare(a.Bucket, b.Bucket), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Provider, b.Provider))
 	})
-	return out, true, nil
+	return out
+}
+
+// hoursNest reports whether every bucket of b is made of whole UTC hours (no buckets: one
+// bucket, which is).
+func hoursNest(b *store.Buckets) bool {
+	if b == nil {
+		return true
+	}
+	if b.WidthMs%hourMs != 0 || b.OriginMs%hourMs != 0 {
+		return false
+	}
+	for _, o := range b.Offsets {
+		if o.OffsetMs%hourMs != 0 {
+			return false
+		}
+	}
+	return true
 }

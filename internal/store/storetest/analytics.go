@@ -60,6 +60,16 @@ func testAnalytics(t *testing.T, s store.Store) {
 			tr.AgentID = "rewritten-agent"
 		case 2:
 			tr.Declared.Status = model.StatusTimeout
+		case 3:
+			if i%8 == 3 {
+				// Into another day: per-day roll-ups lose the trace's extremes.
+				tr.StartTime = tr.StartTime.Add(-25 * time.Hour)
+				tr.Declared.EndTime = time.Time{}
+				for j := range tr.Spans {
+					tr.Spans[j].StartTime = tr.Spans[j].StartTime.Add(-25 * time.Hour)
+					tr.Spans[j].EndTime = tr.Spans[j].EndTime.Add(-25 * time.Hour)
+				}
+			}
 		}
 		for j := range tr.Spans {
 			if tr.Spans[j].Kind == model.KindLLM {
@@ -74,6 +84,28 @@ func testAnalytics(t *testing.T, s store.Store) {
 		}
 		again = append(again, tr)
 	}
+	// And the latest trace of the last whole day into the day before: a per-day roll-up must
+	// find that day's latest trace again.
+	dayEnd := end.Truncate(24 * time.Hour)
+	latest := -1
+	for i := range ref {
+		st := ref[i].StartTime
+		if i%37 != 0 && ref[i].UserID != "" && st.Before(dayEnd) && !st.Before(dayEnd.Add(-24*time.Hour)) &&
+			(latest < 0 || st.After(ref[latest].StartTime)) {
+			latest = i
+		}
+	}
+	if latest < 0 {
+		t.Fatal("the fixture has no trace on the last whole day")
+	}
+	moved := cloneTrace(ref[latest])
+	moved.StartTime = moved.StartTime.Add(-24 * time.Hour)
+	moved.Declared.EndTime = time.Time{}
+	for j := range moved.Spans {
+		moved.Spans[j].StartTime = moved.Spans[j].StartTime.Add(-24 * time.Hour)
+		moved.Spans[j].EndTime = moved.Spans[j].EndTime.Add(-24 * time.Hour)
+	}
+	again = append(again, moved)
 	if err := s.WriteTraces(ctx(), again); err != nil {
 		t.Fatalf("rewrite: %v", err)
 	}
@@ -450,6 +482,7 @@ func near(a, b float64) bool {
 func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 	aligned := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-48 * time.Hour), To: c.end}
 	raw := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-47*time.Hour - 123*time.Millisecond), To: c.end.Add(-time.Hour + 7*time.Second)}
+	day := store.TraceFilter{WorkspaceID: ws1, From: c.end.Truncate(24 * time.Hour).Add(-24 * time.Hour), To: c.end.Truncate(24 * time.Hour)}
 	with := func(f store.TraceFilter, edit func(*store.TraceFilter)) store.TraceFilter { edit(&f); return f }
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
@@ -515,6 +548,17 @@ func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 		{name: "users-cost-only", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) {
 			f.NonEmpty = []store.Dimension{store.DimUser}
 		}), GroupBy: []store.Dimension{store.DimUser}, Measures: store.MeasureCost, Times: true, Order: store.OrderCount, Limit: 7}},
+		{name: "users-latest/day-rollup", q: store.StatsQuery{Filter: with(aligned, func(f *store.TraceFilter) {
+			f.NonEmpty = []store.Dimension{store.DimUser}
+		}), GroupBy: []store.Dimension{store.DimUser}, Times: true, Order: store.OrderLastStart, Limit: 10, Offset: 3}},
+		{name: "users-latest/whole-day", q: store.StatsQuery{Filter: day, GroupBy: []store.Dimension{store.DimUser}, Times: true,
+			Order: store.OrderLastStart, Limit: 5}},
+		{name: "named-users/day-rollup", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) {
+			f.UserIDs = append(top(users, 5), "nobody")
+		}), GroupBy: []store.Dimension{store.DimUser}, Measures: store.MeasureCost}},
+		{name: "users-by-count/day-rollup", q: store.StatsQuery{Filter: aligned, GroupBy: []store.Dimension{store.DimUser},
+			Order: store.OrderCount, Limit: 8}},
+		{name: "unique-users/day-rollup", q: store.StatsQuery{Filter: raw, Times: true, CountDistinct: []store.Dimension{store.DimUser}}},
 		{name: "distinct-count-only", q: store.StatsQuery{Filter: raw, Measures: store.MeasureCount,
 			CountDistinct: []store.Dimension{store.DimUser, store.DimAgent}}},
 		{name: "agents-all", q: store.StatsQuery{Filter: aligned, GroupBy: []store.Dimension{store.DimAgent},
