@@ -101,7 +101,7 @@ type StatsQuery struct {
 	GroupBy []Dimension
 	// Percentiles of latency_ms, each in [0, 1], interpolated between the nearest ranks
 	// (percentile_cont). They are exact, except that a backend may estimate them within 1 %
-	// from a latency histogram when the window holds more than several hundred thousand
+	// from a latency histogram when the window holds more than a hundred thousand or so
 	// traces.
 	Percentiles []float64
 	// CountDistinct counts the distinct non-empty values of each dimension.
@@ -223,4 +223,35 @@ type TracePage struct {
 	Total int64
 	// More says whether traces follow the last one of the page.
 	More bool
+}
+
+// Holds reports whether every bucket of b is a union of whole UTC slots of widthMs, so
+// that rows summed per such slot can be summed per bucket. No buckets (nil) hold anything.
+func (b *Buckets) Holds(widthMs int64) bool {
+	if b == nil {
+		return true
+	}
+	if b.WidthMs%widthMs != 0 || b.OriginMs%widthMs != 0 {
+		return false
+	}
+	for _, o := range b.Offsets {
+		if o.OffsetMs%widthMs != 0 {
+			return false
+		}
+	}
+	return true
+}
+
+// AddSums adds the counts and sums of o to r (not its percentiles, lists or times).
+func (r *StatsRow) AddSums(o *StatsRow) {
+	r.Count += o.Count
+	r.Success += o.Success
+	r.Errors += o.Errors
+	r.Timeouts += o.Timeouts
+	r.LatencySumMs += o.LatencySumMs
+	r.PricedCount += o.PricedCount
+	r.CostUSD += o.CostUSD
+	r.TokensInput += o.TokensInput
+	r.TokensOutput += o.TokensOutput
+	r.TokensTotal += o.TokensTotal
 }

@@ -3,9 +3,6 @@ package duckdb
 import (
 	"context"
 	"fmt"
-	"math"
-	"sort"
-	"strings"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/store"
@@ -21,43 +18,6 @@ var exactPercentileLimit int64 = 500_000
 
 const hourMs = 3600 * 1000
 
-// latencyBucketSQL is the histogram bucket of the latency expression v (see the migration).
-func latencyBucketSQL(v string) string {
-	return strings.NewReplacer("latency_ms", v).Replace(`(CASE WHEN latency_ms < 1000 THEN latency_ms
-		WHEN latency_ms < 10000 THEN 1000 + latency_ms // 10
-		WHEN latency_ms < 100000 THEN 2000 + latency_ms // 100
-		WHEN latency_ms < 1000000 THEN 3000 + latency_ms // 1000
-		WHEN latency_ms < 10000000 THEN 4000 + latency_ms // 10000
-		WHEN latency_ms < 100000000 THEN 5000 + latency_ms // 100000
-		WHEN latency_ms < 1000000000 THEN 6000 + latency_ms // 1000000
-		ELSE 7000 + least(latency_ms // 10000000, 999) END)`)
-}
-
-// latencyBucket is latencyBucketSQL in Go.
-func latencyBucket(v int64) int64 {
-	if v < 1000 {
-		return v
-	}
-	scale, m := int64(10), int64(1)
-	for ; m < 7; m++ {
-		if v < scale*1000 {
-			return m*1000 + v/scale
-		}
-		scale *= 10
-	}
-	return 7000 + min(v/scale, 999)
-}
-
-// latencyBounds is the range [lo, hi) of the latencies in bucket b.
-func latencyBounds(b int64) (lo, hi float64) {
-	if b < 1000 {
-		return float64(b), float64(b) + 1
-	}
-	m, q := b/1000, b%1000
-	scale := math.Pow10(int(m))
-	return float64(q) * scale, float64(q+1) * scale
-}
-
 // histogramServes reports whether q's percentiles may come from the histogram: windows on
 // 5-minute slots, no filter but the workspace, and time buckets made of whole UTC hours.
 func histogramServes(q store.StatsQuery) bool {
@@ -69,17 +29,7 @@ func histogramServes(q store.StatsQuery) bool {
 	if !rollupServes(f) || fmt.Sprint(only) != fmt.Sprint(f) {
 		return false
 	}
-	if b := q.Buckets; b != nil {
-		if b.WidthMs%hourMs != 0 || b.OriginMs%hourMs != 0 {
-			return false
-		}
-		for _, o := range b.Offsets {
-			if o.OffsetMs%hourMs != 0 {
-				return false
-			}
-		}
-	}
-	return true
+	return q.Buckets.Holds(hourMs)
 }
 
 // histogramPercentiles computes q.Percentiles per bucket label from the histogram.
@@ -102,57 +52,26 @@ func (s *Store) histogramPercentiles(ctx context.Context, q store.StatsQuery) (m
 			UNION ALL
 			SELECT %[4]s, %[5]s, 1 FROM traces WHERE workspace_id = $1 AND start_time >= $4 AND start_time < $5)
 		GROUP BY 1, 2 HAVING sum(n) <> 0 ORDER BY 1, 2`,
-		label("hour_ms"), h0, h1, label("epoch_ms(start_time)"), latencyBucketSQL("latency_ms"))
+		label("hour_ms"), h0, h1, label("epoch_ms(start_time)"), store.LatencyBucketSQL("latency_ms", "//"))
 	rows, err := s.db.QueryContext(ctx, query, f.WorkspaceID, f.From, time.UnixMilli(h0).UTC(), time.UnixMilli(h1).UTC(), f.To)
 	if err != nil {
 		return nil, fmt.Errorf("cannot read latency histogram: %w", err)
 	}
 	defer rows.Close()
-	type bin struct{ bucket, n int64 }
-	hist := map[int64][]bin{}
+	hist := map[int64][]store.HistogramBin{}
 	for rows.Next() {
 		var label, bucket, n int64
 		if err := rows.Scan(&label, &bucket, &n); err != nil {
 			return nil, err
 		}
-		hist[label] = append(hist[label], bin{bucket, n})
+		hist[label] = append(hist[label], store.HistogramBin{Bucket: bucket, Traces: n})
 	}
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
 	out := make(map[int64][]float64, len(hist))
 	for label, bins := range hist {
-		sort.Slice(bins, func(i, j int) bool { return bins[i].bucket < bins[j].bucket })
-		var total int64
-		for _, b := range bins {
-			total += b.n
-		}
-		// valueAt estimates the value of rank r (0-based): spread evenly inside its bucket.
-		valueAt := func(r int64) float64 {
-			for _, b := range bins {
-				if r < b.n {
-					lo, hi := latencyBounds(b.bucket)
-					if hi-lo <= 1 {
-						return lo
-					}
-					return lo + (float64(r)+0.5)/float64(b.n)*(hi-lo)
-				}
-				r -= b.n
-			}
-			lo, _ := latencyBounds(bins[len(bins)-1].bucket)
-			return lo
-		}
-		pcts := make([]float64, len(q.Percentiles))
-		for i, p := range q.Percentiles {
-			pos := p * float64(total-1)
-			k := int64(math.Floor(pos))
-			v := valueAt(k)
-			if frac := pos - float64(k); frac > 0 {
-				v += frac * (valueAt(k+1) - v)
-			}
-			pcts[i] = v
-		}
-		out[label] = pcts
+		out[label] = store.HistogramPercentiles(bins, q.Percentiles)
 	}
 	return out, nil
 }

@@ -9,6 +9,7 @@ import (
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/store"
 )
 
 // The roll-ups (llm_usage_5m, trace_stats_5m) are kept equal to the raw tables inside every
@@ -157,7 +158,7 @@ func (s *Store) addFreshUsage(ctx context.Context, conn *duckdb.Conn, traces []m
 	hist := map[[3]any]int64{}
 	for i := range traces {
 		t := &traces[i]
-		hist[[3]any{t.WorkspaceID, t.StartTime.UnixMilli() / hourMs * hourMs, latencyBucket(t.LatencyMs)}]++
+		hist[[3]any{t.WorkspaceID, t.StartTime.UnixMilli() / hourMs * hourMs, store.LatencyBucket(t.LatencyMs)}]++
 	}
 	var histRows [][]any
 	for k, n := range hist {
@@ -227,7 +228,7 @@ GROUP BY ALL`
 // storedHistSQL counts the stored listed traces of one workspace per hour and latency
 // bucket, times a sign.
 var storedHistSQL = `INSERT INTO latency_hist_1h
-SELECT workspace_id, epoch_ms(start_time) // 3600000 * 3600000, ` + latencyBucketSQL("latency_ms") + `, %[1]d * count(*)
+SELECT workspace_id, epoch_ms(start_time) // 3600000 * 3600000, ` + store.LatencyBucketSQL("latency_ms", "//") + `, %[1]d * count(*)
 FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)
 GROUP BY ALL`
 

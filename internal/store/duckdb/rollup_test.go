@@ -129,7 +129,7 @@ func TestHistogramPercentiles(t *testing.T) {
 		}
 	}
 	for _, v := range []int64{0, 999, 1000, 9999, 10000, 123456, 9_999_999_999} {
-		lo, hi := latencyBounds(latencyBucket(v))
+		lo, hi := store.LatencyBounds(store.LatencyBucket(v))
 		if float64(v) < lo || float64(v) >= hi || (v >= 1000 && (hi-lo)/lo > 0.01+1e-12) {
 			t.Errorf("latency %d in bucket [%v, %v)", v, lo, hi)
 		}

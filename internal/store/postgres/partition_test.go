@@ -24,7 +24,10 @@ func TestPartitionsAndRetention(t *testing.T) {
 	now := time.Now().UTC()
 	s.now = func() time.Time { return now }
 	old := now.AddDate(0, 0, -40)
-	if err := s.WriteTraces(ctx, []model.Trace{flatTrace("old", old), flatTrace("new", now)}); err != nil {
+	oldSession, newSession := flatTrace("old-session", old.Add(time.Second)), flatTrace("new-session", now)
+	oldSession.SessionID, oldSession.UserID = "gone", "u"
+	newSession.SessionID, newSession.UserID = "kept", "u"
+	if err := s.WriteTraces(ctx, []model.Trace{flatTrace("old", old), flatTrace("new", now), oldSession, newSession}); err != nil {
 		t.Fatal(err)
 	}
 	sc := flatTrace("old", old)
@@ -52,8 +55,22 @@ func TestPartitionsAndRetention(t *testing.T) {
 	}
 	var scores int
 	s.pool.QueryRow(ctx, `SELECT count(*) FROM scores`).Scan(&scores)
-	if n, _ := s.CountTraces(ctx, "ws"); n != 1 || scores != 0 {
+	if n, _ := s.CountTraces(ctx, "ws"); n != 2 || scores != 0 {
 		t.Errorf("after retention: %d traces, %d scores", n, scores)
+	}
+	// The roll-ups forget the dropped day with its traces.
+	for _, c := range []struct {
+		table, count string
+		want         int64
+	}{
+		{"trace_stats_5m", "sum(traces)", 2}, {"trace_stats_1h", "sum(traces)", 2}, {"llm_usage_5m", "sum(calls)", 2},
+		{"llm_usage_1h", "sum(calls)", 2}, {"user_stats_1d", "sum(traces)", 2}, {"session_bounds", "count(*)", 1},
+		{"latency_hist_1d", "sum(traces)", 2},
+	} {
+		var n int64
+		if err := s.pool.QueryRow(ctx, `SELECT coalesce(`+c.count+`, 0)::bigint FROM `+c.table).Scan(&n); err != nil || n != c.want {
+			t.Errorf("%s after retention counts %d (%v), want %d", c.table, n, err, c.want)
+		}
 	}
 	// The dropped day can be written again: its partition is made on demand.
 	if err := s.WriteTraces(ctx, []model.Trace{flatTrace("old", old)}); err != nil {

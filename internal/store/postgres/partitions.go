@@ -177,7 +177,13 @@ func (s *Store) dropPartition(ctx context.Context, suffix string) error {
 				return err
 			}
 		}
-		if _, err := tx.Exec(ctx, `DELETE FROM user_stats_1d WHERE day_ms = $1`, day.UnixMilli()); err != nil {
+		for _, table := range []string{"user_stats_1d", "latency_hist_1d"} {
+			if _, err := tx.Exec(ctx, `DELETE FROM `+table+` WHERE day_ms = $1`, day.UnixMilli()); err != nil {
+				return err
+			}
+		}
+		// Days go oldest first: a session last active before the day's end has no trace left.
+		if _, err := tx.Exec(ctx, `DELETE FROM session_bounds WHERE last_start < $1`, next); err != nil {
 			return err
 		}
 		for _, p := range partitioned {

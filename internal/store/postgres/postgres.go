@@ -72,6 +72,11 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	if _, ok := cfg.ConnConfig.RuntimeParams["work_mem"]; !ok {
 		cfg.ConnConfig.RuntimeParams["work_mem"] = "64MB"
 	}
+	// JIT compiling costs 100-300 ms a query; it pays off only on scans far longer than any the
+	// roll-ups leave, yet the cost estimate of a correlated subquery can trigger it.
+	if _, ok := cfg.ConnConfig.RuntimeParams["jit"]; !ok {
+		cfg.ConnConfig.RuntimeParams["jit"] = "off"
+	}
 	if cfg.ConnConfig.ConnectTimeout == 0 {
 		cfg.ConnConfig.ConnectTimeout = 5 * time.Second
 	}

@@ -28,12 +28,29 @@ type rollupDelta struct {
 	usage      map[store.UsageKey]*store.UsageSum
 	stats      map[store.StatsKey]*store.StatsSum
 	users      map[store.UserKey]*store.UserSum
+	sessions   map[sessionKey]*sessionBounds
+	latency    map[latencyKey]int64
 	subtracted bool
+}
+
+type latencyKey struct {
+	workspaceID   string
+	dayMs, bucket int64
+}
+
+type sessionKey struct{ workspaceID, sessionID string }
+
+// sessionBounds are the extremes added traces bring (Unix microseconds); shrunk says traces
+// were taken away.
+type sessionBounds struct {
+	first, last   int64
+	added, shrunk bool
 }
 
 func newRollupDelta() *rollupDelta {
 	return &rollupDelta{usage: map[store.UsageKey]*store.UsageSum{}, stats: map[store.StatsKey]*store.StatsSum{},
-		users: map[store.UserKey]*store.UserSum{}}
+		users: map[store.UserKey]*store.UserSum{}, sessions: map[sessionKey]*sessionBounds{},
+		latency: map[latencyKey]int64{}}
 }
 
 // add counts rolled-up traces, whose Spans are all their spans, sign times.
@@ -41,6 +58,31 @@ func (d *rollupDelta) add(traces []model.Trace, sign int64) {
 	store.AddUsage(d.usage, traces, sign)
 	store.AddStats(d.stats, traces, sign)
 	store.AddUserStats(d.users, traces, sign)
+	for i := range traces {
+		t := &traces[i]
+		d.latency[latencyKey{t.WorkspaceID, store.DayOf(t.StartTime.UnixMilli()), store.LatencyBucket(t.LatencyMs)}] += sign
+		if t.SessionID == "" {
+			continue
+		}
+		k := sessionKey{t.WorkspaceID, t.SessionID}
+		b := d.sessions[k]
+		if b == nil {
+			b = &sessionBounds{}
+			d.sessions[k] = b
+		}
+		if sign < 0 {
+			b.shrunk = true
+			continue
+		}
+		st := t.StartTime.UnixMicro()
+		if !b.added || st < b.first {
+			b.first = st
+		}
+		if !b.added || st > b.last {
+			b.last = st
+		}
+		b.added = true
+	}
 	if sign < 0 {
 		d.subtracted = true
 	}
@@ -83,6 +125,8 @@ func (d *rollupDelta) apply(ctx context.Context, tx pgx.Tx) error {
 		d.queueUsage(b, level.table, level.sums)
 	}
 	d.queueUsers(b)
+	d.queueSessions(b)
+	d.queueLatency(b)
 	if b.Len() == 0 {
 		return nil
 	}
@@ -243,7 +287,7 @@ func storedRollupFields(ctx context.Context, tx pgx.Tx, update []model.Trace, st
 	for i := range update {
 		starts[i] = stored[traceKey{update[i].WorkspaceID, update[i].TraceID}]
 	}
-	rows, err := tx.Query(ctx, `SELECT t.workspace_id, t.trace_id, t.agent_id, t.user_id, t.start_time, t.end_time, t.status, t.error_type, t.latency_ms, t.model, t.provider,
+	rows, err := tx.Query(ctx, `SELECT t.workspace_id, t.trace_id, t.agent_id, t.user_id, t.session_id, t.start_time, t.end_time, t.status, t.error_type, t.latency_ms, t.model, t.provider,
 		t.cost_usd, t.tokens_input, t.tokens_output, t.tokens_total FROM unnest($1::text[], $2::text[], $3::timestamptz[]) AS u(ws, id, st)
 		JOIN traces t ON t.workspace_id = u.ws AND t.trace_id = u.id AND t.start_time = u.st`, ws, ids, starts)
 	if err != nil {
@@ -251,7 +295,7 @@ func storedRollupFields(ctx context.Context, tx pgx.Tx, update []model.Trace, st
 	}
 	var t model.Trace
 	var status string
-	_, err = pgx.ForEachRow(rows, []any{&t.WorkspaceID, &t.TraceID, &t.AgentID, &t.UserID, &t.StartTime, &t.EndTime, &status, &t.ErrorType, &t.LatencyMs, &t.Model, &t.Provider,
+	_, err = pgx.ForEachRow(rows, []any{&t.WorkspaceID, &t.TraceID, &t.AgentID, &t.UserID, &t.SessionID, &t.StartTime, &t.EndTime, &status, &t.ErrorType, &t.LatencyMs, &t.Model, &t.Provider,
 		&t.CostUSD, &t.TokensInput, &t.TokensOutput, &t.TokensTotal}, func() error {
 		c := t
 		c.Status, c.StartTime = model.Status(status), c.StartTime.UTC()
@@ -263,4 +307,75 @@ func storedRollupFields(ctx context.Context, tx pgx.Tx, update []model.Trace, st
 		return nil, fmt.Errorf("cannot read stored traces: %w", err)
 	}
 	return out, nil
+}
+
+// queueSessions widens the bounds of the batch's sessions; sessions that rewrites took
+// traces from are then read again from the traces.
+func (d *rollupDelta) queueSessions(b *pgx.Batch) {
+	keys := make([]sessionKey, 0, len(d.sessions))
+	for k := range d.sessions {
+		keys = append(keys, k)
+	}
+	if len(keys) == 0 {
+		return
+	}
+	slices.SortFunc(keys, func(a, b sessionKey) int {
+		return cmp.Or(cmp.Compare(a.workspaceID, b.workspaceID), cmp.Compare(a.sessionID, b.sessionID))
+	})
+	var ws, ids, shrunkWS, shrunkIDs []string
+	var first, last []time.Time
+	for _, k := range keys {
+		sb := d.sessions[k]
+		if sb.added {
+			ws, ids = append(ws, k.workspaceID), append(ids, txt(k.sessionID))
+			first, last = append(first, time.UnixMicro(sb.first).UTC()), append(last, time.UnixMicro(sb.last).UTC())
+		}
+		if sb.shrunk {
+			shrunkWS, shrunkIDs = append(shrunkWS, k.workspaceID), append(shrunkIDs, txt(k.sessionID))
+		}
+	}
+	if len(ws) > 0 {
+		b.Queue(`INSERT INTO session_bounds AS r (workspace_id, session_id, first_start, last_start)
+			SELECT * FROM unnest($1::text[], $2::text[], $3::timestamptz[], $4::timestamptz[])
+			ON CONFLICT (workspace_id, session_id) DO UPDATE SET first_start = least(r.first_start, excluded.first_start),
+				last_start = greatest(r.last_start, excluded.last_start)
+			WHERE excluded.first_start < r.first_start OR excluded.last_start > r.last_start`, ws, ids, first, last)
+	}
+	if len(shrunkWS) == 0 {
+		return
+	}
+	b.Queue(`UPDATE session_bounds r SET first_start = x.first_start, last_start = x.last_start
+		FROM unnest($1::text[], $2::text[]) AS k(ws, id),
+		LATERAL (SELECT min(t.start_time) AS first_start, max(t.start_time) AS last_start FROM traces t
+			WHERE t.workspace_id = k.ws AND t.session_id = k.id) AS x
+		WHERE r.workspace_id = k.ws AND r.session_id = k.id AND x.first_start IS NOT NULL`, shrunkWS, shrunkIDs)
+	b.Queue(`DELETE FROM session_bounds r USING unnest($1::text[], $2::text[]) AS k(ws, id)
+		WHERE r.workspace_id = k.ws AND r.session_id = k.id
+		AND NOT EXISTS (SELECT 1 FROM traces t WHERE t.workspace_id = k.ws AND t.session_id = k.id)`, shrunkWS, shrunkIDs)
+}
+
+func (d *rollupDelta) queueLatency(b *pgx.Batch) {
+	keys := make([]latencyKey, 0, len(d.latency))
+	for k, n := range d.latency {
+		if n != 0 {
+			keys = append(keys, k)
+		}
+	}
+	if len(keys) == 0 {
+		return
+	}
+	slices.SortFunc(keys, func(a, b latencyKey) int {
+		return cmp.Or(cmp.Compare(a.workspaceID, b.workspaceID), cmp.Compare(a.dayMs, b.dayMs), cmp.Compare(a.bucket, b.bucket))
+	})
+	ws, day, bucket, traces := make([]string, len(keys)), make([]int64, len(keys)), make([]int64, len(keys)), make([]int64, len(keys))
+	for i, k := range keys {
+		ws[i], day[i], bucket[i], traces[i] = k.workspaceID, k.dayMs, k.bucket, d.latency[k]
+	}
+	b.Queue(`INSERT INTO latency_hist_1d AS r (workspace_id, day_ms, bucket, traces)
+		SELECT * FROM unnest($1::text[], $2::bigint[], $3::bigint[], $4::bigint[])
+		ON CONFLICT (workspace_id, day_ms, bucket) DO UPDATE SET traces = r.traces + excluded.traces`, ws, day, bucket, traces)
+	if d.subtracted {
+		b.Queue(`DELETE FROM latency_hist_1d r USING unnest($1::text[], $2::bigint[], $3::bigint[]) AS k(ws, day, bucket)
+			WHERE r.workspace_id = k.ws AND r.day_ms = k.day AND r.bucket = k.bucket AND r.traces = 0`, ws, day, bucket)
+	}
 }

@@ -112,16 +112,7 @@ func mergeStats(q store.StatsQuery, parts []store.StatsResult) store.StatsResult
 				rows = append(rows, &c)
 				continue
 			}
-			have.Count += r.Count
-			have.Success += r.Success
-			have.Errors += r.Errors
-			have.Timeouts += r.Timeouts
-			have.LatencySumMs += r.LatencySumMs
-			have.PricedCount += r.PricedCount
-			have.CostUSD += r.CostUSD
-			have.TokensInput += r.TokensInput
-			have.TokensOutput += r.TokensOutput
-			have.TokensTotal += r.TokensTotal
+			have.AddSums(&r)
 		}
 	}
 	out := store.StatsResult{}
@@ -223,21 +214,4 @@ func mergeCalls(all []store.CallRow) []store.CallRow {
 		return cmp.Or(cmp.Compare(a.Bucket, b.Bucket), cmp.Compare(a.Model, b.Model), cmp.Compare(a.Provider, b.Provider))
 	})
 	return out
-}
-
-// hoursNest reports whether every bucket of b is made of whole UTC hours (no buckets: one
-// bucket, which is).
-func hoursNest(b *store.Buckets) bool {
-	if b == nil {
-		return true
-	}
-	if b.WidthMs%hourMs != 0 || b.OriginMs%hourMs != 0 {
-		return false
-	}
-	for _, o := range b.Offsets {
-		if o.OffsetMs%hourMs != 0 {
-			return false
-		}
-	}
-	return true
 }

@@ -59,16 +59,7 @@ func (s *Store) traceStatsByUser(ctx context.Context, q store.StatsQuery) (store
 			order = append(order, have)
 			return
 		}
-		have.Count += r.Count
-		have.Success += r.Success
-		have.Errors += r.Errors
-		have.Timeouts += r.Timeouts
-		have.LatencySumMs += r.LatencySumMs
-		have.PricedCount += r.PricedCount
-		have.CostUSD += r.CostUSD
-		have.TokensInput += r.TokensInput
-		have.TokensOutput += r.TokensOutput
-		have.TokensTotal += r.TokensTotal
+		have.AddSums(&r)
 		have.FirstStart = earliest(have.FirstStart, r.FirstStart)
 		if r.LastStart.After(have.LastStart) {
 			have.LastStart = r.LastStart
@@ -124,16 +115,7 @@ func (s *Store) traceStatsByUser(ctx context.Context, q store.StatsQuery) (store
 	if len(q.GroupBy) == 0 {
 		total := store.StatsRow{Distinct: []int64{0}}
 		for _, u := range order {
-			total.Count += u.Count
-			total.Success += u.Success
-			total.Errors += u.Errors
-			total.Timeouts += u.Timeouts
-			total.LatencySumMs += u.LatencySumMs
-			total.PricedCount += u.PricedCount
-			total.CostUSD += u.CostUSD
-			total.TokensInput += u.TokensInput
-			total.TokensOutput += u.TokensOutput
-			total.TokensTotal += u.TokensTotal
+			total.AddSums(&u.StatsRow)
 			if q.Times {
 				total.FirstStart = earliest(total.FirstStart, u.FirstStart)
 				if u.LastStart.After(total.LastStart) {
@@ -187,4 +169,32 @@ func earliest(a, b time.Time) time.Time {
 		return b
 	}
 	return a
+}
+
+// sessionCountServes reports whether session_bounds can count the sessions of f: a bounded
+// window filtered by nothing but a session.
+func sessionCountServes(f store.TraceFilter) bool {
+	if !slices.Equal(f.NonEmpty, []store.Dimension{store.DimSession}) {
+		return false // the empty session would count as a group
+	}
+	plain := store.TraceFilter{WorkspaceID: f.WorkspaceID, From: f.From, To: f.To}
+	f.NonEmpty = nil
+	return !plain.From.IsZero() && !plain.To.IsZero() && fmt.Sprint(f) == fmt.Sprint(plain)
+}
+
+// countSessions counts the sessions with a trace in f's window: those whose first trace is
+// in it, and those begun before it whose last trace is in it or, when later, that have a
+// trace in it (the only case that reads traces).
+func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, error) {
+	var n int64
+	err := s.pool.QueryRow(ctx, `WITH begun_before AS MATERIALIZED (
+			SELECT session_id, last_start FROM session_bounds WHERE workspace_id = $1 AND last_start >= $2 AND first_start < $2)
+		SELECT (SELECT count(*) FROM session_bounds WHERE workspace_id = $1 AND first_start >= $2 AND first_start < $3) +
+			(SELECT count(*) FROM begun_before b WHERE b.last_start < $3 OR EXISTS (SELECT 1 FROM traces t
+				WHERE t.workspace_id = $1 AND t.session_id = b.session_id AND t.start_time >= $2 AND t.start_time < $3))`,
+		f.WorkspaceID, f.From, f.To).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("cannot count sessions: %w", err)
+	}
+	return n, nil
 }

@@ -537,6 +537,9 @@ func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 			f.NonEmpty = []store.Dimension{store.DimSession}
 		}), GroupBy: []store.Dimension{store.DimSession}, ListDistinct: []store.Dimension{store.DimAgent}, Latest: true, Times: true,
 			Order: store.OrderLastStart, Limit: 20, Offset: 10}},
+		{name: "sessions/whole-day", q: store.StatsQuery{Filter: with(day, func(f *store.TraceFilter) {
+			f.NonEmpty = []store.Dimension{store.DimSession}
+		}), GroupBy: []store.Dimension{store.DimSession}, Times: true, Order: store.OrderLastStart, Limit: 5}},
 		{name: "sessions-last-page", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) {
 			f.NonEmpty = []store.Dimension{store.DimSession}
 			f.AgentIDs = top(agents, 1)
