@@ -22,7 +22,7 @@ go build -o "$WORK/loadgen" ./bench/loadgen
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 
-start_server() { # data-dir -> sets PID, prints ms to ready
+start_server() { # data-dir -> sets PID and READY_MS (time to ready)
   local dir=$1 start end
   start=$(date +%s%N)
   AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" --data-dir "$dir" >"$WORK/server.log" 2>&1 &
@@ -32,15 +32,15 @@ start_server() { # data-dir -> sets PID, prints ms to ready
     sleep 0.005
   done
   end=$(date +%s%N)
-  echo $(( (end - start) / 1000000 ))
+  READY_MS=$(( (end - start) / 1000000 ))
 }
 
 stop_server() { kill -TERM "$PID"; wait "$PID" || true; }
 
 echo "== fresh data directory"
-ms=$(start_server "$WORK/data")
+start_server "$WORK/data"
 sleep 2
-echo "start-up to ready: ${ms} ms; idle RSS: $(rss_mb $PID) MB"
+echo "start-up to ready: ${READY_MS} ms; idle RSS: $(rss_mb $PID) MB"
 
 echo
 echo "== single-trace requests (POST /api/v1/traces, 64 in flight, $DURATION)"
@@ -63,8 +63,8 @@ if [ ! -f "$SEEDED/agentobs.duckdb" ]; then
   "$WORK/agentobs" seed --data-dir "$SEEDED" --traces "$SEED_TRACES" --days 30 --init-api-key "$KEY"
 fi
 for i in 1 2 3; do
-  ms=$(start_server "$SEEDED")
+  start_server "$SEEDED"
   sleep 1
-  echo "run $i: start-up to ready ${ms} ms; idle RSS $(rss_mb $PID) MB"
+  echo "run $i: start-up to ready ${READY_MS} ms; idle RSS $(rss_mb $PID) MB"
   stop_server
 done

@@ -86,7 +86,7 @@ func (e *scaleEnv) service(action string) {
 }
 
 // awaitStored waits until every acknowledged trace is stored, then checks each is stored
-// exactly once and nothing else is.
+// exactly once and the roll-ups agree with the traces.
 func (e *scaleEnv) awaitStored(acked []string, timeout time.Duration) {
 	e.t.Helper()
 	st, err := postgres.Open(context.Background(), e.dsn, postgres.Options{MaxConns: 2})
@@ -119,6 +119,14 @@ func (e *scaleEnv) awaitStored(acked []string, timeout time.Duration) {
 		if counts[id] != 1 {
 			e.t.Fatalf("acknowledged trace %s stored %d times", id, counts[id])
 		}
+	}
+	// Concurrent process roles, redeliveries and crashes must leave the roll-ups exact.
+	bad, err := st.VerifyRollups(context.Background())
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	for _, b := range bad {
+		e.t.Error(b)
 	}
 }
 

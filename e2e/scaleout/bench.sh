@@ -52,7 +52,7 @@ unset REDIS_URL
 [ "$SEED_TRACES" -gt 0 ] || exit 0
 
 echo
-echo "== queries: dashboard endpoints on $SEED_TRACES traces in PostgreSQL (query role, no cache)"
+echo "== queries: dashboard endpoints on $SEED_TRACES traces in PostgreSQL (query role, every answer computed afresh)"
 db "CREATE DATABASE query"
 export AGENTOBS_POSTGRES_DSN=$(dsn query)
 start=$(date +%s)
@@ -65,6 +65,6 @@ for path in /api/v1/metrics/home-kpis?range=24h /api/v1/usage/overview?range=7d 
   /api/v1/cost/by-model?range=30d /api/v1/performance/overview?range=24h /api/v1/performance/latency?range=7d \
   /api/v1/performance/errors?range=7d "/api/v1/traces?range=24h&limit=50" /api/v1/sessions?range=7d /api/v1/users?range=7d; do
   for _ in $(seq 1 "$QUERY_RUNS"); do
-    curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $KEY" "http://127.0.0.1:18304$path" || echo fail
+    curl -fs -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $KEY" -H "Cache-Control: no-cache" "http://127.0.0.1:18304$path" || echo fail
   done | sort -n | awk -v p="$path" '/fail/{f++; next} {t[NR]=$1*1000} END{n=NR-f; printf "%-48s p50 %7.1f ms  p95 %7.1f ms  max %7.1f ms%s\n", p, t[int(n*0.5+0.5)], t[int(n*0.95+0.5)], t[n], (f ? "  FAILED " f : "")}'
 done

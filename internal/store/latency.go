@@ -59,6 +59,16 @@ type HistogramBin struct{ Bucket, Traces int64 }
 func HistogramPercentiles(bins []HistogramBin, ps []float64) []float64 {
 	bins = slices.Clone(bins)
 	slices.SortFunc(bins, func(a, b HistogramBin) int { return cmp.Compare(a.Bucket, b.Bucket) })
+	// Parts of a window (whole days, edges) may each bring a bin of the same bucket.
+	merged := bins[:0]
+	for _, b := range bins {
+		if n := len(merged); n > 0 && merged[n-1].Bucket == b.Bucket {
+			merged[n-1].Traces += b.Traces
+			continue
+		}
+		merged = append(merged, b)
+	}
+	bins = merged
 	var total int64
 	for _, b := range bins {
 		total += b.Traces

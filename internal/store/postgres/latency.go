@@ -73,7 +73,7 @@ func (s *Store) latencyHistogram(ctx context.Context, q store.StatsQuery) (map[i
 		GROUP BY 1, 2`, label("day_ms"), middle.From.UnixMilli(), middle.To.UnixMilli())
 	for _, e := range edges {
 		query += fmt.Sprintf(` UNION ALL SELECT %s, %s, count(*) FROM traces WHERE workspace_id = $1 AND start_time >= %s AND start_time < %s
-			GROUP BY 1, 2`, label(msExpr), store.LatencyBucketSQL("latency_ms", "/"), args.add(e.From), args.add(e.To))
+			GROUP BY 1, 2`, label(msExpr), latencyBucketSQL, args.add(e.From), args.add(e.To))
 	}
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {

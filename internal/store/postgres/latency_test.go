@@ -14,16 +14,11 @@ import (
 // whole day come from latency_hist_1d and stay within 1 % of the exact ones, for the whole
 // window and per daily bucket; other bucketings stay exact.
 func TestHistogramPercentiles(t *testing.T) {
-	s := openTestStore(t)
+	end := time.Date(2026, 11, 25, 12, 5, 0, 0, time.UTC)
+	s := generatedStore(t, synth.Config{Traces: 6000, Days: 3, End: end, Seed: 9, BatchSize: 500})
 	defer s.Close()
 	ctx := context.Background()
-	const ws = "11111111-1111-4111-8111-111111111111"
-	end := time.Date(2026, 11, 25, 12, 5, 0, 0, time.UTC)
-	if _, err := synth.Generate(ctx, s, synth.Config{WorkspaceID: ws, Traces: 6000, Days: 3, End: end, Seed: 9, BatchSize: 500,
-		Events: -1, Violations: -1}, nil); err != nil {
-		t.Fatal(err)
-	}
-	f := store.TraceFilter{WorkspaceID: ws, From: end.Add(-47*time.Hour - 50*time.Minute), To: end}
+	f := store.TraceFilter{WorkspaceID: generatedWorkspace, From: end.Add(-47*time.Hour - 50*time.Minute), To: end}
 	pcts := []float64{0, 0.5, 0.9, 0.95, 0.99, 1}
 	newYork := []store.ZoneOffset{{OffsetMs: -5 * 3600 * 1000}}
 	for _, c := range []struct {
@@ -63,4 +58,19 @@ func TestHistogramPercentiles(t *testing.T) {
 			}
 		}
 	}
+}
+
+const generatedWorkspace = "11111111-1111-4111-8111-111111111111"
+
+// generatedStore is a test store holding the traces synth generates with c (without events
+// or violations) in generatedWorkspace.
+func generatedStore(t *testing.T, c synth.Config) *Store {
+	t.Helper()
+	s := openTestStore(t)
+	c.WorkspaceID, c.Events, c.Violations = generatedWorkspace, -1, -1
+	if _, err := synth.Generate(context.Background(), s, c, nil); err != nil {
+		s.Close()
+		t.Fatal(err)
+	}
+	return s
 }

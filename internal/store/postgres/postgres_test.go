@@ -60,6 +60,28 @@ func openTestStore(t testing.TB) *Store {
 // skipped names the conformance tests this backend opts out of, until it implements them.
 var skipped = []string{}
 
+// TestConformance runs the suite; after each test the roll-ups must equal what the raw
+// tables say, however the test wrote.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) }, skipped...)
+	storetest.Run(t, func(t *testing.T) store.Store {
+		s := openTestStore(t)
+		t.Cleanup(func() { verifyRollups(t, s.schema) }) // runs after the suite closes s
+		return s
+	}, skipped...)
+}
+
+func verifyRollups(t *testing.T, schema string) {
+	t.Helper()
+	s, err := Open(context.Background(), testDSN(t), Options{Schema: schema, MaxConns: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	bad, err := s.VerifyRollups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Error(b)
+	}
 }
