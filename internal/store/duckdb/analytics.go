@@ -14,105 +14,11 @@ import (
 
 var _ store.Analytics = (*Store)(nil)
 
-// sqlArgs accumulates positional arguments next to the SQL that uses them.
-type sqlArgs []any
-
-// add appends v and returns its numbered placeholder, which a query may repeat.
-func (a *sqlArgs) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
-
-// whereTraces renders f as conditions on the traces table (aliased by prefix, "" or "t.").
-func whereTraces(f store.TraceFilter, prefix string, args *sqlArgs) string {
-	c := []string{prefix + "workspace_id = " + args.add(f.WorkspaceID)}
-	if !f.From.IsZero() {
-		c = append(c, prefix+"start_time >= "+args.add(f.From))
-	}
-	if !f.To.IsZero() {
-		c = append(c, prefix+"start_time < "+args.add(f.To))
-	}
-	in := func(col string, vals []string) {
-		switch len(vals) {
-		case 0:
-		case 1:
-			c = append(c, prefix+col+" = "+args.add(vals[0]))
-		default:
-			c = append(c, "list_contains("+args.add(vals)+", "+prefix+col+")")
-		}
-	}
-	in("agent_id", f.AgentIDs)
-	in("model", f.Models)
-	in("provider", f.Providers)
-	in("user_id", f.UserIDs)
-	in("session_id", f.SessionIDs)
-	statuses := make([]string, len(f.Statuses))
-	for i, s := range f.Statuses {
-		statuses[i] = string(s)
-	}
-	in("status", statuses)
-	switch len(f.ErrorTypes) {
-	case 0:
-	case 1:
-		c = append(c, dimExpr(store.DimErrorType, prefix)+" = "+args.add(f.ErrorTypes[0]))
-	default:
-		c = append(c, "list_contains("+args.add(f.ErrorTypes)+", "+dimExpr(store.DimErrorType, prefix)+")")
-	}
-	if len(f.Tags) > 0 {
-		c = append(c, "list_has_all("+prefix+"tags, "+args.add(f.Tags)+")")
-	}
-	if f.MinLatencyMs != nil {
-		c = append(c, prefix+"latency_ms >= "+args.add(*f.MinLatencyMs))
-	}
-	if f.MaxLatencyMs != nil {
-		c = append(c, prefix+"latency_ms <= "+args.add(*f.MaxLatencyMs))
-	}
-	if f.MinCostUSD != nil {
-		c = append(c, prefix+"cost_usd >= "+args.add(*f.MinCostUSD))
-	}
-	if f.MaxCostUSD != nil {
-		c = append(c, prefix+"cost_usd <= "+args.add(*f.MaxCostUSD))
-	}
-	if f.Text != "" {
-		// contains() on lowered text needs no escaping of LIKE's wildcards.
-		needle := args.add(strings.ToLower(f.Text))
-		c = append(c, fmt.Sprintf("(contains(lower(%sname), %s) OR contains(lower(%sinput), %s) OR contains(lower(%soutput), %s))",
-			prefix, needle, prefix, needle, prefix, needle))
-	}
-	for _, d := range f.NonEmpty {
-		c = append(c, dimExpr(d, prefix)+" <> ''")
-	}
-	return strings.Join(c, " AND ")
-}
-
-func dimExpr(d store.Dimension, prefix string) string {
-	switch d {
-	case store.DimErrorType:
-		return "(CASE WHEN " + prefix + "error_type <> '' THEN " + prefix + "error_type ELSE " + prefix + "status END)"
-	case store.DimAgent, store.DimModel, store.DimProvider, store.DimUser, store.DimSession, store.DimStatus:
-		return prefix + string(d)
-	}
-	panic("duckdb: unknown dimension " + string(d))
-}
-
-// bucketExpr renders the bucket label of the epoch-milliseconds expression ms (see
-// store.Buckets). Offsets become a CASE over instants, far cheaper than converting every
-// row's time zone.
-func bucketExpr(b *store.Buckets, ms string) string {
-	off := "0"
-	if len(b.Offsets) == 1 {
-		off = strconv.FormatInt(b.Offsets[0].OffsetMs, 10)
-	} else if len(b.Offsets) > 1 {
-		var sb strings.Builder
-		sb.WriteString("(CASE")
-		for _, o := range b.Offsets[:len(b.Offsets)-1] {
-			fmt.Fprintf(&sb, " WHEN %s < %d THEN %d", ms, o.Until.UnixMilli(), o.OffsetMs)
-		}
-		fmt.Fprintf(&sb, " ELSE %d END)", b.Offsets[len(b.Offsets)-1].OffsetMs)
-		off = sb.String()
-	}
-	// Labels are after 1970 plus an origin of days, so truncating division is a floor.
-	return fmt.Sprintf("((%s + %s - %d) // %d * %d + %d)", ms, off, b.OriginMs, b.WidthMs, b.WidthMs, b.OriginMs)
+// dialect spells DuckDB's list functions for the filters both backends share.
+var dialect = store.Dialect{
+	AnyOf:    func(expr, list string) string { return "list_contains(" + list + ", " + expr + ")" },
+	HasAll:   func(col, list string) string { return "list_has_all(" + col + ", " + list + ")" },
+	Contains: func(haystack, needle string) string { return "contains(" + haystack + ", " + needle + ")" },
 }
 
 func floatList(ps []float64) string {
@@ -142,8 +48,8 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if q.Limit > 0 && len(q.GroupBy) == 1 && q.GroupBy[0] == store.DimSession && q.Buckets == nil && q.Order != store.OrderKeys {
 		return s.traceStatsPage(ctx, q)
 	}
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args)
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args)
 	query := statsSQL(q, where)
 	grouped := q.Buckets != nil || len(q.GroupBy) > 0
 	if grouped {
@@ -168,12 +74,12 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 func statsSQL(q store.StatsQuery, where string) string {
 	var keys, sel []string
 	if q.Buckets != nil {
-		sel = append(sel, bucketExpr(q.Buckets, "epoch_ms(start_time)")+" AS b")
+		sel = append(sel, store.BucketExpr(q.Buckets, "epoch_ms(start_time)")+" AS b")
 		keys = append(keys, "b")
 	}
 	for i, d := range q.GroupBy {
 		k := fmt.Sprintf("k%d", i)
-		sel = append(sel, dimExpr(d, "")+" AS "+k)
+		sel = append(sel, store.DimExpr(d, "")+" AS "+k)
 		keys = append(keys, k)
 	}
 	keyExprs := append([]string(nil), sel...)
@@ -210,7 +116,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 		sel = append(sel, "quantile_cont(latency_ms, "+floatList(q.Percentiles)+")")
 	}
 	for _, d := range q.ListDistinct {
-		e := dimExpr(d, "")
+		e := store.DimExpr(d, "")
 		sel = append(sel, fmt.Sprintf("list_sort(list_distinct(list(%s) FILTER (WHERE %s <> '')))", e, e))
 	}
 	if q.Latest {
@@ -220,7 +126,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 	grouped := len(keys) > 0
 	if !grouped {
 		for _, d := range q.CountDistinct {
-			e := dimExpr(d, "")
+			e := store.DimExpr(d, "")
 			sel = append(sel, fmt.Sprintf("count(DISTINCT %s) FILTER (WHERE %s <> '')", e, e))
 		}
 		return "SELECT " + strings.Join(sel, ", ") + " FROM traces WHERE " + where
@@ -231,7 +137,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 	var joins string
 	with = append(with, "g AS (SELECT "+strings.Join(sel, ", ")+" FROM traces WHERE "+where+" GROUP BY "+group+")")
 	for i, d := range q.CountDistinct {
-		e := dimExpr(d, "")
+		e := store.DimExpr(d, "")
 		name := fmt.Sprintf("d%d", i)
 		with = append(with, fmt.Sprintf("%s AS (SELECT %s, count(*) AS n FROM (SELECT DISTINCT %s, %s AS v FROM traces WHERE %s AND %s <> '') GROUP BY %s)",
 			name, group, strings.Join(keyExprs, ", "), e, where, e, group))
@@ -286,9 +192,9 @@ func statsRollupServes(q store.StatsQuery) bool {
 }
 
 func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
-	var args sqlArgs
+	var args store.SQLArgs
 	f := q.Filter
-	where := append([]string{"workspace_id = " + args.add(f.WorkspaceID)}, slotBounds(f)...)
+	where := append([]string{"workspace_id = " + args.Add(f.WorkspaceID)}, slotBounds(f)...)
 	statuses := make([]string, len(f.Statuses))
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
@@ -296,19 +202,19 @@ func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store
 	for _, c := range []struct {
 		expr string
 		vals []string
-	}{{"agent_id", f.AgentIDs}, {"status", statuses}, {dimExpr(store.DimErrorType, ""), f.ErrorTypes}} {
+	}{{"agent_id", f.AgentIDs}, {"status", statuses}, {store.DimExpr(store.DimErrorType, ""), f.ErrorTypes}} {
 		if len(c.vals) > 0 {
-			where = append(where, "list_contains("+args.add(c.vals)+", "+c.expr+")")
+			where = append(where, "list_contains("+args.Add(c.vals)+", "+c.expr+")")
 		}
 	}
 	var keys, sel []string
 	if q.Buckets != nil {
-		sel = append(sel, bucketExpr(q.Buckets, "slot_ms")+" AS b")
+		sel = append(sel, store.BucketExpr(q.Buckets, "slot_ms")+" AS b")
 		keys = append(keys, "b")
 	}
 	for i, d := range q.GroupBy {
 		k := fmt.Sprintf("k%d", i)
-		sel = append(sel, dimExpr(d, "")+" AS "+k)
+		sel = append(sel, store.DimExpr(d, "")+" AS "+k)
 		keys = append(keys, k)
 	}
 	sel = append(sel, `coalesce(sum(traces), 0)::BIGINT AS cnt`,
@@ -349,7 +255,7 @@ func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store
 }
 
 // scanStats runs a statsSQL query and reads its rows.
-func (s *Store) scanStats(ctx context.Context, q store.StatsQuery, query string, args sqlArgs) (store.StatsResult, error) {
+func (s *Store) scanStats(ctx context.Context, q store.StatsQuery, query string, args store.SQLArgs) (store.StatsResult, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return store.StatsResult{}, fmt.Errorf("cannot aggregate traces: %w", err)
@@ -434,9 +340,9 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	}
 	full := q
 	full.Limit, full.Offset = 0, 0
-	var args sqlArgs
+	var args store.SQLArgs
 	// A semi-join against the page's keys: a list test per row costs the page's length.
-	where := whereTraces(q.Filter, "", &args) + " AND " + dimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.add(keys) + "))"
+	where := dialect.WhereTraces(q.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
 	got, err := s.scanStats(ctx, full, statsSQL(full, where), args)
 	if err != nil {
 		return res, err
@@ -455,9 +361,9 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 
 // pageKeys finds the keys of the requested page of groups, in order, and counts all groups.
 func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int64, error) {
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args)
-	dim := dimExpr(q.GroupBy[0], "")
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args)
+	dim := store.DimExpr(q.GroupBy[0], "")
 	var total int64
 	if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT "+dim+") FROM traces WHERE "+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cannot count groups: %w", err)
@@ -478,7 +384,7 @@ func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int
 // latestKeys orders groups by their latest start. A group's latest trace is among the
 // newest traces as soon as the group is, so the newest traces are read in growing slices
 // (a top-N the scan answers from its zone maps) until the page is certainly complete.
-func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string, args sqlArgs, dim string, need int, total int64) ([]string, int64, error) {
+func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string, args store.SQLArgs, dim string, need int, total int64) ([]string, int64, error) {
 	for n := max(need*8, 1024); ; n *= 4 {
 		query := fmt.Sprintf(`WITH recent AS MATERIALIZED (SELECT %s AS k, start_time FROM traces WHERE %s ORDER BY start_time DESC LIMIT %d)
 			SELECT k, max(start_time) AS last, (SELECT count(*) FROM recent), (SELECT min(start_time) FROM recent)
@@ -515,7 +421,7 @@ func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string
 	}
 }
 
-func (s *Store) strings(ctx context.Context, query string, args sqlArgs) ([]string, error) {
+func (s *Store) strings(ctx context.Context, query string, args store.SQLArgs) ([]string, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot find groups: %w", err)
@@ -581,18 +487,18 @@ func rollupServes(f store.TraceFilter) bool {
 }
 
 func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
-	var args sqlArgs
-	where := append([]string{"workspace_id = " + args.add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
+	var args store.SQLArgs
+	where := append([]string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
 	switch len(q.Filter.AgentIDs) {
 	case 0:
 	case 1:
-		where = append(where, "agent_id = "+args.add(q.Filter.AgentIDs[0]))
+		where = append(where, "agent_id = "+args.Add(q.Filter.AgentIDs[0]))
 	default:
-		where = append(where, "list_contains("+args.add(q.Filter.AgentIDs)+", agent_id)")
+		where = append(where, "list_contains("+args.Add(q.Filter.AgentIDs)+", agent_id)")
 	}
 	bucket := "0"
 	if q.Buckets != nil {
-		bucket = bucketExpr(q.Buckets, "slot_ms")
+		bucket = store.BucketExpr(q.Buckets, "slot_ms")
 	}
 	keys := "''::VARCHAR, ''::VARCHAR"
 	if q.ByModel {
@@ -605,10 +511,10 @@ func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store
 }
 
 func (s *Store) callStatsRaw(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
-	var args sqlArgs
+	var args store.SQLArgs
 	bucket := "0"
 	if q.Buckets != nil {
-		bucket = bucketExpr(q.Buckets, "epoch_ms(start_time)")
+		bucket = store.BucketExpr(q.Buckets, "epoch_ms(start_time)")
 	}
 	keys := "''::VARCHAR, ''::VARCHAR"
 	if q.ByModel {
@@ -628,11 +534,11 @@ func (s *Store) callStatsRaw(ctx context.Context, q store.CallQuery) ([]store.Ca
 		SELECT %s AS b, %s, count(*), count(cost_usd), coalesce(sum(cost_usd), 0)::DOUBLE,
 			coalesce(sum(tokens_input), 0)::BIGINT, coalesce(sum(tokens_output), 0)::BIGINT
 		FROM c GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
-		whereTraces(q.Filter, "", &args), callKinds, args.add(q.Filter.WorkspaceID), bucket, keys)
+		dialect.WhereTraces(q.Filter, "", &args), callKinds, args.Add(q.Filter.WorkspaceID), bucket, keys)
 	return s.scanCallRows(ctx, query, args)
 }
 
-func (s *Store) scanCallRows(ctx context.Context, query string, args sqlArgs) ([]store.CallRow, error) {
+func (s *Store) scanCallRows(ctx context.Context, query string, args store.SQLArgs) ([]store.CallRow, error) {
 	rows, err := s.db.QueryContext(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot aggregate llm calls: %w", err)
@@ -658,8 +564,8 @@ var summaryColumns = fmt.Sprintf(`trace_id, agent_id, name, user_id, session_id,
 // ListTraces implements store.Analytics. Sorting on the bare column lets DuckDB push the
 // top-N bound into the scan, which then skips row groups by their zone maps.
 func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TracePage, error) {
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args)
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args)
 	var key string
 	var after any
 	switch q.Sort {
@@ -686,7 +592,7 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 	page := where
 	if q.After != nil {
 		page += fmt.Sprintf(" AND (%s %s %s OR (%s = %s AND trace_id %s %s))",
-			key, cmp, args.add(after), key, fmt.Sprintf("$%d", len(args)), cmp, args.add(q.After.TraceID))
+			key, cmp, args.Add(after), key, fmt.Sprintf("$%d", len(args)), cmp, args.Add(q.After.TraceID))
 	}
 	limit := q.Limit
 	if limit <= 0 {
@@ -726,8 +632,8 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 			}
 			return out, nil
 		}
-		var cargs sqlArgs
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+whereTraces(q.Filter, "", &cargs), cargs...).Scan(&out.Total); err != nil {
+		var cargs store.SQLArgs
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+dialect.WhereTraces(q.Filter, "", &cargs), cargs...).Scan(&out.Total); err != nil {
 			return store.TracePage{}, fmt.Errorf("cannot count traces: %w", err)
 		}
 	}

@@ -42,7 +42,7 @@ func (s *Store) histogramPercentiles(ctx context.Context, q store.StatsQuery) (m
 		if q.Buckets == nil {
 			return "0"
 		}
-		return bucketExpr(q.Buckets, ms)
+		return store.BucketExpr(q.Buckets, ms)
 	}
 	// Each edge is its own range, so that the scans skip all other row groups.
 	query := fmt.Sprintf(`SELECT b, bucket, sum(n)::BIGINT FROM (

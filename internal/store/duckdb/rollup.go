@@ -40,120 +40,21 @@ func (r *rollupState) touch(slot int64, rows int) {
 	r.rows += rows
 }
 
-type usageKey struct {
-	ws, agent, model, provider string
-	slot                       int64
-}
-
-type usageSum struct {
-	calls, priced, tokensIn, tokensOut int64
-	cost                               float64
-}
-
-func (u *usageSum) add(cost *float64, in, out *int64) {
-	u.calls++
-	if cost != nil {
-		u.priced++
-		u.cost += *cost
-	}
-	if in != nil {
-		u.tokensIn += *in
-	}
-	if out != nil {
-		u.tokensOut += *out
-	}
-}
-
-func isCallKind(k model.SpanKind) bool { return k == model.KindLLM || k == model.KindEmbedding }
-
-// slotOf is the 5-minute slot of t's start, as the SQL side computes it from a stored
-// TIMESTAMPTZ (microseconds, so sub-microsecond digits never matter).
-func slotOf(ms int64) int64 {
-	q := ms / slotMs
-	if ms%slotMs != 0 && ms < 0 {
-		q--
-	}
-	return q * slotMs
-}
-
-// usageOf sums the calls of traces that were just rolled up (model.RollUp) and are new.
-func usageOf(traces []model.Trace) map[usageKey]*usageSum {
-	out := make(map[usageKey]*usageSum)
-	add := func(t *model.Trace, mdl, provider string, cost *float64, in, out2 *int64) {
-		k := usageKey{ws: t.WorkspaceID, agent: t.AgentID, model: mdl, provider: provider, slot: slotOf(t.StartTime.UnixMilli())}
-		u := out[k]
-		if u == nil {
-			u = &usageSum{}
-			out[k] = u
-		}
-		u.add(cost, in, out2)
-	}
-	for i := range traces {
-		t := &traces[i]
-		if len(t.Spans) == 0 {
-			add(t, t.Model, t.Provider, t.CostUSD, t.TokensInput, t.TokensOutput)
-			continue
-		}
-		for j := range t.Spans {
-			sp := &t.Spans[j]
-			if isCallKind(sp.Kind) {
-				add(t, sp.Model, sp.Provider, sp.CostUSD, sp.TokensInput, sp.TokensOutput)
-			}
-		}
-	}
-	return out
-}
-
-type statsKey struct {
-	ws, agent, status, errorType string
-	slot                         int64
-}
-
-type statsSum struct {
-	traces, latency, priced, tokensIn, tokensOut, tokensTotal int64
-	cost                                                      float64
-}
-
-// statsOf sums new traces per slot, agent and status.
-func statsOf(traces []model.Trace) map[statsKey]*statsSum {
-	out := make(map[statsKey]*statsSum)
-	for i := range traces {
-		t := &traces[i]
-		k := statsKey{ws: t.WorkspaceID, agent: t.AgentID, status: string(t.Status), errorType: t.ErrorType, slot: slotOf(t.StartTime.UnixMilli())}
-		u := out[k]
-		if u == nil {
-			u = &statsSum{}
-			out[k] = u
-		}
-		u.traces++
-		u.latency += t.LatencyMs
-		if t.CostUSD != nil {
-			u.priced++
-			u.cost += *t.CostUSD
-		}
-		for _, p := range []struct {
-			dst *int64
-			v   *int64
-		}{{&u.tokensIn, t.TokensInput}, {&u.tokensOut, t.TokensOutput}, {&u.tokensTotal, t.TokensTotal}} {
-			if p.v != nil {
-				*p.dst += *p.v
-			}
-		}
-	}
-	return out
-}
-
 // addFreshUsage appends the sums of new traces to the roll-ups, on the writer's connection
 // inside its open transaction.
 func (s *Store) addFreshUsage(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) error {
+	usage, sums := map[store.UsageKey]*store.UsageSum{}, map[store.StatsKey]*store.StatsSum{}
+	store.AddUsage(usage, traces, 1)
+	store.AddStats(sums, traces, 1)
 	var calls, stats [][]any
-	for k, u := range usageOf(traces) {
-		calls = append(calls, []any{k.ws, k.slot, k.agent, k.model, k.provider, u.calls, u.priced, u.cost, u.tokensIn, u.tokensOut})
-		s.rollups.touch(k.slot, 1)
+	for k, u := range usage {
+		calls = append(calls, []any{k.WorkspaceID, k.SlotMs, k.AgentID, k.Model, k.Provider, u.Calls, u.Priced, u.CostUSD, u.TokensInput, u.TokensOutput})
+		s.rollups.touch(k.SlotMs, 1)
 	}
-	for k, u := range statsOf(traces) {
-		stats = append(stats, []any{k.ws, k.slot, k.agent, k.status, k.errorType, u.traces, u.latency, u.priced, u.cost, u.tokensIn, u.tokensOut, u.tokensTotal})
-		s.rollups.touch(k.slot, 1)
+	for k, u := range sums {
+		stats = append(stats, []any{k.WorkspaceID, k.SlotMs, k.AgentID, k.Status, k.ErrorType, u.Traces, u.LatencyMs, u.Priced, u.CostUSD,
+			u.TokensInput, u.TokensOutput, u.TokensTotal})
+		s.rollups.touch(k.SlotMs, 1)
 	}
 	hist := map[[3]any]int64{}
 	for i := range traces {

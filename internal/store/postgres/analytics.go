@@ -23,110 +23,16 @@ var _ store.Analytics = (*Store)(nil)
 // slotMs is the width of the roll-ups' time slots.
 const slotMs = 5 * 60 * 1000
 
-// sqlArgs accumulates positional arguments next to the SQL that uses them.
-type sqlArgs []any
-
-// add appends v and returns its numbered placeholder, which a query may repeat.
-func (a *sqlArgs) add(v any) string {
-	*a = append(*a, v)
-	return "$" + strconv.Itoa(len(*a))
-}
-
 // msExpr is start_time in Unix milliseconds. date_part is float8 arithmetic, ten times
 // faster than extract's numeric; a float8 holds today's microseconds exactly enough that
 // whole seconds, where every bucket boundary lies, land on their own millisecond.
 const msExpr = `floor(date_part('epoch', start_time) * 1000)::bigint`
 
-// whereTraces renders f as conditions on the traces table (aliased by prefix, "" or "t.").
-func whereTraces(f store.TraceFilter, prefix string, args *sqlArgs) string {
-	c := []string{prefix + "workspace_id = " + args.add(f.WorkspaceID)}
-	if !f.From.IsZero() {
-		c = append(c, prefix+"start_time >= "+args.add(f.From))
-	}
-	if !f.To.IsZero() {
-		c = append(c, prefix+"start_time < "+args.add(f.To))
-	}
-	in := func(col string, vals []string) {
-		switch len(vals) {
-		case 0:
-		case 1:
-			c = append(c, prefix+col+" = "+args.add(vals[0]))
-		default:
-			c = append(c, prefix+col+" = ANY("+args.add(vals)+"::text[])")
-		}
-	}
-	in("agent_id", f.AgentIDs)
-	in("model", f.Models)
-	in("provider", f.Providers)
-	in("user_id", f.UserIDs)
-	in("session_id", f.SessionIDs)
-	statuses := make([]string, len(f.Statuses))
-	for i, s := range f.Statuses {
-		statuses[i] = string(s)
-	}
-	in("status", statuses)
-	switch et := dimExpr(store.DimErrorType, prefix); len(f.ErrorTypes) {
-	case 0:
-	case 1:
-		c = append(c, et+" = "+args.add(f.ErrorTypes[0]))
-	default:
-		c = append(c, et+" = ANY("+args.add(f.ErrorTypes)+"::text[])")
-	}
-	if len(f.Tags) > 0 {
-		c = append(c, prefix+"tags @> "+args.add(f.Tags)+"::text[]")
-	}
-	if f.MinLatencyMs != nil {
-		c = append(c, prefix+"latency_ms >= "+args.add(*f.MinLatencyMs))
-	}
-	if f.MaxLatencyMs != nil {
-		c = append(c, prefix+"latency_ms <= "+args.add(*f.MaxLatencyMs))
-	}
-	if f.MinCostUSD != nil {
-		c = append(c, prefix+"cost_usd >= "+args.add(*f.MinCostUSD))
-	}
-	if f.MaxCostUSD != nil {
-		c = append(c, prefix+"cost_usd <= "+args.add(*f.MaxCostUSD))
-	}
-	if f.Text != "" {
-		// strpos on lowered text needs no escaping of LIKE's wildcards.
-		needle := args.add(strings.ToLower(f.Text))
-		c = append(c, fmt.Sprintf("(strpos(lower(%sname), %s) > 0 OR strpos(lower(%sinput), %s) > 0 OR strpos(lower(%soutput), %s) > 0)",
-			prefix, needle, prefix, needle, prefix, needle))
-	}
-	for _, d := range f.NonEmpty {
-		c = append(c, dimExpr(d, prefix)+" <> ''")
-	}
-	return strings.Join(c, " AND ")
-}
-
-func dimExpr(d store.Dimension, prefix string) string {
-	switch d {
-	case store.DimErrorType:
-		return "(CASE WHEN " + prefix + "error_type <> '' THEN " + prefix + "error_type ELSE " + prefix + "status END)"
-	case store.DimAgent, store.DimModel, store.DimProvider, store.DimUser, store.DimSession, store.DimStatus:
-		return prefix + string(d)
-	}
-	panic("postgres: unknown dimension " + string(d))
-}
-
-// bucketExpr renders the bucket label of the epoch-milliseconds expression ms (see
-// store.Buckets); offsets become a CASE over instants.
-func bucketExpr(b *store.Buckets, ms string) string {
-	off := "0"
-	if len(b.Offsets) == 1 {
-		off = strconv.FormatInt(b.Offsets[0].OffsetMs, 10)
-	} else if len(b.Offsets) > 1 {
-		var sb strings.Builder
-		sb.WriteString("(CASE")
-		for _, o := range b.Offsets[:len(b.Offsets)-1] {
-			fmt.Fprintf(&sb, " WHEN %s < %d THEN %d", ms, o.Until.UnixMilli(), o.OffsetMs)
-		}
-		fmt.Fprintf(&sb, " ELSE %d END)", b.Offsets[len(b.Offsets)-1].OffsetMs)
-		off = sb.String()
-	}
-	// Integer arithmetic throughout (div() would be numeric); x - mod(x) floors below zero too.
-	x := fmt.Sprintf("(%s + %s - %d)", ms, off, b.OriginMs)
-	return fmt.Sprintf("(%[1]s - ((%[1]s %% %[2]d) + %[2]d) %% %[2]d + %[3]d)", x, b.WidthMs, b.OriginMs)
+// dialect spells PostgreSQL's array operators for the filters both backends share.
+var dialect = store.Dialect{
+	AnyOf:    func(expr, list string) string { return expr + " = ANY(" + list + "::text[])" },
+	HasAll:   func(col, list string) string { return col + " @> " + list + "::text[]" },
+	Contains: func(haystack, needle string) string { return "strpos(" + haystack + ", " + needle + ") > 0" },
 }
 
 func floatArray(ps []float64) string {
@@ -171,8 +77,8 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if q.Limit > 0 && len(q.GroupBy) == 1 && q.Buckets == nil && q.Order != store.OrderKeys {
 		return s.traceStatsPage(ctx, q)
 	}
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args)
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args)
 	query := statsSQL(q, where)
 	grouped := q.Buckets != nil || len(q.GroupBy) > 0
 	if grouped {
@@ -197,12 +103,12 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 func statsSQL(q store.StatsQuery, where string) string {
 	var keys, sel []string
 	if q.Buckets != nil {
-		sel = append(sel, bucketExpr(q.Buckets, msExpr)+" AS b")
+		sel = append(sel, store.BucketExpr(q.Buckets, msExpr)+" AS b")
 		keys = append(keys, "b")
 	}
 	for i, d := range q.GroupBy {
 		k := fmt.Sprintf("k%d", i)
-		sel = append(sel, dimExpr(d, "")+" AS "+k)
+		sel = append(sel, store.DimExpr(d, "")+" AS "+k)
 		keys = append(keys, k)
 	}
 	keyExprs := append([]string(nil), sel...)
@@ -218,7 +124,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 		sel = append(sel, "percentile_cont("+floatArray(q.Percentiles)+") WITHIN GROUP (ORDER BY latency_ms)")
 	}
 	for _, d := range q.ListDistinct {
-		e := "(" + dimExpr(d, "") + `) COLLATE "C"`
+		e := "(" + store.DimExpr(d, "") + `) COLLATE "C"`
 		sel = append(sel, fmt.Sprintf("coalesce(array_agg(DISTINCT %s ORDER BY %s) FILTER (WHERE %s <> ''), '{}')", e, e, e))
 	}
 	if q.Latest {
@@ -230,7 +136,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 	if !grouped {
 		// A DISTINCT subquery can hash; count(DISTINCT) always sorts.
 		for _, d := range q.CountDistinct {
-			e := dimExpr(d, "")
+			e := store.DimExpr(d, "")
 			sel = append(sel, fmt.Sprintf("(SELECT count(*) FROM (SELECT DISTINCT %s FROM traces WHERE %s AND %s <> '') AS x)", e, where, e))
 		}
 		return "SELECT " + strings.Join(sel, ", ") + " FROM traces WHERE " + where
@@ -241,7 +147,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 	var joins string
 	with = append(with, "g AS (SELECT "+strings.Join(sel, ", ")+" FROM traces WHERE "+where+" GROUP BY "+group+")")
 	for i, d := range q.CountDistinct {
-		e := dimExpr(d, "")
+		e := store.DimExpr(d, "")
 		name := fmt.Sprintf("d%d", i)
 		with = append(with, fmt.Sprintf("%s AS (SELECT %s, count(*) AS n FROM (SELECT DISTINCT %s, %s AS v FROM traces WHERE %s AND %s <> '') AS x GROUP BY %s)",
 			name, group, strings.Join(keyExprs, ", "), e, where, e, group))
@@ -323,31 +229,31 @@ func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store
 }
 
 func (s *Store) traceStatsFrom(ctx context.Context, q store.StatsQuery, table string) (store.StatsResult, error) {
-	var args sqlArgs
+	var args store.SQLArgs
 	f := q.Filter
-	where := append([]string{"workspace_id = " + args.add(f.WorkspaceID)}, slotBounds(f)...)
+	where := append([]string{"workspace_id = " + args.Add(f.WorkspaceID)}, slotBounds(f)...)
 	statuses := make([]string, len(f.Statuses))
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
 	}
 	if len(f.AgentIDs) > 0 {
-		where = append(where, "agent_id = ANY("+args.add(f.AgentIDs)+"::text[])")
+		where = append(where, "agent_id = ANY("+args.Add(f.AgentIDs)+"::text[])")
 	}
 	if len(statuses) > 0 {
-		where = append(where, "status = ANY("+args.add(statuses)+"::text[])")
+		where = append(where, "status = ANY("+args.Add(statuses)+"::text[])")
 	}
 	if len(f.ErrorTypes) > 0 {
-		where = append(where, dimExpr(store.DimErrorType, "")+" = ANY("+args.add(f.ErrorTypes)+"::text[])")
+		where = append(where, store.DimExpr(store.DimErrorType, "")+" = ANY("+args.Add(f.ErrorTypes)+"::text[])")
 	}
 	var keys, sel, orderKeys []string
 	if q.Buckets != nil {
-		sel = append(sel, bucketExpr(q.Buckets, "slot_ms")+" AS b")
+		sel = append(sel, store.BucketExpr(q.Buckets, "slot_ms")+" AS b")
 		keys, orderKeys = append(keys, "b"), append(orderKeys, "b")
 	}
 	for i, d := range q.GroupBy {
 		k := fmt.Sprintf("k%d", i)
-		sel = append(sel, dimExpr(d, "")+" AS "+k)
-		keys, orderKeys = append(keys, k), append(orderKeys, dimExpr(d, "")+` COLLATE "C"`)
+		sel = append(sel, store.DimExpr(d, "")+" AS "+k)
+		keys, orderKeys = append(keys, k), append(orderKeys, store.DimExpr(d, "")+` COLLATE "C"`)
 	}
 	sel = append(sel, `coalesce(sum(traces), 0)::bigint AS cnt`,
 		`coalesce(sum(traces) FILTER (WHERE status = 'success'), 0)::bigint`,
@@ -366,7 +272,7 @@ func (s *Store) traceStatsFrom(ctx context.Context, q store.StatsQuery, table st
 		groupBy := make([]string, len(keys))
 		copy(groupBy, keys)
 		for i, d := range q.GroupBy {
-			groupBy[len(keys)-len(q.GroupBy)+i] = dimExpr(d, "")
+			groupBy[len(keys)-len(q.GroupBy)+i] = store.DimExpr(d, "")
 		}
 		query += " GROUP BY " + strings.Join(groupBy, ", ") + " HAVING sum(traces) <> 0 ORDER BY "
 		switch q.Order {
@@ -392,7 +298,7 @@ func (s *Store) traceStatsFrom(ctx context.Context, q store.StatsQuery, table st
 }
 
 // scanStats runs a statsSQL query and reads its rows.
-func (s *Store) scanStats(ctx context.Context, q store.StatsQuery, query string, args sqlArgs) (store.StatsResult, error) {
+func (s *Store) scanStats(ctx context.Context, q store.StatsQuery, query string, args store.SQLArgs) (store.StatsResult, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return store.StatsResult{}, fmt.Errorf("cannot aggregate traces: %w", err)
@@ -485,8 +391,8 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	}
 	full := q
 	full.Limit, full.Offset = 0, 0
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args) + " AND " + dimExpr(q.GroupBy[0], "") + " = ANY(" + args.add(keys) + "::text[])"
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " = ANY(" + args.Add(keys) + "::text[])"
 	got, err := s.scanStats(ctx, full, statsSQL(full, where), args)
 	if err != nil {
 		return res, err
@@ -505,9 +411,9 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 
 // pageKeys finds the keys of the requested page of groups, in order, and counts all groups.
 func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int64, error) {
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args)
-	dim := dimExpr(q.GroupBy[0], "")
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args)
+	dim := store.DimExpr(q.GroupBy[0], "")
 	var total int64
 	if q.GroupBy[0] == store.DimSession && sessionCountServes(q.Filter) {
 		n, err := s.countSessions(ctx, q.Filter)
@@ -534,7 +440,7 @@ func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int
 
 // latestKeys orders groups by their latest start, reading the newest traces in growing
 // slices until the page is certainly complete.
-func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string, args sqlArgs, dim string, need int, total int64) ([]string, int64, error) {
+func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string, args store.SQLArgs, dim string, need int, total int64) ([]string, int64, error) {
 	for n := max(need*8, 1024); ; n *= 4 {
 		query := fmt.Sprintf(`WITH recent AS MATERIALIZED (SELECT %s AS k, start_time FROM traces WHERE %s ORDER BY start_time DESC LIMIT %d)
 			SELECT k, max(start_time) AS last, (SELECT count(*) FROM recent), (SELECT min(start_time) FROM recent)
@@ -567,7 +473,7 @@ func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string
 	}
 }
 
-func (s *Store) strings(ctx context.Context, query string, args sqlArgs) ([]string, error) {
+func (s *Store) strings(ctx context.Context, query string, args store.SQLArgs) ([]string, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot find groups: %w", err)
@@ -627,14 +533,14 @@ func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store
 }
 
 func (s *Store) callStatsFrom(ctx context.Context, q store.CallQuery, table string) ([]store.CallRow, error) {
-	var args sqlArgs
-	where := append([]string{"workspace_id = " + args.add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
+	var args store.SQLArgs
+	where := append([]string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
 	if len(q.Filter.AgentIDs) > 0 {
-		where = append(where, "agent_id = ANY("+args.add(q.Filter.AgentIDs)+"::text[])")
+		where = append(where, "agent_id = ANY("+args.Add(q.Filter.AgentIDs)+"::text[])")
 	}
 	bucket := "0::bigint"
 	if q.Buckets != nil {
-		bucket = bucketExpr(q.Buckets, "slot_ms")
+		bucket = store.BucketExpr(q.Buckets, "slot_ms")
 	}
 	keys, group, order := "''::text, ''::text", "1", "1"
 	if q.ByModel {
@@ -647,10 +553,10 @@ func (s *Store) callStatsFrom(ctx context.Context, q store.CallQuery, table stri
 }
 
 func (s *Store) callStatsRaw(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
-	var args sqlArgs
+	var args store.SQLArgs
 	bucket := "0::bigint"
 	if q.Buckets != nil {
-		bucket = bucketExpr(q.Buckets, msExpr)
+		bucket = store.BucketExpr(q.Buckets, msExpr)
 	}
 	keys, group, order := "''::text, ''::text", "1", "1"
 	if q.ByModel {
@@ -670,11 +576,11 @@ func (s *Store) callStatsRaw(ctx context.Context, q store.CallQuery) ([]store.Ca
 		SELECT %s AS b, %s, count(*), count(cost_usd), coalesce(sum(cost_usd), 0)::float8,
 			coalesce(sum(tokens_input), 0)::bigint, coalesce(sum(tokens_output), 0)::bigint
 		FROM c GROUP BY %s ORDER BY %s`,
-		whereTraces(q.Filter, "", &args), args.add(q.Filter.WorkspaceID), bucket, keys, group, order)
+		dialect.WhereTraces(q.Filter, "", &args), args.Add(q.Filter.WorkspaceID), bucket, keys, group, order)
 	return s.scanCallRows(ctx, query, args)
 }
 
-func (s *Store) scanCallRows(ctx context.Context, query string, args sqlArgs) ([]store.CallRow, error) {
+func (s *Store) scanCallRows(ctx context.Context, query string, args store.SQLArgs) ([]store.CallRow, error) {
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot aggregate llm calls: %w", err)
@@ -699,8 +605,8 @@ var summaryColumns = fmt.Sprintf(`trace_id, agent_id, name, user_id, session_id,
 
 // ListTraces implements store.Analytics.
 func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TracePage, error) {
-	var args sqlArgs
-	where := whereTraces(q.Filter, "", &args)
+	var args store.SQLArgs
+	where := dialect.WhereTraces(q.Filter, "", &args)
 	var key string
 	var after any
 	switch q.Sort {
@@ -726,8 +632,8 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 	}
 	page := where
 	if q.After != nil {
-		a := args.add(after)
-		page += fmt.Sprintf(` AND (%s %s %s OR (%s = %s AND trace_id COLLATE "C" %s %s))`, key, cmp, a, key, a, cmp, args.add(q.After.TraceID))
+		a := args.Add(after)
+		page += fmt.Sprintf(` AND (%s %s %s OR (%s = %s AND trace_id COLLATE "C" %s %s))`, key, cmp, a, key, a, cmp, args.Add(q.After.TraceID))
 	}
 	limit := q.Limit
 	if limit <= 0 {

@@ -66,14 +66,14 @@ func (s *Store) latencyHistogram(ctx context.Context, q store.StatsQuery) (map[i
 		if q.Buckets == nil {
 			return "0::bigint"
 		}
-		return bucketExpr(q.Buckets, ms)
+		return store.BucketExpr(q.Buckets, ms)
 	}
-	args := sqlArgs{q.Filter.WorkspaceID}
+	args := store.SQLArgs{q.Filter.WorkspaceID}
 	query := fmt.Sprintf(`SELECT %s AS b, bucket, sum(traces)::bigint FROM latency_hist_1d WHERE workspace_id = $1 AND day_ms >= %d AND day_ms < %d
 		GROUP BY 1, 2`, label("day_ms"), middle.From.UnixMilli(), middle.To.UnixMilli())
 	for _, e := range edges {
 		query += fmt.Sprintf(` UNION ALL SELECT %s, %s, count(*) FROM traces WHERE workspace_id = $1 AND start_time >= %s AND start_time < %s
-			GROUP BY 1, 2`, label(msExpr), latencyBucketSQL, args.add(e.From), args.add(e.To))
+			GROUP BY 1, 2`, label(msExpr), latencyBucketSQL, args.Add(e.From), args.Add(e.To))
 	}
 	rows, err := s.pool.Query(ctx, query, args...)
 	if err != nil {
@@ -150,16 +150,16 @@ func (s *Store) percentilesApart(ctx context.Context, q store.StatsQuery) (store
 
 // latenciesByGroup reads the latencies of the traces of f per group of q (see statsKey).
 func (s *Store) latenciesByGroup(ctx context.Context, q store.StatsQuery, f store.TraceFilter) (map[string][]int64, error) {
-	var args sqlArgs
+	var args store.SQLArgs
 	var keys []string
 	if q.Buckets != nil {
-		keys = append(keys, bucketExpr(q.Buckets, msExpr))
+		keys = append(keys, store.BucketExpr(q.Buckets, msExpr))
 	}
 	for _, d := range q.GroupBy {
-		keys = append(keys, dimExpr(d, ""))
+		keys = append(keys, store.DimExpr(d, ""))
 	}
 	sel := append(slices.Clone(keys), "array_agg(latency_ms)")
-	query := "SELECT " + strings.Join(sel, ", ") + " FROM traces WHERE " + whereTraces(f, "", &args)
+	query := "SELECT " + strings.Join(sel, ", ") + " FROM traces WHERE " + dialect.WhereTraces(f, "", &args)
 	if len(keys) > 0 {
 		query += " GROUP BY " + strings.Join(keys, ", ")
 	}

@@ -81,8 +81,8 @@ func (s *Store) traceStatsSplit(ctx context.Context, q store.StatsQuery) (store.
 	for _, e := range edges {
 		eq := whole
 		eq.Filter = e
-		var args sqlArgs
-		r, err := s.scanStats(ctx, eq, statsSQL(eq, whereTraces(e, "", &args)), args)
+		var args store.SQLArgs
+		r, err := s.scanStats(ctx, eq, statsSQL(eq, dialect.WhereTraces(e, "", &args)), args)
 		if err != nil {
 			return r, true, err
 		}

@@ -102,8 +102,8 @@ func (s *Store) traceStatsByUser(ctx context.Context, q store.StatsQuery) (store
 	}
 	for _, e := range edges {
 		eq := store.StatsQuery{Filter: e, GroupBy: []store.Dimension{store.DimUser}, Times: true}
-		var args sqlArgs
-		part, err := s.scanStats(ctx, eq, statsSQL(eq, whereTraces(e, "", &args)), args)
+		var args store.SQLArgs
+		part, err := s.scanStats(ctx, eq, statsSQL(eq, dialect.WhereTraces(e, "", &args)), args)
 		if err != nil {
 			return store.StatsResult{}, err
 		}
