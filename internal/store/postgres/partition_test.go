@@ -84,6 +84,7 @@ func TestStartTimeMovesTrace(t *testing.T) {
 	ctx := context.Background()
 	day1 := time.Date(2026, 11, 20, 23, 59, 0, 0, time.UTC)
 	tr := flatTrace("moving", day1)
+	tr.UserID, tr.SessionID = "mover", "moving-session"
 	tr.Spans = []model.Span{{SpanID: "a", Kind: model.KindLLM, StartTime: day1, EndTime: day1.Add(time.Second), Status: model.StatusSuccess, TokensInput: model.Int64(5)}}
 	if err := s.WriteTraces(ctx, []model.Trace{tr}); err != nil {
 		t.Fatal(err)
@@ -104,10 +105,12 @@ func TestStartTimeMovesTrace(t *testing.T) {
 	if counts["moving"] != 1 {
 		t.Errorf("trace rows = %d, want 1", counts["moving"])
 	}
+	verifyRollups(t, s.schema)
 }
 
 // TestConcurrentWritersOfOneTrace sends the spans of the same traces from several writers
-// at once, as several process roles do; the roll-ups must count every span exactly once.
+// at once, as several process roles do; the roll-ups must count every span exactly once and
+// end equal to the raw tables.
 func TestConcurrentWritersOfOneTrace(t *testing.T) {
 	s := openTestStore(t)
 	defer s.Close()
@@ -136,8 +139,13 @@ func TestConcurrentWritersOfOneTrace(t *testing.T) {
 				if p%2 == 1 {
 					id = traces - 1 - i
 				}
-				tr := flatTrace(fmt.Sprintf("c-%d", id), start)
-				tr.Spans = []model.Span{{SpanID: fmt.Sprintf("s-%d", p), Kind: model.KindLLM, StartTime: start, EndTime: start.Add(time.Second),
+				// Parts start hours apart, into the next day: the later part's declared start
+				// wins, so merges move the trace, and with it the extremes of its user's day
+				// and of its session.
+				at := start.Add(time.Duration(p) * 3 * time.Hour)
+				tr := flatTrace(fmt.Sprintf("c-%d", id), at)
+				tr.UserID, tr.SessionID = fmt.Sprintf("u-%d", id%3), fmt.Sprintf("sess-%d", id%7)
+				tr.Spans = []model.Span{{SpanID: fmt.Sprintf("s-%d", p), Kind: model.KindLLM, StartTime: at, EndTime: at.Add(time.Second),
 					Status: model.StatusSuccess, TokensInput: model.Int64(1)}}
 				batch = append(batch, tr)
 			}
@@ -160,4 +168,5 @@ func TestConcurrentWritersOfOneTrace(t *testing.T) {
 			t.Fatalf("trace c-%d: spans=%d tokens=%d, want %d", i, got.SpanCount, *got.TokensInput, parts)
 		}
 	}
+	verifyRollups(t, s.schema)
 }
