@@ -1,7 +1,9 @@
 package store
 
 import (
+	"fmt"
 	"math"
+	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
 )
@@ -198,4 +200,45 @@ func AddUserStats(sums map[UserKey]*UserSum, traces []model.Trace, sign int64) {
 		u.LastStart = max(u.LastStart, t.StartTime.UnixMicro())
 		u.LastEnd = max(u.LastEnd, t.EndTime.UnixMicro())
 	}
+}
+
+// RollupServes reports whether the roll-ups hold exactly the rows f selects: a window on
+// whole slots (or open) filtered at most by agent.
+func RollupServes(f TraceFilter) bool {
+	onSlot := func(t time.Time) bool { return t.IsZero() || (t.UnixMilli()%SlotMs == 0 && t.Nanosecond()%1e6 == 0) }
+	if !onSlot(f.From) || !onSlot(f.To) {
+		return false
+	}
+	return len(f.Models) == 0 && len(f.Providers) == 0 && len(f.UserIDs) == 0 && len(f.SessionIDs) == 0 &&
+		len(f.Statuses) == 0 && len(f.ErrorTypes) == 0 && len(f.Tags) == 0 && f.MinLatencyMs == nil && f.MaxLatencyMs == nil &&
+		f.MinCostUSD == nil && f.MaxCostUSD == nil && f.Text == "" && len(f.NonEmpty) == 0
+}
+
+// StatsRollupServes reports whether the trace-stats roll-up holds exactly what q asks for:
+// sums over whole slots, filtered and grouped at most by agent, status and error type.
+func StatsRollupServes(q StatsQuery) bool {
+	f := q.Filter
+	f.AgentIDs, f.Statuses, f.ErrorTypes = nil, nil, nil
+	if !RollupServes(f) || len(q.Percentiles) > 0 || len(q.CountDistinct) > 0 || len(q.ListDistinct) > 0 || q.Latest || q.Times ||
+		q.Order == OrderLastStart {
+		return false
+	}
+	for _, d := range q.GroupBy {
+		if d != DimAgent && d != DimStatus && d != DimErrorType {
+			return false
+		}
+	}
+	return true
+}
+
+// SlotBounds renders the window of f as conditions on a roll-up's slot_ms column.
+func SlotBounds(f TraceFilter) []string {
+	var out []string
+	if !f.From.IsZero() {
+		out = append(out, fmt.Sprintf("slot_ms >= %d", f.From.UnixMilli()))
+	}
+	if !f.To.IsZero() {
+		out = append(out, fmt.Sprintf("slot_ms < %d", f.To.UnixMilli()))
+	}
+	return out
 }

@@ -36,7 +36,7 @@ func floatList(ps []float64) string {
 // one dimension is found first from the few columns its order needs, and only its groups
 // are then aggregated in full.
 func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
-	if statsRollupServes(q) {
+	if store.StatsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
 	if histogramServes(q) {
@@ -162,39 +162,10 @@ func statsSQL(q store.StatsQuery, where string) string {
 	return "WITH " + strings.Join(with, ", ") + " SELECT " + strings.Join(outer, ", ") + " FROM g" + joins + " ORDER BY " + order
 }
 
-// slotBounds renders the window of f on the roll-ups' slots.
-func slotBounds(f store.TraceFilter) []string {
-	var out []string
-	if !f.From.IsZero() {
-		out = append(out, fmt.Sprintf("slot_ms >= %d", f.From.UnixMilli()))
-	}
-	if !f.To.IsZero() {
-		out = append(out, fmt.Sprintf("slot_ms < %d", f.To.UnixMilli()))
-	}
-	return out
-}
-
-// statsRollupServes reports whether trace_stats_5m holds exactly what q asks for: sums over
-// whole slots, split at most by agent and status.
-func statsRollupServes(q store.StatsQuery) bool {
-	f := q.Filter
-	f.AgentIDs, f.Statuses, f.ErrorTypes = nil, nil, nil
-	if !rollupServes(f) || len(q.Percentiles) > 0 || len(q.CountDistinct) > 0 || len(q.ListDistinct) > 0 || q.Latest || q.Times ||
-		q.Order == store.OrderLastStart {
-		return false
-	}
-	for _, d := range q.GroupBy {
-		if d != store.DimAgent && d != store.DimStatus && d != store.DimErrorType {
-			return false
-		}
-	}
-	return true
-}
-
 func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
 	var args store.SQLArgs
 	f := q.Filter
-	where := append([]string{"workspace_id = " + args.Add(f.WorkspaceID)}, slotBounds(f)...)
+	where := append([]string{"workspace_id = " + args.Add(f.WorkspaceID)}, store.SlotBounds(f)...)
 	statuses := make([]string, len(f.Statuses))
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
@@ -469,26 +440,15 @@ const callKinds = `('llm', 'embedding')`
 // CallStats implements store.Analytics. Windows on whole 5-minute slots filtered at most by
 // agent are answered from the llm_usage_5m roll-up; anything else from the raw tables.
 func (s *Store) CallStats(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
-	if rollupServes(q.Filter) {
+	if store.RollupServes(q.Filter) {
 		return s.callStatsRollup(ctx, q)
 	}
 	return s.callStatsRaw(ctx, q)
 }
 
-// rollupServes reports whether llm_usage_5m holds exactly the calls f selects.
-func rollupServes(f store.TraceFilter) bool {
-	onSlot := func(t time.Time) bool { return t.IsZero() || (t.UnixMilli()%slotMs == 0 && t.Nanosecond()%1e6 == 0) }
-	if !onSlot(f.From) || !onSlot(f.To) {
-		return false
-	}
-	return len(f.Models) == 0 && len(f.Providers) == 0 && len(f.UserIDs) == 0 && len(f.SessionIDs) == 0 &&
-		len(f.Statuses) == 0 && len(f.Tags) == 0 && f.MinLatencyMs == nil && f.MaxLatencyMs == nil &&
-		f.MinCostUSD == nil && f.MaxCostUSD == nil && f.Text == "" && len(f.NonEmpty) == 0
-}
-
 func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
 	var args store.SQLArgs
-	where := append([]string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
+	where := append([]string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}, store.SlotBounds(q.Filter)...)
 	switch len(q.Filter.AgentIDs) {
 	case 0:
 	case 1:
@@ -621,7 +581,7 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 		out.Traces, out.More = out.Traces[:limit], true
 	}
 	if q.Count {
-		if count := (store.StatsQuery{Filter: q.Filter}); statsRollupServes(count) {
+		if count := (store.StatsQuery{Filter: q.Filter}); store.StatsRollupServes(count) {
 			// The common explorer filters are counted from the roll-up, not from every trace.
 			res, err := s.traceStatsRollup(ctx, count)
 			if err != nil {

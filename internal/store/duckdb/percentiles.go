@@ -26,7 +26,7 @@ func histogramServes(q store.StatsQuery) bool {
 		return false
 	}
 	only := store.TraceFilter{WorkspaceID: f.WorkspaceID, From: f.From, To: f.To}
-	if !rollupServes(f) || fmt.Sprint(only) != fmt.Sprint(f) {
+	if !store.RollupServes(f) || fmt.Sprint(only) != fmt.Sprint(f) {
 		return false
 	}
 	return q.Buckets.Holds(hourMs)

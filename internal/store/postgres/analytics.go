@@ -57,7 +57,7 @@ func keyOrder(prefix string, keys []string) string {
 
 // TraceStats implements store.Analytics.
 func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
-	if statsRollupServes(q) {
+	if store.StatsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
 	if userRollupServes(q) {
@@ -172,35 +172,6 @@ func statsSQL(q store.StatsQuery, where string) string {
 	return "WITH " + strings.Join(with, ", ") + " SELECT " + strings.Join(outer, ", ") + " FROM g" + joins + " ORDER BY " + order
 }
 
-// slotBounds renders the window of f on the roll-ups' slots.
-func slotBounds(f store.TraceFilter) []string {
-	var out []string
-	if !f.From.IsZero() {
-		out = append(out, fmt.Sprintf("slot_ms >= %d", f.From.UnixMilli()))
-	}
-	if !f.To.IsZero() {
-		out = append(out, fmt.Sprintf("slot_ms < %d", f.To.UnixMilli()))
-	}
-	return out
-}
-
-// statsRollupServes reports whether trace_stats_5m holds exactly what q asks for: sums over
-// whole slots, split at most by agent, status and error type.
-func statsRollupServes(q store.StatsQuery) bool {
-	f := q.Filter
-	f.AgentIDs, f.Statuses, f.ErrorTypes = nil, nil, nil
-	if !rollupServes(f) || len(q.Percentiles) > 0 || len(q.CountDistinct) > 0 || len(q.ListDistinct) > 0 || q.Latest || q.Times ||
-		q.Order == store.OrderLastStart {
-		return false
-	}
-	for _, d := range q.GroupBy {
-		if d != store.DimAgent && d != store.DimStatus && d != store.DimErrorType {
-			return false
-		}
-	}
-	return true
-}
-
 // traceStatsRollup answers q, whose window lies on 5-minute slots, from the roll-ups: the
 // whole hours inside the window from trace_stats_1h when the buckets are made of whole
 // hours, the rest from trace_stats_5m.
@@ -231,7 +202,7 @@ func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store
 func (s *Store) traceStatsFrom(ctx context.Context, q store.StatsQuery, table string) (store.StatsResult, error) {
 	var args store.SQLArgs
 	f := q.Filter
-	where := append([]string{"workspace_id = " + args.Add(f.WorkspaceID)}, slotBounds(f)...)
+	where := append([]string{"workspace_id = " + args.Add(f.WorkspaceID)}, store.SlotBounds(f)...)
 	statuses := make([]string, len(f.Statuses))
 	for i, st := range f.Statuses {
 		statuses[i] = string(st)
@@ -488,24 +459,13 @@ func (s *Store) strings(ctx context.Context, query string, args store.SQLArgs) (
 // CallStats implements store.Analytics. Windows on whole 5-minute slots filtered at most by
 // agent are answered from the llm_usage_5m roll-up; anything else from the raw tables.
 func (s *Store) CallStats(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
-	if rollupServes(q.Filter) {
+	if store.RollupServes(q.Filter) {
 		return s.callStatsRollup(ctx, q)
 	}
 	if rows, ok, err := s.callStatsSplit(ctx, q); ok {
 		return rows, err
 	}
 	return s.callStatsRaw(ctx, q)
-}
-
-// rollupServes reports whether the roll-ups hold exactly the rows f selects.
-func rollupServes(f store.TraceFilter) bool {
-	onSlot := func(t time.Time) bool { return t.IsZero() || (t.UnixMilli()%slotMs == 0 && t.Nanosecond()%1e6 == 0) }
-	if !onSlot(f.From) || !onSlot(f.To) {
-		return false
-	}
-	return len(f.Models) == 0 && len(f.Providers) == 0 && len(f.UserIDs) == 0 && len(f.SessionIDs) == 0 &&
-		len(f.Statuses) == 0 && len(f.ErrorTypes) == 0 && len(f.Tags) == 0 && f.MinLatencyMs == nil && f.MaxLatencyMs == nil &&
-		f.MinCostUSD == nil && f.MaxCostUSD == nil && f.Text == "" && len(f.NonEmpty) == 0
 }
 
 // callStatsRollup answers q, whose window lies on 5-minute slots, from llm_usage_1h and
@@ -534,7 +494,7 @@ func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store
 
 func (s *Store) callStatsFrom(ctx context.Context, q store.CallQuery, table string) ([]store.CallRow, error) {
 	var args store.SQLArgs
-	where := append([]string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}, slotBounds(q.Filter)...)
+	where := append([]string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}, store.SlotBounds(q.Filter)...)
 	if len(q.Filter.AgentIDs) > 0 {
 		where = append(where, "agent_id = ANY("+args.Add(q.Filter.AgentIDs)+"::text[])")
 	}

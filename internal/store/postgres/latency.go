@@ -108,7 +108,7 @@ func (s *Store) percentilesApart(ctx context.Context, q store.StatsQuery) (store
 	base.Percentiles = nil
 	aligned := base
 	aligned.Filter.From, aligned.Filter.To = time.UnixMilli(0), time.UnixMilli(slotMs)
-	if !statsRollupServes(aligned) {
+	if !store.StatsRollupServes(aligned) {
 		return store.StatsResult{}, false, nil
 	}
 	var res store.StatsResult

@@ -61,7 +61,7 @@ func (s *Store) traceStatsSplit(ctx context.Context, q store.StatsQuery) (store.
 	f := q.Filter
 	f.From, f.To = time.UnixMilli(0), time.UnixMilli(slotMs)
 	aligned.Filter = f
-	if !statsRollupServes(aligned) {
+	if !store.StatsRollupServes(aligned) {
 		return store.StatsResult{}, false, nil
 	}
 	middle, edges, ok := splitFilters(q.Filter)
@@ -162,7 +162,7 @@ func mergeStats(q store.StatsQuery, parts []store.StatsResult) store.StatsResult
 func (s *Store) callStatsSplit(ctx context.Context, q store.CallQuery) ([]store.CallRow, bool, error) {
 	f := q.Filter
 	f.From, f.To = time.UnixMilli(0), time.UnixMilli(slotMs)
-	if !rollupServes(f) {
+	if !store.RollupServes(f) {
 		return nil, false, nil
 	}
 	middle, edges, ok := splitFilters(q.Filter)

@@ -709,6 +709,9 @@ func (c *analyticsCase) checkCalls(ref []model.Trace) {
 	agentOnly.AgentIDs = []string{ref[0].AgentID, "rewritten-agent"}
 	errorsOnly := aligned
 	errorsOnly.Statuses = []model.Status{model.StatusError}
+	// The llm-usage roll-up has no error type: this filter must read the traces.
+	errorTypes := aligned
+	errorTypes.ErrorTypes = []string{"timeout", "rate_limit", "tool_error"}
 	berlin, _ := time.LoadLocation("Europe/Berlin")
 	cases := []struct {
 		name string
@@ -721,6 +724,7 @@ func (c *analyticsCase) checkCalls(ref []model.Trace) {
 		{"daily-berlin/raw", store.CallQuery{Filter: raw}, &bucketSpec{loc: berlin, width: 24 * time.Hour}},
 		{"agents/rollup", store.CallQuery{Filter: agentOnly, ByModel: true}, &bucketSpec{loc: time.UTC, width: 6 * time.Hour}},
 		{"errors/raw", store.CallQuery{Filter: errorsOnly, ByModel: true}, nil},
+		{"error-types/raw", store.CallQuery{Filter: errorTypes, ByModel: true}, nil},
 	}
 	for _, tc := range cases {
 		c.t.Run(tc.name, func(t *testing.T) {
