@@ -255,3 +255,35 @@ func (r *StatsRow) AddSums(o *StatsRow) {
 	r.TokensOutput += o.TokensOutput
 	r.TokensTotal += o.TokensTotal
 }
+
+// RowsInKeyOrder returns the rows of groups of one dimension in the order of keys, leaving
+// out keys that have no row.
+func RowsInKeyOrder(keys []string, rows []StatsRow) []StatsRow {
+	byKey := make(map[string]StatsRow, len(rows))
+	for _, r := range rows {
+		byKey[r.Keys[0]] = r
+	}
+	var out []StatsRow
+	for _, k := range keys {
+		if r, ok := byKey[k]; ok {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// LatestPage picks the page [offset, need) of groups ordered by their latest start from the
+// newest traces only: keys and lasts are the groups seen among the newest limit traces,
+// latest first; read is how many traces that was and oldest the start of the oldest. The
+// page is certain, and complete true, when every trace was read or when the page's last
+// group is newer than the oldest trace read (a group not seen yet is at most that new);
+// otherwise more traces must be read.
+func LatestPage(keys []string, lasts []time.Time, read, limit int64, oldest time.Time, offset, need int) (page []string, complete bool) {
+	if read >= limit && (len(keys) < need || !lasts[need-1].After(oldest)) {
+		return nil, false
+	}
+	if offset >= len(keys) {
+		return nil, true
+	}
+	return keys[offset:min(need, len(keys))], true
+}

@@ -368,15 +368,7 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	if err != nil {
 		return res, err
 	}
-	byKey := make(map[string]store.StatsRow, len(got.Rows))
-	for _, r := range got.Rows {
-		byKey[r.Keys[0]] = r
-	}
-	for _, k := range keys {
-		if r, ok := byKey[k]; ok {
-			res.Rows = append(res.Rows, r)
-		}
-	}
+	res.Rows = store.RowsInKeyOrder(keys, got.Rows)
 	return res, nil
 }
 
@@ -433,13 +425,12 @@ func (s *Store) latestKeys(ctx context.Context, q store.StatsQuery, where string
 		if err != nil {
 			return nil, 0, fmt.Errorf("cannot find groups: %w", err)
 		}
-		// Complete when every trace was read, or when the last group of the page is newer
-		// than the oldest trace read (a group not seen yet is at most that new).
-		if read < int64(n) || (len(keys) >= need && oldest != nil && lasts[need-1].After(*oldest)) {
-			if q.Offset >= len(keys) {
-				return nil, total, nil
-			}
-			return keys[q.Offset:min(need, len(keys))], total, nil
+		var oldestStart time.Time
+		if oldest != nil {
+			oldestStart = *oldest
+		}
+		if page, complete := store.LatestPage(keys, lasts, read, int64(n), oldestStart, q.Offset, need); complete {
+			return page, total, nil
 		}
 	}
 }

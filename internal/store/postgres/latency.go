@@ -19,6 +19,9 @@ import (
 // the counts are exact and only the position inside one bucket (1 % wide) is estimated.
 var exactPercentileLimit int64 = 150_000
 
+// latencyBucketSQL is the histogram bucket of a trace (PostgreSQL divides bigints exactly).
+var latencyBucketSQL = store.LatencyBucketSQL("latency_ms", "/")
+
 // histogramServes reports whether q's percentiles may come from the histogram.
 func histogramServes(q store.StatsQuery) bool {
 	f := q.Filter

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-
-	"github.com/agentobs/agentobs/internal/store"
 )
 
 // VerifyRollups recomputes every roll-up from the raw tables and names those whose rows
@@ -68,5 +66,3 @@ func (s *Store) VerifyRollups(ctx context.Context) ([]string, error) {
 	}
 	return bad, nil
 }
-
-var latencyBucketSQL = store.LatencyBucketSQL("latency_ms", "/")
