@@ -51,6 +51,8 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Analytics", testAnalytics},
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},
+		{"ViolationPages", testViolationPages},
+		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {
