@@ -229,7 +229,6 @@ func (s *Store) WriteEvents(ctx context.Context, events []model.Event) error {
 	return tx.Commit()
 }
 
-
 // ListEvents implements store.Activity, newest first.
 func (s *Store) ListEvents(ctx context.Context, workspaceID string, limit int) ([]model.Event, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT workspace_id, id, time, type, agent_id, title, severity, details FROM events
@@ -251,4 +250,3 @@ func (s *Store) ListEvents(ctx context.Context, workspaceID string, limit int) (
 	}
 	return out, rows.Err()
 }
-
