@@ -91,6 +91,9 @@ fuzz:
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/
+	for f in FuzzPII FuzzSecrets FuzzInjection FuzzToxicity FuzzCustomRules FuzzReadModel; do \
+	  $(GO) test -run x -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/guardrail/ || exit 1; done
 
 bench: build
 	bench/ingest.sh

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/pipeline"
@@ -46,6 +47,8 @@ type Config struct {
 	Version         string
 	Auth            AuthConfig
 	ScaleOut        ScaleOutConfig
+	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
+	GuardrailsOff bool
 }
 
 // Role names. "all" runs every role in one process.
@@ -55,6 +58,7 @@ const (
 	RoleIngest  = "ingest"
 	RoleProcess = "process"
 	RoleQuery   = "query"
+	RoleGuard   = "guard"
 )
 
 // roles lists each role with the roles it implies, in the manner of a module table:
@@ -68,7 +72,8 @@ var roles = []struct {
 	{RoleIngest, []string{RoleAPI}, "REST ingestion: validation, enrichment, enqueue"},
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery}, "every role in one process"},
+	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -97,7 +102,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -129,6 +134,8 @@ type App struct {
 	server   *http.Server
 	listener net.Listener
 	otlp     *otlpServer
+	guard    *guardrail.Service
+	guardRun chan struct{} // closed when the guardrail scan has drained
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -196,6 +203,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		return nil, err
 	}
 
+	guard, err := newGuardrails(cfg, active, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var guardStore httpapi.GuardrailStore
+	if active[RoleGuard] && guard != nil {
+		guardStore = st
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	analytics := cfg.ScaleOut.shared.analytics(st, log)
@@ -217,8 +233,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Version:        cfg.Version,
 		Ingest:         active[RoleIngest],
 		Query:          active[RoleQuery],
+		Guard:          guard,
+		Guardrails:     guardStore,
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts}
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard}
+	if active[RoleProcess] {
+		cfg.ScaleOut.guard = guard
+		cfg.ScaleOut.runGuard = a.runGuard
+	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
 		st.Close()
 		return nil, err
@@ -227,6 +249,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		m := api.Metrics()
 		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
 		watchCommits(proc, analytics, log)
+		watchGuardrails(proc, guard, a.runGuard)
 		a.commit = memory.New(proc.Handle, memory.Options{
 			MaxBatch:   cfg.CommitMaxBatch,
 			Linger:     cfg.CommitLinger,
@@ -246,6 +269,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 	a.otlp = newOTLPServer(cfg, api, log, active[RoleIngest])
 	return a, nil
+}
+
+// runGuard starts the guardrail scan once; close waits for it to drain.
+func (a *App) runGuard(run func()) {
+	if a.guardRun != nil {
+		return
+	}
+	a.guardRun = make(chan struct{})
+	go func() {
+		defer close(a.guardRun)
+		run()
+	}()
 }
 
 // Listen binds the address; separate from Serve so callers know the port before serving.
@@ -307,6 +342,14 @@ func (a *App) close(ctx context.Context) error {
 		errs = append(errs, a.accounts.FlushKeyUsage(ctx))
 	}
 	errs = append(errs, a.scale.close(ctx))
+	if a.guardRun != nil {
+		// Committed traces are all queued now: scan them before the store closes.
+		a.guard.Stop()
+		select {
+		case <-a.guardRun:
+		case <-ctx.Done():
+		}
+	}
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)
 }

@@ -3,6 +3,8 @@ package guardrail
 import (
 	"testing"
 	"unicode/utf8"
+
+	"github.com/agentobs/agentobs/internal/model"
 )
 
 func checkFindings(t *testing.T, text string, fs []Finding) {
@@ -38,7 +40,7 @@ func FuzzCustomRules(f *testing.F) {
 	f.Add("keywords", "foo", "a foo b")
 	s := newScanner(f)
 	f.Fuzz(func(t *testing.T, kind, pattern, text string) {
-		r := Rule{ID: "r", Name: "r", Kind: kind, Pattern: pattern, Keywords: []string{pattern}, Schema: []byte(pattern), MaxLength: 5, Enabled: true}
+		r := Rule{GuardrailRule: model.GuardrailRule{ID: "r", Name: "r", Kind: kind, Pattern: pattern, Keywords: []string{pattern}, Schema: []byte(pattern), MaxLength: 5, Enabled: true}}
 		if _, err := r.Compile(); err != nil {
 			return
 		}

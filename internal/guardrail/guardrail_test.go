@@ -10,6 +10,8 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/agentobs/agentobs/internal/model"
 )
 
 // testGitHubToken has the shape of a GitHub token; it was never issued.
@@ -147,15 +149,13 @@ func TestRedact(t *testing.T) {
 }
 
 func TestCustomRules(t *testing.T) {
-	min3 := 3
 	rules := []Rule{
-		{ID: "r1", Name: "order ids", Kind: RuleRegex, Pattern: `ORD-\d{4}`, Enabled: true},
-		{ID: "r2", Name: "competitors", Kind: RuleKeywords, Keywords: []string{"Acme"}, Enabled: true, Directions: []string{"output"}},
-		{ID: "r3", Name: "short", Kind: RuleLength, MaxLength: 10, Enabled: true, Agents: []string{"bot"}},
-		{ID: "r4", Name: "json", Kind: RuleJSONSchema, Schema: []byte(`{"type":"object","required":["answer"],"properties":{"answer":{"type":"string","minLength":3}}}`), Enabled: true},
-		{ID: "r5", Name: "medical", Kind: RuleTopic, Keywords: []string{"diagnosis", "dosage", "symptom"}, MinMatches: 2, Enabled: true},
+		{GuardrailRule: model.GuardrailRule{ID: "r1", Name: "order ids", Kind: RuleRegex, Pattern: `ORD-\d{4}`, Enabled: true}},
+		{GuardrailRule: model.GuardrailRule{ID: "r2", Name: "competitors", Kind: RuleKeywords, Keywords: []string{"Acme"}, Enabled: true, Directions: []string{"output"}}},
+		{GuardrailRule: model.GuardrailRule{ID: "r3", Name: "short", Kind: RuleLength, MaxLength: 10, Enabled: true, Agents: []string{"bot"}}},
+		{GuardrailRule: model.GuardrailRule{ID: "r4", Name: "json", Kind: RuleJSONSchema, Schema: []byte(`{"type":"object","required":["answer"],"properties":{"answer":{"type":"string","minLength":3}}}`), Enabled: true}},
+		{GuardrailRule: model.GuardrailRule{ID: "r5", Name: "medical", Kind: RuleTopic, Keywords: []string{"diagnosis", "dosage", "symptom"}, MinMatches: 2, Enabled: true}},
 	}
-	_ = min3
 	for i := range rules {
 		if f, err := rules[i].Compile(); err != nil {
 			t.Fatalf("rule %d field %s: %v", i, f, err)
@@ -178,7 +178,7 @@ func TestCustomRules(t *testing.T) {
 	if got := scan(`Acme dosage and diagnosis`, DirectionInput, ""); !cmp.Equal(got, []string{"r4", "r5"}) {
 		t.Errorf("input scope: got rules %v", got)
 	}
-	bad := Rule{Name: "x", Kind: RuleRegex, Pattern: "("}
+	bad := Rule{GuardrailRule: model.GuardrailRule{Name: "x", Kind: RuleRegex, Pattern: "("}}
 	if f, err := bad.Compile(); err == nil || f != "pattern" {
 		t.Errorf("bad pattern: field %q err %v", f, err)
 	}

@@ -44,7 +44,7 @@ func (s *Scanner) scanInjection(text, lower string, score float64, out []span) [
 		}
 	}
 	if s.injection != nil && score >= s.injection.Threshold {
-		out = append(out, span{cat: CategoryInjection, typ: TypeInjection, start: 0, end: len(text), score: score, detector: "injection/" + s.injection.Name})
+		out = append(out, span{cat: CategoryInjection, typ: TypeInjection, start: 0, end: len(text), score: score, detector: "injection/classifier" + injectionVersion})
 	}
 	return out
 }

@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/agentobs/agentobs/internal/model"
 )
 
 // Rule kinds.
@@ -40,22 +42,9 @@ func ActionRank(a string) int {
 	return 0
 }
 
-// Rule is a workspace's own check.
+// Rule is a workspace's own check (model.GuardrailRule), compiled.
 type Rule struct {
-	ID          string          `json:"id"`
-	WorkspaceID string          `json:"-"`
-	Name        string          `json:"name"`
-	Kind        string          `json:"kind"`
-	Pattern     string          `json:"pattern,omitempty"`     // regex
-	Keywords    []string        `json:"keywords,omitempty"`    // keywords, denied_topic
-	MinMatches  int             `json:"min_matches,omitempty"` // denied_topic: distinct keywords needed (default 2)
-	MaxLength   int             `json:"max_length,omitempty"`  // length, in code points
-	Schema      json.RawMessage `json:"schema,omitempty"`      // json_schema
-	Directions  []string        `json:"directions"`            // input, output; empty = both
-	Agents      []string        `json:"agents"`                // empty = every agent
-	Action      string          `json:"action"`
-	Severity    string          `json:"severity"`
-	Enabled     bool            `json:"enabled"`
+	model.GuardrailRule
 
 	re     *regexp.Regexp
 	schema *schemaNode

@@ -98,6 +98,11 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 			s.bufs.Put(bp)
 		}
 		if wantInj {
+			if opt.Direction == DirectionOutput {
+				// The classifier learned attacks on models, not model answers; injected text
+				// reaching a model arrives in an input (tool results included), where it runs.
+				injScore = 0
+			}
 			spans = s.scanInjection(text, lower, injScore, spans)
 		}
 		if wantTox {

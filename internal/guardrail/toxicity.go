@@ -129,7 +129,7 @@ func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []
 		flushRun(len(strings.TrimRight(text, " .")))
 	}
 	if s.toxicity != nil && score >= s.toxicity.Threshold {
-		out = append(out, span{cat: CategoryToxicity, typ: TypeToxic, start: 0, end: len(text), score: score, detector: "toxicity/" + s.toxicity.Name})
+		out = append(out, span{cat: CategoryToxicity, typ: TypeToxic, start: 0, end: len(text), score: score, detector: "toxicity/classifier" + toxicityVersion})
 	}
 	return out
 }

@@ -138,8 +138,12 @@ func (a *API) replayDeadLetter(r *http.Request) (any, error) {
 		return nil, err
 	}
 	in, err := ingest.DecodeTrace(dl.Payload, a.cfg.Limits)
+	var item queue.Item
 	if err == nil {
-		err = a.cfg.Publisher.Publish(ctx, []queue.Item{a.toItem(in, dl.Payload, ws)})
+		item, err = a.toItem(ctx, in, dl.Payload, ws)
+	}
+	if err == nil {
+		err = a.cfg.Publisher.Publish(ctx, []queue.Item{item})
 	}
 	if err == nil {
 		// The processor may have dead-lettered it again; a fresh letter records that.
