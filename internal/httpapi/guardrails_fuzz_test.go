@@ -8,7 +8,9 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -64,4 +66,35 @@ func FuzzCheckHandler(f *testing.F) {
 			t.Fatalf("status %d: %s", rec.Code, rec.Body.String())
 		}
 	})
+}
+
+// BenchmarkCheck1KB measures the check endpoint over HTTP on 1 KB of text, as an agent
+// calls it inline, and reports the 99th percentile latency.
+func BenchmarkCheck1KB(b *testing.B) {
+	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
+		Guard: testGuard(b, noSettings{}), Guardrails: routeListingStore{}})
+	h := api.wrap(api.checkText(nil))
+	text := ""
+	for len(text) < 1000 {
+		text += "The customer asked about a refund for order 18273; reach them at maria.lopez@example.com. "
+	}
+	body, _ := json.Marshal(CheckRequest{Text: text, Direction: "input"})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r = r.WithContext(context.WithValue(r.Context(), ctxPrincipalKey{}, &auth.Principal{WorkspaceID: "w", UserID: "u", Role: model.RoleViewer}))
+		h.ServeHTTP(w, r)
+	}))
+	defer srv.Close()
+	var took []time.Duration
+	for b.Loop() {
+		start := time.Now()
+		resp, err := http.Post(srv.URL, "application/json", bytes.NewReader(body))
+		if err != nil {
+			b.Fatal(err)
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		took = append(took, time.Since(start))
+	}
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)*99/100].Microseconds())/1000, "p99-ms")
 }
