@@ -33,6 +33,9 @@ func (a *API) otlpRoutes() []Route {
 	}
 }
 
+// waitCommitKey marks a context whose export must wait for the store commit (?wait=commit).
+type waitCommitKey struct{}
+
 type otlpEncoding int
 
 const (
@@ -73,7 +76,8 @@ func (a *API) ExportOTLP(ctx context.Context, workspaceID string, req *coltracep
 			return nil, err
 		}
 	}
-	if err := a.cfg.Publisher.Publish(ctx, items); err != nil {
+	wait, _ := ctx.Value(waitCommitKey{}).(bool)
+	if err := a.publishItems(ctx, items, wait); err != nil {
 		a.countPublishFailure(err, len(items))
 		return nil, err
 	}
@@ -112,7 +116,16 @@ func (a *API) otlpTraces(w http.ResponseWriter, r *http.Request) {
 		a.writeOTLPStatus(w, r, enc, http.StatusBadRequest, err.Error())
 		return
 	}
-	resp, err := a.ExportOTLP(r.Context(), workspaceID(r.Context()), req)
+	wait, err := waitForCommit(r)
+	if err != nil {
+		a.writeOTLPStatus(w, r, enc, http.StatusBadRequest, model.ErrorMessage(err)+": wait must be commit")
+		return
+	}
+	ctx := r.Context()
+	if wait {
+		ctx = WithWaitCommit(ctx)
+	}
+	resp, err := a.ExportOTLP(ctx, workspaceID(ctx), req)
 	if err != nil {
 		a.writeOTLPError(w, r, enc, err)
 		return

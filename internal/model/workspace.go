@@ -82,3 +82,11 @@ type Violation struct {
 	Detector    string    `json:"detector"`
 	RuleID      string    `json:"rule_id"`
 }
+
+// LogPosition is how far the process role has committed a write-ahead log to the store:
+// every record up to Seq of the log named LogID. It is written in the same transaction as
+// the traces it covers, so a restart replays exactly the records the store lacks.
+type LogPosition struct {
+	LogID string
+	Seq   uint64
+}
