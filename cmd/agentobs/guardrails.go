@@ -49,7 +49,7 @@ func cmdGuardrailsTrain(args []string, stdout, stderr io.Writer) error {
 	epochs := fs.Int("epochs", 12, "passes over the training rows")
 	seed := fs.Uint64("seed", 1, "shuffling seed; the same data and seed give the same bytes")
 	fs.Usage = func() {
-		fmt.Fprint(stderr, "Usage: agentobs guardrails train --data DIR [--out DIR]\n\nTrains on four fifths of the rows; the fifth that guardrail.Holdout selects picks the\nthreshold (injection: at most 1.5 % false positives; toxicity: best F1).\n\n")
+		fmt.Fprint(stderr, "Usage: agentobs guardrails train --data DIR [--out DIR]\n\nTrains on four fifths of the rows; the fifth that guardrail.Holdout selects picks the\nthreshold (at most 1.5 % false positives for injection, 10 % for toxicity).\n\n")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {

@@ -164,8 +164,13 @@ func TrainTask(task string, sets []Dataset, opt TrainOptions) (*Model, error) {
 			}
 		}
 	}
-	if task == "injection" && opt.MaxFPR == 0 {
+	if opt.MaxFPR == 0 {
+		// Flagging clean text costs trust more than a missed case costs safety: both
+		// thresholds bound the false positives on the rows training never saw.
 		opt.MaxFPR = 0.015
+		if task == "toxicity" {
+			opt.MaxFPR = 0.10
+		}
 	}
 	return Train(task, train, cal, opt)
 }

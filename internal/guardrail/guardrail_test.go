@@ -125,6 +125,9 @@ func TestInjectionAndToxicity(t *testing.T) {
 		{"you are a f u c k i n g idiot", CategoryToxicity, true},
 		{"sh*t happens, you m0r0n", CategoryToxicity, true},
 		{"Thank you for the lovely dinner yesterday.", CategoryToxicity, false},
+		{"Thanks, that answered my question about the invoice.", CategoryToxicity, false},
+		{"No.", CategoryToxicity, false},
+		{"I cannot help with that request, sorry.", CategoryInjection, false},
 	}
 	for _, tt := range tests {
 		got := len(s.Scan(tt.text, Options{Categories: map[Category]bool{tt.cat: true}})) > 0

@@ -51,6 +51,9 @@ func NewWithModels(injection, toxicity *Model) (*Scanner, error) {
 	return s, nil
 }
 
+// minClassifyBytes is the shortest text the classifiers score.
+const minClassifyBytes = 24
+
 // Options choose what Scan looks for.
 type Options struct {
 	// Categories to scan; nil means every default category (custom rules run whenever
@@ -77,9 +80,12 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 		spans = s.secrets.scan(text, lower, spans)
 	}
 	wantInj, wantTox := opt.want(CategoryInjection), opt.want(CategoryToxicity)
+	// A few characters give the classifiers nothing to go on but their prior; rules and the
+	// lexicon still run on them.
+	classify := len(text) >= minClassifyBytes
 	if wantInj || wantTox {
 		var injScore, toxScore float64
-		if (wantInj && s.injection != nil) || (wantTox && s.toxicity != nil) {
+		if classify && ((wantInj && s.injection != nil) || (wantTox && s.toxicity != nil)) {
 			bp := s.bufs.Get().(*[]uint32)
 			dims := 0
 			if s.injection != nil {
