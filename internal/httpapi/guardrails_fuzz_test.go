@@ -22,7 +22,9 @@ import (
 // noSettings is a workspace without saved guardrail settings or rules.
 type noSettings struct{}
 
-func (noSettings) GuardrailRules(context.Context, string) ([]model.GuardrailRule, error) { return nil, nil }
+func (noSettings) GuardrailRules(context.Context, string) ([]model.GuardrailRule, error) {
+	return nil, nil
+}
 func (noSettings) GuardrailSettings(context.Context, string) (*model.GuardrailSettings, error) {
 	return nil, model.Errorf(model.ENOTFOUND, "none")
 }
