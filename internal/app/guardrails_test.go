@@ -17,9 +17,9 @@ import (
 const guardTestKey = "ao_test_guardrails_000000000000000"
 
 // TestGuardrailScanWritesViolations runs every role on DuckDB, ingests a trace with personal
-// data and an injection attempt, and waits for the background scan's violations: they name
-// the trace and span and never hold the text they report. Ingesting the same trace again
-// rewrites the same violations.
+// data (redacted before storage) and an injection attempt (flagged), and waits for the
+// background scan's violations: they name the trace and span and never hold the text they
+// report. Ingesting the same trace again rewrites the same violations.
 func TestGuardrailScanWritesViolations(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -54,6 +54,15 @@ func TestGuardrailScanWritesViolations(t *testing.T) {
 		_ = json.NewDecoder(resp.Body).Decode(&out)
 		return resp.StatusCode, out
 	}
+	// PII is redacted before storage; injection is flagged (the default).
+	wss, err := a.store.ListWorkspaces(ctx)
+	if err != nil || len(wss) != 1 {
+		t.Fatalf("workspaces = %v, %v", wss, err)
+	}
+	if err := a.store.PutGuardrailSettings(ctx, model.GuardrailSettings{WorkspaceID: wss[0].ID,
+		Actions: map[string]string{"pii": "redact", "injection": "flag"}, UpdatedAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	trace := map[string]any{"trace_id": "guard-1", "agent_id": "support-bot", "timestamp": now, "spans": []map[string]any{{
 		"span_id": "llm-1", "kind": "llm", "name": "chat", "start_time": now,
@@ -79,8 +88,9 @@ func TestGuardrailScanWritesViolations(t *testing.T) {
 	types := map[string]int{}
 	for _, v := range vs {
 		types[v.Type+"/"+v.Subtype]++
-		if v.SpanID != "llm-1" || v.Direction != "input" || v.Action != "flagged" {
-			t.Errorf("violation %+v", v)
+		want := map[string]string{"pii": "redacted", "injection": "flagged"}[v.Type]
+		if v.SpanID != "llm-1" || v.Direction != "input" || v.Action != want {
+			t.Errorf("violation %+v, want action %q", v, want)
 		}
 		if strings.Contains(v.Detail, "460-89-9847") {
 			t.Errorf("violation detail holds the SSN: %q", v.Detail)

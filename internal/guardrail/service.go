@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -333,6 +334,11 @@ func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 		for _, f := range fs {
 			out = append(out, s.violation(j, f, p.Action(f, p.Rules), fs))
 		}
+		// What ingestion redacted is gone from the stored text; its placeholders still say
+		// what was there, so the Safety page counts it.
+		for _, f := range placeholders(j.text, p) {
+			out = append(out, s.violation(j, f, ActionRedact, nil))
+		}
 	}
 	if len(out) == 0 {
 		return
@@ -417,4 +423,41 @@ func Snippet(text string, f Finding, all []Finding) string {
 // String describes a finding for logs without its text.
 func (f Finding) String() string {
 	return fmt.Sprintf("%s/%s [%d,%d) %.2f %s", f.Category, f.Type, f.Start, f.End, f.Score, f.Detector)
+}
+
+// placeholders finds the placeholders redaction left in text, for the categories the
+// workspace redacts, as findings of the "redaction" detector.
+func placeholders(text string, p *Policy) []Finding {
+	if strings.IndexByte(text, '[') < 0 {
+		return nil
+	}
+	var spans []span
+	for c, a := range p.Actions {
+		if ActionRank(a) < ActionRank(ActionRedact) {
+			continue
+		}
+		var types []string
+		switch c {
+		case CategoryPII:
+			types = PIITypes
+		case CategorySecret:
+			types = []string{"SECRET"}
+		}
+		for _, t := range types {
+			ph := "[" + t + "]"
+			for off := 0; ; {
+				i := strings.Index(text[off:], ph)
+				if i < 0 {
+					break
+				}
+				typ := t
+				if c == CategorySecret {
+					typ = "API_KEY"
+				}
+				spans = append(spans, span{cat: c, typ: typ, start: off + i, end: off + i + len(ph), score: 1, detector: "redaction@1"})
+				off += i + len(ph)
+			}
+		}
+	}
+	return toFindings(text, spans)
 }
