@@ -191,3 +191,21 @@ func SettingsError(err error) error {
 	}
 	return fmt.Errorf("cannot read guardrail settings: %w", err)
 }
+
+// GuardrailRuleArgs are the arguments of UpsertGuardrailRuleSQL for r.
+func GuardrailRuleArgs(r model.GuardrailRule) ([]any, error) {
+	def, err := json.Marshal(r)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode guardrail rule: %w", err)
+	}
+	return []any{r.WorkspaceID, r.ID, string(def), r.CreatedAt, r.UpdatedAt}, nil
+}
+
+// GuardrailSettingsArgs are the arguments of UpsertGuardrailSettingsSQL for gs.
+func GuardrailSettingsArgs(gs model.GuardrailSettings) ([]any, error) {
+	actions, err := json.Marshal(gs.Actions)
+	if err != nil {
+		return nil, fmt.Errorf("cannot encode guardrail settings: %w", err)
+	}
+	return []any{gs.WorkspaceID, string(actions), gs.UpdatedAt}, nil
+}

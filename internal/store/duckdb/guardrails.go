@@ -2,7 +2,6 @@ package duckdb
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/agentobs/agentobs/internal/model"
@@ -79,13 +78,13 @@ func (s *Store) ViolationCounts(ctx context.Context, f store.ViolationFilter, bu
 
 // PutGuardrailRule implements store.Guardrails.
 func (s *Store) PutGuardrailRule(ctx context.Context, r model.GuardrailRule) error {
-	def, err := json.Marshal(r)
+	args, err := store.GuardrailRuleArgs(r)
 	if err != nil {
 		return err
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if _, err := s.wconn.ExecContext(ctx, store.UpsertGuardrailRuleSQL, r.WorkspaceID, r.ID, string(def), r.CreatedAt, r.UpdatedAt); err != nil {
+	if _, err := s.wconn.ExecContext(ctx, store.UpsertGuardrailRuleSQL, args...); err != nil {
 		return fmt.Errorf("cannot store guardrail rule: %w", err)
 	}
 	return nil
@@ -140,13 +139,13 @@ func (s *Store) GuardrailSettings(ctx context.Context, workspaceID string) (*mod
 
 // PutGuardrailSettings implements store.Guardrails.
 func (s *Store) PutGuardrailSettings(ctx context.Context, gs model.GuardrailSettings) error {
-	actions, err := json.Marshal(gs.Actions)
+	args, err := store.GuardrailSettingsArgs(gs)
 	if err != nil {
 		return err
 	}
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	if _, err := s.wconn.ExecContext(ctx, store.UpsertGuardrailSettingsSQL, gs.WorkspaceID, string(actions), gs.UpdatedAt); err != nil {
+	if _, err := s.wconn.ExecContext(ctx, store.UpsertGuardrailSettingsSQL, args...); err != nil {
 		return fmt.Errorf("cannot store guardrail settings: %w", err)
 	}
 	return nil

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -79,11 +78,11 @@ func (s *Store) ViolationCounts(ctx context.Context, f store.ViolationFilter, bu
 
 // PutGuardrailRule implements store.Guardrails.
 func (s *Store) PutGuardrailRule(ctx context.Context, r model.GuardrailRule) error {
-	def, err := json.Marshal(r)
+	args, err := store.GuardrailRuleArgs(r)
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, store.UpsertGuardrailRuleSQL, r.WorkspaceID, r.ID, string(def), r.CreatedAt, r.UpdatedAt); err != nil {
+	if _, err := s.pool.Exec(ctx, store.UpsertGuardrailRuleSQL, args...); err != nil {
 		return fmt.Errorf("cannot store guardrail rule: %w", err)
 	}
 	return nil
@@ -136,11 +135,11 @@ func (s *Store) GuardrailSettings(ctx context.Context, workspaceID string) (*mod
 
 // PutGuardrailSettings implements store.Guardrails.
 func (s *Store) PutGuardrailSettings(ctx context.Context, gs model.GuardrailSettings) error {
-	actions, err := json.Marshal(gs.Actions)
+	args, err := store.GuardrailSettingsArgs(gs)
 	if err != nil {
 		return err
 	}
-	if _, err := s.pool.Exec(ctx, store.UpsertGuardrailSettingsSQL, gs.WorkspaceID, string(actions), gs.UpdatedAt); err != nil {
+	if _, err := s.pool.Exec(ctx, store.UpsertGuardrailSettingsSQL, args...); err != nil {
 		return fmt.Errorf("cannot store guardrail settings: %w", err)
 	}
 	return nil
