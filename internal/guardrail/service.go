@@ -101,6 +101,22 @@ func (s *Service) Policy(ctx context.Context, workspaceID string) (*Policy, erro
 	if ok && now.Before(e.expires) {
 		return e.p, nil
 	}
+	p, err := s.loadPolicy(ctx, workspaceID)
+	if err != nil {
+		if ok {
+			// The database is away: ingestion keeps going with the settings last read
+			// rather than refusing traces (the store fails the same way for API keys).
+			return e.p, nil
+		}
+		return nil, err
+	}
+	s.mu.Lock()
+	s.cache[workspaceID] = policyEntry{p: p, expires: now.Add(s.cfg.SettingsTTL)}
+	s.mu.Unlock()
+	return p, nil
+}
+
+func (s *Service) loadPolicy(ctx context.Context, workspaceID string) (*Policy, error) {
 	p := &Policy{Actions: map[Category]string{}}
 	actions := DefaultActions
 	gs, err := s.cfg.Store.GuardrailSettings(ctx, workspaceID)
@@ -130,9 +146,6 @@ func (s *Service) Policy(ctx context.Context, workspaceID string) (*Policy, erro
 		}
 		p.Rules = append(p.Rules, cr)
 	}
-	s.mu.Lock()
-	s.cache[workspaceID] = policyEntry{p: p, expires: now.Add(s.cfg.SettingsTTL)}
-	s.mu.Unlock()
 	return p, nil
 }
 
