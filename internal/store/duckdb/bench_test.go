@@ -30,7 +30,7 @@ func benchTraces(n, from int) []model.Trace {
 
 // BenchmarkWriteTraces measures the embedded store's durable write path for flat traces.
 func BenchmarkWriteTraces(b *testing.B) {
-	for _, size := range []int{64, 500, 2000} {
+	for _, size := range []int{64, 500, 2000, 10000} {
 		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
 			s, err := Open(context.Background(), b.TempDir()+"/"+FileName, Options{})
 			if err != nil {
