@@ -143,7 +143,8 @@ func (a *API) replayDeadLetter(r *http.Request) (any, error) {
 		item, err = a.toItem(ctx, in, dl.Payload, ws)
 	}
 	if err == nil {
-		err = a.cfg.Publisher.Publish(ctx, []queue.Item{item})
+		// Waits for the store, so the answer says whether the trace is stored now.
+		err = a.publishItems(ctx, []queue.Item{item}, true)
 	}
 	if err == nil {
 		// The processor may have dead-lettered it again; a fresh letter records that.
