@@ -219,7 +219,7 @@ func (s *Service) Check(ctx context.Context, workspaceID, text string, dir Direc
 	return res, nil
 }
 
-// RedactTrace replaces, in the trace's and its spans' input and output, every finding whose
+// RedactTrace replaces, in the trace's and its spans' input, output and error messages, every finding whose
 // action is redact (or block), and reports whether anything changed. It runs on ingestion
 // before the trace is queued, so the original text is never written anywhere.
 func (s *Service) RedactTrace(ctx context.Context, t *model.Trace) (bool, error) {
@@ -260,9 +260,12 @@ func (s *Service) RedactTrace(ctx context.Context, t *model.Trace) (bool, error)
 	}
 	apply(&t.Input, DirectionInput)
 	apply(&t.Output, DirectionOutput)
+	// Error messages often quote what failed ("no account for jane@example.org").
+	apply(&t.ErrorMessage, DirectionOutput)
 	for i := range t.Spans {
 		apply(&t.Spans[i].Input, DirectionInput)
 		apply(&t.Spans[i].Output, DirectionOutput)
+		apply(&t.Spans[i].StatusMessage, DirectionOutput)
 	}
 	return changed, nil
 }

@@ -37,9 +37,11 @@ func TestPolicyOutage(t *testing.T) {
 	st := &flakyStore{actions: map[string]string{"pii": "redact"}}
 	now := time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
 	svc := NewService(Config{Scanner: newScanner(t), Store: st, Now: func() time.Time { return now }})
-	tr := model.Trace{WorkspaceID: "w", Input: "mail a@b.co"}
-	if _, err := svc.RedactTrace(context.Background(), &tr); err != nil || tr.Input != "mail [EMAIL]" {
-		t.Fatalf("redact = %q, %v", tr.Input, err)
+	tr := model.Trace{WorkspaceID: "w", Input: "mail a@b.co", ErrorMessage: "no account for a@b.co",
+		Spans: []model.Span{{SpanID: "s", Output: "call +1-984-182-0190", StatusMessage: "bounced: a@b.co"}}}
+	if _, err := svc.RedactTrace(context.Background(), &tr); err != nil || tr.Input != "mail [EMAIL]" ||
+		tr.ErrorMessage != "no account for [EMAIL]" || tr.Spans[0].Output != "call [PHONE]" || tr.Spans[0].StatusMessage != "bounced: [EMAIL]" {
+		t.Fatalf("redact = %+v, %v", tr, err)
 	}
 	st.down = true
 	now = now.Add(time.Hour)
