@@ -344,3 +344,41 @@ func WriteAlertEvent(ctx context.Context, st interface {
 	return st.WriteEvents(ctx, []model.Event{{WorkspaceID: a.WorkspaceID, ID: a.ID + "/" + typ, Time: at, Type: typ,
 		AgentID: a.AgentID, Title: a.Title + ": " + strings.TrimPrefix(typ, "alert."), Severity: sev, Details: details}})
 }
+
+// PreviewPoint is the rule's value in the window ending at Time, for one group.
+type PreviewPoint struct {
+	Time    time.Time `json:"time"`
+	Group   string    `json:"group"`
+	Value   *float64  `json:"value"`
+	Samples int64     `json:"samples"`
+	// Fires says whether this window breaches the threshold with enough samples.
+	Fires bool `json:"fires"`
+}
+
+// Preview evaluates a threshold rule as it would have run at steps over [end-span, end]:
+// the same measurement as evaluation, without state. The step is the rule's window, at
+// least span/maxPoints.
+func Preview(ctx context.Context, src Source, r *model.AlertRule, end time.Time, span time.Duration, maxPoints int) ([]PreviewPoint, error) {
+	step := max(r.Window.D(), span/time.Duration(maxPoints), time.Minute)
+	out := []PreviewPoint{}
+	for t := end.Add(-span).Truncate(step).Add(step); !t.After(end); t = t.Add(step) {
+		samples, err := Measure(ctx, src, r, t.Add(-r.Window.D()), t)
+		if err != nil {
+			return nil, err
+		}
+		keys := make([]string, 0, len(samples))
+		for k := range samples {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			s := samples[k]
+			p := PreviewPoint{Time: t, Group: k, Value: s.Value, Samples: s.N}
+			if s.Value != nil && (!GatedByMinSamples(r.Metric) || s.N >= int64(r.MinSamples)) && r.Kind == model.RuleThreshold {
+				p.Fires = r.Breaches(*s.Value, r.Threshold)
+			}
+			out = append(out, p)
+		}
+	}
+	return out, nil
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
@@ -46,6 +47,7 @@ type Config struct {
 	Version         string
 	Auth            AuthConfig
 	ScaleOut        ScaleOutConfig
+	Alerts          AlertConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -68,7 +70,8 @@ var roles = []struct {
 	{RoleIngest, []string{RoleAPI}, "REST ingestion: validation, enrichment, enqueue"},
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery}, "every role in one process"},
+	{RoleAlert, []string{RoleAPI}, "alert rules, anomaly detection, notifications"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleAlert}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -97,7 +100,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, alert, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -129,6 +132,8 @@ type App struct {
 	server   *http.Server
 	listener net.Listener
 	otlp     *otlpServer
+	alerts   *alert.Service
+	alertRun *alertLoop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -202,6 +207,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if analytics == nil {
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
 	}
+	var sealer *alert.Sealer
+	if active[RoleAlert] {
+		if sealer, err = newSealer(cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.New(httpapi.Config{
 		Analytics:      analytics,
 		Store:          st,
@@ -217,8 +229,16 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Version:        cfg.Version,
 		Ingest:         active[RoleIngest],
 		Query:          active[RoleQuery],
+		Alert:          active[RoleAlert],
+		Sealer:         sealer,
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts}
+	if active[RoleAlert] {
+		if a.alerts, err = newAlertService(cfg, st, sealer, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
 		st.Close()
 		return nil, err
@@ -277,6 +297,7 @@ func (a *App) Serve(ctx context.Context) error {
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
+	a.alertRun = startAlerts(flushCtx, a.alerts)
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -299,6 +320,7 @@ func (a *App) Serve(ctx context.Context) error {
 
 func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
+	a.alertRun.stop()
 	var errs []error
 	if a.commit != nil {
 		errs = append(errs, a.commit.Close(ctx))

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
@@ -54,6 +55,10 @@ type Config struct {
 	// Ingest and Query say which route groups this process serves (its roles).
 	Ingest bool
 	Query  bool
+	// Alert serves the alert role's routes (rules, alerts, silences, integrations).
+	Alert bool
+	// Sealer encrypts notification channel settings; nil makes one with a random key (tests).
+	Sealer *alert.Sealer
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -74,6 +79,9 @@ func New(cfg Config) *API {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	if cfg.Auth == nil {
 		cfg.Auth = defaultAuth(cfg)
+	}
+	if cfg.Sealer == nil {
+		cfg.Sealer = randomSealer()
 	}
 	if qs, ok := cfg.Store.(query.Store); ok && cfg.Analytics == nil {
 		cfg.Analytics = query.New(query.Config{Store: qs, Log: cfg.Log})
@@ -133,6 +141,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+	}
+	if a.cfg.Alert {
+		a.alertRoutes(add)
 	}
 	// The web app answers every GET no other route matched (SPA fallback, see web.go).
 	rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})

@@ -46,7 +46,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // TestOpenAPIRoutes checks that the route table and the document list the same routes. When
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
-	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true, Query: true})
+	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true, Query: true, Alert: true})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true
