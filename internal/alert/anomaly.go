@@ -15,8 +15,9 @@ import (
 // same day type (weekday or weekend): the expected value is their median and the spread
 // 1.4826 × their median absolute deviation, robust to the odd incident in the history.
 // Counts are judged with an exact Poisson test and rates with an exact binomial test against
-// the expected value moved by one spread towards the observation, so that ordinary
-// day-to-day variation is never called an anomaly. Below a minimum volume nothing is judged.
+// the expected value moved by three spreads towards the observation, so that ordinary
+// day-to-day variation is never called an anomaly. Below a minimum volume, or with fewer
+// than three comparable days, nothing is judged.
 
 const (
 	// HistoryDays is how far back the baseline looks.
@@ -27,6 +28,11 @@ const (
 	// MinExpectedEvents gates count tests: with fewer expected events a window says little.
 	MinExpectedEvents = 5
 	slotWidth         = 5 * time.Minute
+	// spreadsAllowed is how many spreads of day-to-day variation are ordinary: a MAD of
+	// ten days or fewer is itself uncertain by a third or so.
+	spreadsAllowed = 3
+	// MinHistory comparable days make a baseline; a MAD of fewer says nothing.
+	MinHistory = 3
 )
 
 // Baseline is the expectation built from the history of one window.
@@ -64,18 +70,18 @@ func median(xs []float64) float64 {
 // spread towards the observation.
 func CountPValue(observed int64, b Baseline, upper bool) float64 {
 	if upper {
-		return poissonUpper(observed, b.Expected+b.Spread)
+		return poissonUpper(observed, b.Expected+spreadsAllowed*b.Spread)
 	}
-	return poissonLower(observed, math.Max(b.Expected-b.Spread, 0))
+	return poissonLower(observed, math.Max(b.Expected-spreadsAllowed*b.Spread, 0))
 }
 
 // RatePValue is the probability, among trials, of at least (upper) or at most events under
 // a binomial law whose rate is the expected rate moved one spread towards the observation.
 func RatePValue(events, trials int64, b Baseline, upper bool) float64 {
 	if upper {
-		return binomialUpper(events, trials, math.Min(b.Expected+b.Spread, 1))
+		return binomialUpper(events, trials, math.Min(b.Expected+spreadsAllowed*b.Spread, 1))
 	}
-	return binomialLower(events, trials, math.Max(b.Expected-b.Spread, 0))
+	return binomialLower(events, trials, math.Max(b.Expected-spreadsAllowed*b.Spread, 0))
 }
 
 // poissonUpper is P(X >= k) for X ~ Poisson(lam), summed exactly from k up; a k at or below
@@ -174,17 +180,71 @@ func weekend(t time.Time) bool {
 	return d == time.Saturday || d == time.Sunday
 }
 
-// AnomalyWindows are the windows an anomaly rule compares at end: the current one, then
-// the same window 1..HistoryDays days earlier when that day has end's day type.
-func AnomalyWindows(end time.Time, window time.Duration) [][2]time.Time {
-	out := [][2]time.Time{{end.Add(-window), end}}
+// Window is a compared window with its day-type composition: Kind has bit 0 set when it
+// starts on a weekend day and bit 1 when it ends on one.
+type Window struct {
+	From, To time.Time
+	Kind     int
+}
+
+func windowKind(from, to time.Time) int {
+	k := 0
+	if weekend(from) {
+		k |= 1
+	}
+	if weekend(to.Add(-time.Nanosecond)) {
+		k |= 2
+	}
+	return k
+}
+
+// AnomalyWindows are the windows an anomaly rule compares at end: the current one, then the
+// same window 1..HistoryDays days earlier. Only those of the current window's Kind make
+// the expected value (a window across Friday midnight compares with windows across Friday
+// midnight); all of them measure how much days vary.
+func AnomalyWindows(end time.Time, window time.Duration) []Window {
+	start := end.Add(-window)
+	out := []Window{{start, end, windowKind(start, end)}}
 	for d := 1; d <= HistoryDays; d++ {
-		e := end.AddDate(0, 0, -d)
-		if weekend(e.Add(-time.Nanosecond)) == weekend(end.Add(-time.Nanosecond)) {
-			out = append(out, [2]time.Time{e.Add(-window), e})
-		}
+		s, e := start.AddDate(0, 0, -d), end.AddDate(0, 0, -d)
+		out = append(out, Window{s, e, windowKind(s, e)})
 	}
 	return out
+}
+
+// Day is a past window's value and Kind.
+type Day struct {
+	Value float64
+	Kind  int
+}
+
+// DayBaseline is the median of the days of kind and a spread of 1.4826 × the MAD of every
+// day's deviation relative to the median of its kind, times that median: day-to-day
+// variation measured on all fourteen days, not just the four weekend ones.
+func DayBaseline(kind int, days []Day) Baseline {
+	byKind := map[int][]float64{}
+	for _, d := range days {
+		byKind[d.Kind] = append(byKind[d.Kind], d.Value)
+	}
+	same := byKind[kind]
+	if len(same) == 0 {
+		return Baseline{}
+	}
+	b := Baseline{Expected: median(same), Days: len(same)}
+	var rel []float64
+	for _, vs := range byKind {
+		m := median(vs)
+		if len(vs) < 2 || m <= 0 {
+			continue
+		}
+		for _, v := range vs {
+			rel = append(rel, v/m-1)
+		}
+	}
+	if len(rel) > 0 {
+		b.Spread = b.Expected * SeasonalBaseline(rel).Spread
+	}
+	return b
 }
 
 // Judgement is an anomaly test's verdict on one window.
@@ -196,26 +256,41 @@ type Judgement struct {
 	Judged bool
 }
 
-// JudgeCount tests a count against its history of counts.
-func JudgeCount(observed int64, history []float64, upper bool) Judgement {
-	b := SeasonalBaseline(history)
+// JudgeCount tests a count against its history of counts. The history's counts are Poisson
+// draws themselves, so the allowance is at least their standard deviation, √expected: a
+// MAD of zero from four quiet days is luck, not certainty.
+func JudgeCount(observed int64, kind int, history []Day, upper bool) Judgement {
+	b := DayBaseline(kind, history)
+	b.Spread = math.Max(b.Spread, math.Sqrt(b.Expected)/spreadsAllowed)
 	j := Judgement{Value: float64(observed), Baseline: b, PValue: 1}
-	if math.Max(b.Expected, float64(observed)) < MinExpectedEvents {
+	if b.Days < MinHistory || math.Max(b.Expected, float64(observed)) < MinExpectedEvents {
 		return j
 	}
 	j.Judged, j.PValue = true, CountPValue(observed, b, upper)
 	return j
 }
 
-// JudgeRate tests events among trials against the history of rates (events/trials of days
-// that had trials); minTrials gates it.
-func JudgeRate(events, trials int64, history []float64, upper bool, minTrials int64) Judgement {
-	b := SeasonalBaseline(history)
+// SmoothedRate is a day's rate with half an event and one trial added, so that a quiet
+// day with no errors does not claim an error rate of exactly zero.
+func SmoothedRate(events, trials int64) float64 {
+	return (float64(events) + 0.5) / (float64(trials) + 1)
+}
+
+// JudgeRate tests events among trials against the history of rates (SmoothedRate of days
+// that had trials); minTrials and the minimum expected events gate it.
+func JudgeRate(events, trials int64, kind int, history []Day, upper bool, minTrials int64) Judgement {
+	b := DayBaseline(kind, history)
+	if trials > 0 {
+		// As for counts: an allowance of at least the binomial standard deviation of a rate
+		// over as many trials.
+		b.Spread = math.Max(b.Spread, math.Sqrt(b.Expected*(1-b.Expected)/float64(trials))/spreadsAllowed)
+	}
 	j := Judgement{Baseline: b, PValue: 1}
 	if trials > 0 {
 		j.Value = float64(events) / float64(trials)
 	}
-	if trials < max(minTrials, 1) || len(history) == 0 {
+	if trials < max(minTrials, 1) || b.Days < MinHistory ||
+		math.Max(b.Expected*float64(trials), float64(events)) < MinExpectedEvents {
 		return j
 	}
 	j.Judged, j.PValue = true, RatePValue(events, trials, b, upper)
@@ -248,26 +323,26 @@ func (e *Evaluator) anomalyOutcomes(ctx context.Context, r *model.AlertRule, now
 	upper := r.Operator == ">" || r.Operator == ">="
 	out := map[string]outcome{}
 	for key, firstSeen := range first {
-		var hist []float64
+		var hist []Day
 		for _, w := range wins[1:] {
-			if w[0].Before(firstSeen.Truncate(slotWidth)) {
+			if w.From.Before(firstSeen.Truncate(slotWidth)) {
 				continue // before the group existed: no history, not a quiet day
 			}
-			ev, tr := counts.sum(key, w[0], w[1])
+			ev, tr := counts.sum(key, w.From, w.To)
 			if r.Metric == "error_rate" {
 				if tr > 0 {
-					hist = append(hist, float64(ev)/float64(tr))
+					hist = append(hist, Day{SmoothedRate(ev, tr), w.Kind})
 				}
 				continue
 			}
-			hist = append(hist, float64(ev))
+			hist = append(hist, Day{float64(ev), w.Kind})
 		}
-		ev, tr := counts.sum(key, wins[0][0], wins[0][1])
+		ev, tr := counts.sum(key, wins[0].From, wins[0].To)
 		var j Judgement
 		if r.Metric == "error_rate" {
-			j = JudgeRate(ev, tr, hist, upper, int64(r.MinSamples))
+			j = JudgeRate(ev, tr, wins[0].Kind, hist, upper, int64(r.MinSamples))
 		} else {
-			j = JudgeCount(ev, hist, upper)
+			j = JudgeCount(ev, wins[0].Kind, hist, upper)
 		}
 		o := outcome{sample: Sample{Labels: labelsFromKey(r, key), Value: fp(j.Value), N: tr}, baseline: fp(j.Baseline.Expected)}
 		if r.Metric != "error_rate" {
