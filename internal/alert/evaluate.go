@@ -135,6 +135,9 @@ func (e *Evaluator) EvaluateRule(ctx context.Context, r *model.AlertRule, now ti
 }
 
 func labelsFromKey(r *model.AlertRule, key string) map[string]string {
+	if r.PerPeriod {
+		return map[string]string{"period": key}
+	}
 	if r.GroupBy == "" {
 		return map[string]string{}
 	}
@@ -257,9 +260,14 @@ func describe(r *model.AlertRule, in *model.AlertInstance, o outcome) string {
 		}
 		fmt.Fprintf(&b, "%s is %.4g, %s %g", r.Metric, in.Value, r.Operator, th)
 	}
-	fmt.Fprintf(&b, " over the last %s", r.Window)
+	if r.Metric != "budget_used_pct" {
+		fmt.Fprintf(&b, " over the last %s", r.Window)
+	}
 	if r.GroupBy != "" {
 		fmt.Fprintf(&b, " for %s %s", r.GroupBy, in.GroupKey)
+	}
+	if r.PerPeriod {
+		fmt.Fprintf(&b, " (budget period %s)", in.GroupKey)
 	}
 	return b.String()
 }
@@ -278,8 +286,11 @@ func (e *Evaluator) openEpisode(ctx context.Context, r *model.AlertRule, in *mod
 }
 
 func title(r *model.AlertRule, in *model.AlertInstance) string {
-	if in.GroupKey == "" {
+	switch {
+	case in.GroupKey == "":
 		return r.Name
+	case r.PerPeriod:
+		return r.Name + " (" + in.GroupKey + ")"
 	}
 	return r.Name + " (" + r.GroupBy + " " + in.GroupKey + ")"
 }

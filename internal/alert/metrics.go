@@ -116,7 +116,17 @@ func Measure(ctx context.Context, src Source, r *model.AlertRule, from, to time.
 			cost += row.CostUSD
 			n += row.Count
 		}
-		out[""] = Sample{Labels: map[string]string{}, Value: fp(cost / b.MonthlyLimitUSD * 100), N: n}
+		key := ""
+		labels := map[string]string{}
+		if r.PerPeriod {
+			loc, _ := time.LoadLocation(b.Timezone)
+			if loc == nil {
+				loc = time.UTC
+			}
+			key = start.In(loc).Format("2006-01")
+			labels["period"] = key
+		}
+		out[key] = Sample{Labels: labels, Value: fp(cost / b.MonthlyLimitUSD * 100), N: n}
 	default:
 		q := store.StatsQuery{Filter: filterOf(r, from, to)}
 		if dim != "" {
@@ -165,7 +175,7 @@ func Measure(ctx context.Context, src Source, r *model.AlertRule, from, to time.
 			out[key] = s
 		}
 	}
-	if r.GroupBy == "" {
+	if r.GroupBy == "" && !r.PerPeriod {
 		if _, ok := out[""]; !ok {
 			s := Sample{Labels: map[string]string{}}
 			switch r.Metric {

@@ -23,6 +23,9 @@ type Service struct {
 	// Tick is how often the loop runs; rules keep their own intervals.
 	Tick     time.Duration
 	LeaseTTL time.Duration
+	// Settings, when set, turns budgets and health thresholds into system rules.
+	Settings SettingsSource
+	lastSync time.Time
 }
 
 // NewService builds the role's loop; holder names this process in the lease.
@@ -41,6 +44,12 @@ func (s *Service) Step(ctx context.Context) (bool, error) {
 		return false, err
 	}
 	if leader {
+		if now := s.now(); s.Settings != nil && now.Sub(s.lastSync) >= time.Minute {
+			if err := SyncSystemRules(ctx, s.st, s.Settings, now.UTC()); err != nil {
+				s.log.Warn("cannot sync budget and health rules", "err", err)
+			}
+			s.lastSync = now
+		}
 		if err := s.Eval.Tick(ctx); err != nil {
 			return true, err
 		}

@@ -49,6 +49,7 @@ func newAlertService(cfg Config, st store.Store, sealer *alert.Sealer, log *slog
 	holder := fmt.Sprintf("%s/%d/%s", host, os.Getpid(), auth.NewUUID()[:8])
 	n := alert.NewNotifier(ast, sealer, &alert.Senders{HTTP: &http.Client{Timeout: 30 * time.Second}}, time.Now, log)
 	svc := alert.NewService(ast, n, holder, time.Now, log)
+	svc.Settings, _ = st.(alert.SettingsSource)
 	if cfg.Alerts.Tick > 0 {
 		svc.Tick = cfg.Alerts.Tick
 	}

@@ -150,10 +150,13 @@ type AlertRule struct {
 	GroupInterval    Duration `json:"group_interval"`
 	RepeatInterval   Duration `json:"repeat_interval"`
 	// NotifyLearning lets an anomaly rule with under 7 days of history notify.
-	NotifyLearning bool      `json:"notify_while_learning"`
-	Enabled        bool      `json:"enabled"`
-	CreatedAt      time.Time `json:"created_at"`
-	UpdatedAt      time.Time `json:"updated_at"`
+	NotifyLearning bool `json:"notify_while_learning"`
+	// PerPeriod makes each budget period (calendar month) its own instance, so that a
+	// budget rule fires once a period; system rules only.
+	PerPeriod bool      `json:"per_period,omitempty"`
+	Enabled   bool      `json:"enabled"`
+	CreatedAt time.Time `json:"created_at"`
+	UpdatedAt time.Time `json:"updated_at"`
 }
 
 // Rule defaults: a rule of only the plan's fields is useful at once.
