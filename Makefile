@@ -9,7 +9,7 @@ BIN := bin/agentobs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export AGENTOBS_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: run build web test test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
+.PHONY: run build web test test-alerts test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
 
 run: build
 	./$(BIN) serve
@@ -18,7 +18,7 @@ run: build
 build: web
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/agentobs
 
-test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel
+test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel test-alerts
 	@echo "all test suites passed"
 
 lint:
@@ -81,6 +81,17 @@ chromium:
 
 test-e2e: build chromium e2e/web/node_modules/.package-lock.json
 	cd e2e/web && npm run typecheck && npx playwright test
+
+# Alerts end to end: the built binary fires and resolves a rule tripped by ingested data,
+# seen at a webhook and in mailpit, which is built once (pinned) into the user's cache.
+MAILPIT_VERSION := v1.27.11
+MAILPIT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentobs/mailpit-$(MAILPIT_VERSION)/mailpit
+$(MAILPIT):
+	mkdir -p $(dir $@)
+	GOBIN=$(dir $@) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+test-alerts: $(MAILPIT)
+	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestAlertEndToEnd' -v ./cmd/agentobs/
 
 FUZZTIME ?= 30s
 fuzz:
