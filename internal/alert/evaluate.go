@@ -28,6 +28,7 @@ type Evaluator struct {
 	log *slog.Logger
 	// Exactly one evaluator at a time runs the rules of all workspaces.
 	lastRun map[string]time.Time // rule key -> last evaluation, to honour each rule's interval
+	round   *round               // set during Tick
 }
 
 // NewEvaluator builds an evaluator; now is the clock (time.Now in production).
@@ -38,13 +39,17 @@ func NewEvaluator(st Store, now func() time.Time, log *slog.Logger) *Evaluator {
 	return &Evaluator{st: st, now: now, log: log, lastRun: map[string]time.Time{}}
 }
 
-// Tick evaluates every enabled rule whose interval has passed since it last ran.
+// Tick evaluates every enabled rule whose interval has passed since it last ran. Within
+// one round, rules share identical aggregates, each workspace's state is read once, and
+// state and history are written in a few statements.
 func (e *Evaluator) Tick(ctx context.Context) error {
 	rules, err := e.st.ListAlertRules(ctx, "")
 	if err != nil {
 		return err
 	}
 	now := e.now().UTC()
+	e.round = &round{src: &cachedSource{Source: e.st, stats: map[string]store.StatsResult{}}, state: map[string]map[string][]model.AlertInstance{}}
+	defer func() { e.round = nil }()
 	for i := range rules {
 		r := &rules[i]
 		if !r.Enabled {
@@ -59,7 +64,63 @@ func (e *Evaluator) Tick(ctx context.Context) error {
 			e.log.Warn("alert rule evaluation failed", "workspace", r.WorkspaceID, "rule", r.ID, "err", err)
 		}
 	}
-	return nil
+	return e.flush(ctx)
+}
+
+// round is what one Tick shares between rules.
+type round struct {
+	src       *cachedSource
+	state     map[string]map[string][]model.AlertInstance // workspace -> rule -> groups
+	instances []model.AlertInstance
+	evals     []model.AlertEvaluation
+}
+
+func (e *Evaluator) source() Source {
+	if e.round != nil {
+		return e.round.src
+	}
+	return e.st
+}
+
+func (e *Evaluator) instances(ctx context.Context, ws, ruleID string) ([]model.AlertInstance, error) {
+	if e.round == nil {
+		return e.st.ListAlertInstances(ctx, ws, ruleID)
+	}
+	byRule, ok := e.round.state[ws]
+	if !ok {
+		all, err := e.st.ListAlertInstances(ctx, ws, "")
+		if err != nil {
+			return nil, err
+		}
+		byRule = map[string][]model.AlertInstance{}
+		for _, in := range all {
+			byRule[in.RuleID] = append(byRule[in.RuleID], in)
+		}
+		e.round.state[ws] = byRule
+	}
+	return byRule[ruleID], nil
+}
+
+func (e *Evaluator) save(ctx context.Context, in []model.AlertInstance, ev []model.AlertEvaluation) error {
+	if e.round != nil {
+		e.round.instances = append(e.round.instances, in...)
+		e.round.evals = append(e.round.evals, ev...)
+		return nil
+	}
+	if err := e.st.PutAlertInstances(ctx, in); err != nil {
+		return err
+	}
+	return e.st.AddAlertEvaluations(ctx, ev)
+}
+
+func (e *Evaluator) flush(ctx context.Context) error {
+	if e.round == nil {
+		return nil
+	}
+	if err := e.st.PutAlertInstances(ctx, e.round.instances); err != nil {
+		return err
+	}
+	return e.st.AddAlertEvaluations(ctx, e.round.evals)
 }
 
 // outcome is one group's result of one evaluation.
@@ -83,7 +144,7 @@ func (e *Evaluator) EvaluateRule(ctx context.Context, r *model.AlertRule, now ti
 	} else {
 		results, evalErr = e.thresholdOutcomes(ctx, r, from, now)
 	}
-	prev, err := e.st.ListAlertInstances(ctx, r.WorkspaceID, r.ID)
+	prev, err := e.instances(ctx, r.WorkspaceID, r.ID)
 	if err != nil {
 		return err
 	}
@@ -128,10 +189,7 @@ func (e *Evaluator) EvaluateRule(ctx context.Context, r *model.AlertRule, now ti
 			Time: now, State: in.State, Value: o.sample.Value, Baseline: o.baseline, PValue: o.pValue, Samples: o.sample.N,
 			WindowFrom: from, WindowTo: now, Message: o.message})
 	}
-	if err := e.st.PutAlertInstances(ctx, instances); err != nil {
-		return err
-	}
-	return e.st.AddAlertEvaluations(ctx, evals)
+	return e.save(ctx, instances, evals)
 }
 
 func labelsFromKey(r *model.AlertRule, key string) map[string]string {
@@ -145,7 +203,7 @@ func labelsFromKey(r *model.AlertRule, key string) map[string]string {
 }
 
 func (e *Evaluator) thresholdOutcomes(ctx context.Context, r *model.AlertRule, from, to time.Time) (map[string]outcome, error) {
-	samples, err := Measure(ctx, e.st, r, from, to)
+	samples, err := Measure(ctx, e.source(), r, from, to)
 	if err != nil {
 		return nil, err
 	}

@@ -6,6 +6,7 @@ package alert
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
@@ -132,14 +133,10 @@ func Measure(ctx context.Context, src Source, r *model.AlertRule, from, to time.
 		if dim != "" {
 			q.GroupBy = []store.Dimension{dim}
 		}
-		switch r.Metric {
-		case "latency_p50":
-			q.Percentiles = []float64{0.5}
-		case "latency_p95":
-			q.Percentiles = []float64{0.95}
-		case "latency_p99":
-			q.Percentiles = []float64{0.99}
-		}
+		// Every trace metric asks the same question, so rules that differ only in their
+		// metric share one query (see cachedSource).
+		q.Percentiles = []float64{0.5, 0.95, 0.99}
+		pct := map[string]int{"latency_p50": 0, "latency_p95": 1, "latency_p99": 2}
 		res, err := src.TraceStats(ctx, q)
 		if err != nil {
 			return nil, err
@@ -159,8 +156,8 @@ func Measure(ctx context.Context, src Source, r *model.AlertRule, from, to time.
 					s.Value = fp(float64(s.Events) / float64(row.Count) * 100)
 				}
 			case "latency_p50", "latency_p95", "latency_p99":
-				if row.Count > 0 && len(row.Percentiles) == 1 {
-					s.Value = fp(row.Percentiles[0])
+				if row.Count > 0 && len(row.Percentiles) == 3 {
+					s.Value = fp(row.Percentiles[pct[r.Metric]])
 				}
 			case "cost_total":
 				s.Value, s.N = fp(row.CostUSD), row.PricedCount
@@ -196,4 +193,23 @@ func BudgetPeriodStart(b *model.Budget, t time.Time) time.Time {
 	}
 	local := t.Add(-time.Nanosecond).In(loc)
 	return time.Date(local.Year(), local.Month(), 1, 0, 0, 0, 0, loc).UTC()
+}
+
+// cachedSource answers repeated trace aggregates of one evaluation round from memory: a
+// thousand rules over a handful of windows and splits ask a handful of questions.
+type cachedSource struct {
+	Source
+	stats map[string]store.StatsResult
+}
+
+func (c *cachedSource) TraceStats(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
+	key := fmt.Sprintf("%+v", q)
+	if r, ok := c.stats[key]; ok {
+		return r, nil
+	}
+	r, err := c.Source.TraceStats(ctx, q)
+	if err == nil {
+		c.stats[key] = r
+	}
+	return r, err
 }

@@ -27,6 +27,7 @@ type Alerting interface {
 
 	// PutAlertInstances upserts groups' state, keyed by (workspace, rule, group).
 	PutAlertInstances(ctx context.Context, in []model.AlertInstance) error
+	// ListAlertInstances lists a rule's groups, or every rule's when ruleID is empty.
 	ListAlertInstances(ctx context.Context, workspaceID, ruleID string) ([]model.AlertInstance, error)
 	// AddAlertEvaluations appends history.
 	AddAlertEvaluations(ctx context.Context, ev []model.AlertEvaluation) error
@@ -189,10 +190,35 @@ func (s AlertSQL) DeleteAlertRule(ctx context.Context, ws, id string) error {
 }
 
 func (s AlertSQL) PutAlertInstances(ctx context.Context, in []model.AlertInstance) error {
-	for _, i := range in {
-		if _, err := s.exec(ctx, "store alert state", `INSERT INTO alert_instances (workspace_id, rule_id, group_key, spec) VALUES ($1, $2, $3, $4)
-			ON CONFLICT (workspace_id, rule_id, group_key) DO UPDATE SET spec = excluded.spec`,
-			i.WorkspaceID, i.RuleID, i.GroupKey, mustJSON(i)); err != nil {
+	return s.insertRows(ctx, "store alert state", `INSERT INTO alert_instances (workspace_id, rule_id, group_key, spec) VALUES `,
+		` ON CONFLICT (workspace_id, rule_id, group_key) DO UPDATE SET spec = excluded.spec`, len(in), func(i int) []any {
+			return []any{in[i].WorkspaceID, in[i].RuleID, in[i].GroupKey, mustJSON(in[i])}
+		})
+}
+
+// insertRows writes n rows in statements of up to 200 rows each: one statement per row
+// costs a commit each, which a thousand rules evaluated a minute cannot afford.
+func (s AlertSQL) insertRows(ctx context.Context, what, head, tail string, n int, row func(i int) []any) error {
+	const chunk = 200
+	for lo := 0; lo < n; lo += chunk {
+		var b strings.Builder
+		var args SQLArgs
+		b.WriteString(head)
+		for i := lo; i < min(n, lo+chunk); i++ {
+			if i > lo {
+				b.WriteString(", ")
+			}
+			b.WriteByte('(')
+			for j, v := range row(i) {
+				if j > 0 {
+					b.WriteString(", ")
+				}
+				b.WriteString(args.Add(v))
+			}
+			b.WriteByte(')')
+		}
+		b.WriteString(tail)
+		if _, err := s.exec(ctx, what, b.String(), args...); err != nil {
 			return err
 		}
 	}
@@ -201,7 +227,7 @@ func (s AlertSQL) PutAlertInstances(ctx context.Context, in []model.AlertInstanc
 
 func (s AlertSQL) ListAlertInstances(ctx context.Context, ws, ruleID string) ([]model.AlertInstance, error) {
 	out, err := queryJSON[model.AlertInstance](ctx, s.DB, "alert state", `SELECT spec FROM alert_instances
-		WHERE workspace_id = $1 AND rule_id = $2 ORDER BY group_key`, ws, ruleID)
+		WHERE workspace_id = $1 AND ($2 = '' OR rule_id = $2) ORDER BY rule_id, group_key`, ws, ruleID)
 	for i := range out {
 		out[i].WorkspaceID = ws
 	}
@@ -209,15 +235,12 @@ func (s AlertSQL) ListAlertInstances(ctx context.Context, ws, ruleID string) ([]
 }
 
 func (s AlertSQL) AddAlertEvaluations(ctx context.Context, ev []model.AlertEvaluation) error {
-	for _, e := range ev {
-		if _, err := s.exec(ctx, "store alert evaluation", `INSERT INTO alert_evaluations (workspace_id, rule_id, group_key, alert_id,
-			time, state, value, baseline, p_value, samples, window_from, window_to, message) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
-			e.WorkspaceID, e.RuleID, e.GroupKey, e.AlertID, e.Time, e.State, e.Value, e.Baseline, e.PValue, e.Samples,
-			e.WindowFrom, e.WindowTo, e.Message); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.insertRows(ctx, "store alert evaluations", `INSERT INTO alert_evaluations (workspace_id, rule_id, group_key, alert_id,
+		time, state, value, baseline, p_value, samples, window_from, window_to, message) VALUES `, "", len(ev), func(i int) []any {
+		e := ev[i]
+		return []any{e.WorkspaceID, e.RuleID, e.GroupKey, e.AlertID, e.Time, e.State, e.Value, e.Baseline, e.PValue, e.Samples,
+			e.WindowFrom, e.WindowTo, e.Message}
+	})
 }
 
 func (s AlertSQL) ListAlertEvaluations(ctx context.Context, ws, ruleID, groupKey string, limit int) ([]model.AlertEvaluation, error) {
