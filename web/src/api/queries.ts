@@ -6,6 +6,11 @@ import type {
   ActivityResponse,
   AgentDistribution,
   AgentList,
+  AlertItem,
+  AlertRule,
+  AlertRuleInput,
+  AlertRuleList,
+  AlertRulePreview,
   AlertsResponse,
   BudgetInput,
   BudgetResponse,
@@ -19,6 +24,7 @@ import type {
   PerformanceOverview,
   SessionDetail,
   SessionList,
+  SilenceList,
   ThroughputSeries,
   TopUsers,
   Trace,
@@ -77,3 +83,32 @@ export const usePerformanceOverview = (q: Query) => useApi<PerformanceOverview>(
 export const useLatency = (q: Query) => useApi<LatencySeries>('/api/v1/performance/latency', q, keep)
 export const useThroughput = (q: Query) => useApi<ThroughputSeries>('/api/v1/performance/throughput', q, keep)
 export const useErrorAnalysis = (q: Query) => useApi<ErrorAnalysis>('/api/v1/performance/errors', q)
+
+// Alerts: episodes refresh every 15 s so a firing rule shows without a reload.
+export const useAlerts = (status: string) => useApi<AlertsResponse>('/api/v1/alerts', { status, limit: 200 }, { refetchInterval: 15_000 })
+export const useAlertRules = () => useApi<AlertRuleList>('/api/v1/alert-rules')
+export const useSilences = () => useApi<SilenceList>('/api/v1/silences')
+
+function useAlertMutation<I, O>(fn: (input: I) => Promise<O>) {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: () => {
+      for (const key of ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/silences', '/api/v1/alerts/recent']) {
+        void qc.invalidateQueries({ queryKey: [key] })
+      }
+    },
+  })
+}
+
+export const useCreateAlertRule = () =>
+  useAlertMutation((input: AlertRuleInput) => request<AlertRule>('/api/v1/alert-rules', { method: 'POST', body: input }))
+export const useDeleteAlertRule = () =>
+  useAlertMutation((id: string) => request<void>(`/api/v1/alert-rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
+export const usePreviewAlertRule = () =>
+  useMutation({ mutationFn: (input: AlertRuleInput) => request<AlertRulePreview>('/api/v1/alert-rules/preview', { method: 'POST', body: input }) })
+export const useChangeAlert = () =>
+  useAlertMutation(({ id, action }: { id: string; action: 'acknowledge' | 'resolve' }) =>
+    request<AlertItem>(`/api/v1/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST' }))
+export const useDeleteSilence = () =>
+  useAlertMutation((id: string) => request<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE' }))

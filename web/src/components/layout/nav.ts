@@ -1,4 +1,4 @@
-import { Activity, DollarSign, Gauge, Home, ListTree, MessagesSquare, type LucideIcon } from 'lucide-react'
+import { Activity, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -17,4 +17,5 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/usage', label: 'Usage', icon: Activity, testId: 'nav-usage' },
   { to: '/dashboard/cost', label: 'Cost', icon: DollarSign, testId: 'nav-cost' },
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
+  { to: '/dashboard/alerts', label: 'Alerts', icon: BellRing, testId: 'nav-alerts' },
 ]
