@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/store"
 )
 
 // Notifier turns episodes into notifications the way Alertmanager does: alerts of one
@@ -27,6 +28,9 @@ type Notifier struct {
 	log     *slog.Logger
 	// Workers bounds concurrent deliveries.
 	Workers int
+	// During Tick: what to write at its end, notifications before group states.
+	notes  []model.Notification
+	groups []store.AlertGroupState
 }
 
 // NewNotifier builds a notifier.
@@ -64,6 +68,8 @@ func (n *Notifier) Tick(ctx context.Context) error {
 		}
 	}
 	now := n.now().UTC()
+	n.notes, n.groups = []model.Notification{}, []store.AlertGroupState{}
+	defer func() { n.notes, n.groups = nil, nil }()
 	for ws, rules := range byWS {
 		alerts, err := n.st.QueryAlerts(ctx, ws, "", 2000)
 		if err != nil {
@@ -85,7 +91,12 @@ func (n *Notifier) Tick(ctx context.Context) error {
 			}
 		}
 	}
-	return nil
+	// Messages are durable before the groups that sent them move on: after a crash between
+	// the two the groups send again under the same keys, which the queue ignores.
+	if err := n.st.EnqueueNotifications(ctx, n.notes); err != nil {
+		return err
+	}
+	return n.st.PutAlertGroups(ctx, n.groups)
 }
 
 func silenced(a *model.Alert, silences []model.Silence, now time.Time) bool {
@@ -234,7 +245,8 @@ func (n *Notifier) flushPagerDuty(ctx context.Context, r *model.AlertRule, key s
 
 func (n *Notifier) putGroup(ctx context.Context, r *model.AlertRule, key string, g groupState) error {
 	b, _ := json.Marshal(g)
-	return n.st.PutAlertGroup(ctx, r.WorkspaceID, key, string(b))
+	n.groups = append(n.groups, store.AlertGroupState{WorkspaceID: r.WorkspaceID, Key: key, State: string(b)})
+	return nil
 }
 
 func (n *Notifier) enqueue(ctx context.Context, ws, dedup, ch, kind, alertID string, m *Message, now time.Time) error {
@@ -242,9 +254,9 @@ func (n *Notifier) enqueue(ctx context.Context, ws, dedup, ch, kind, alertID str
 	if err != nil {
 		return err
 	}
-	_, err = n.st.EnqueueNotification(ctx, model.Notification{WorkspaceID: ws, DedupKey: dedup, AlertID: alertID, Channel: ch,
+	n.notes = append(n.notes, model.Notification{WorkspaceID: ws, DedupKey: dedup, AlertID: alertID, Channel: ch,
 		Kind: kind, Payload: string(body), State: model.NotifyPending, NextAt: now, CreatedAt: now})
-	return err
+	return nil
 }
 
 // Delivery tuning.

@@ -58,6 +58,8 @@ type Alerting interface {
 	// EnqueueNotification stores n unless a notification with its DedupKey exists; it
 	// reports whether n was stored.
 	EnqueueNotification(ctx context.Context, n model.Notification) (bool, error)
+	// EnqueueNotifications is EnqueueNotification for many, in few statements.
+	EnqueueNotifications(ctx context.Context, ns []model.Notification) error
 	// ClaimNotifications marks up to limit pending notifications due at now as being sent
 	// by the caller until now+lease and returns them; a notification claimed by one caller
 	// is not returned to another before the lease ends (a crashed sender's claims expire).
@@ -70,6 +72,8 @@ type Alerting interface {
 	// GetAlertGroup returns a notification group's JSON state; "" when unknown.
 	GetAlertGroup(ctx context.Context, workspaceID, key string) (string, error)
 	PutAlertGroup(ctx context.Context, workspaceID, key, state string) error
+	// PutAlertGroups stores many groups' states; each key at most once.
+	PutAlertGroups(ctx context.Context, groups []AlertGroupState) error
 
 	// SignalStats aggregates scores or violations (see SignalQuery).
 	SignalStats(ctx context.Context, q SignalQuery) ([]SignalRow, error)
@@ -467,25 +471,22 @@ func (s AlertSQL) scanNotifications(ctx context.Context, q string, args ...any) 
 }
 
 func (s AlertSQL) ClaimNotifications(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]model.Notification, error) {
-	due, err := s.scanNotifications(ctx, `SELECT `+notificationColumns+` FROM notifications
-		WHERE state = 'pending' AND next_at <= $1 AND claimed_until <= $1 ORDER BY next_at, id LIMIT $2`, now, limit)
-	if err != nil {
-		return nil, err
-	}
-	// A conditional update per row decides races between processes: only one sees a row
-	// still unclaimed.
-	claimed := due[:0]
-	for _, n := range due {
-		c, err := s.exec(ctx, "claim notification", `UPDATE notifications SET claimed_until = $1
-			WHERE workspace_id = $2 AND id = $3 AND state = 'pending' AND claimed_until <= $4`, now.Add(lease), n.WorkspaceID, n.DedupKey, now)
-		if err != nil {
-			return nil, err
-		}
-		if c == 1 {
-			claimed = append(claimed, n)
-		}
-	}
-	return claimed, nil
+	// One conditional update decides races between processes: a row another sender claimed
+	// meanwhile no longer passes claimed_until <= now when the update reaches it.
+	return s.scanNotifications(ctx, `UPDATE notifications SET claimed_until = $1
+		WHERE state = 'pending' AND next_at <= $2 AND claimed_until <= $2 AND workspace_id || '/' || id IN (
+			SELECT workspace_id || '/' || id FROM notifications WHERE state = 'pending' AND next_at <= $2 AND claimed_until <= $2
+			ORDER BY next_at, id LIMIT $3)
+		RETURNING `+notificationColumns, now.Add(lease), now, limit)
+}
+
+func (s AlertSQL) EnqueueNotifications(ctx context.Context, ns []model.Notification) error {
+	return s.insertRows(ctx, "enqueue notifications", `INSERT INTO notifications (`+notificationColumns+`, claimed_until) VALUES `,
+		` ON CONFLICT (workspace_id, id) DO NOTHING`, len(ns), func(i int) []any {
+			n := ns[i]
+			return []any{n.WorkspaceID, n.DedupKey, n.AlertID, n.Channel, n.Kind, n.Payload, n.State, n.Attempts, n.NextAt, n.LastError,
+				n.CreatedAt, n.SentAt, time.Unix(0, 0).UTC()}
+		})
 }
 
 func (s AlertSQL) UpdateNotification(ctx context.Context, n model.Notification) error {
@@ -519,6 +520,18 @@ func (s AlertSQL) PutAlertGroup(ctx context.Context, ws, key, state string) erro
 	_, err := s.exec(ctx, "store alert group", `INSERT INTO alert_groups (workspace_id, group_key, spec) VALUES ($1, $2, $3)
 		ON CONFLICT (workspace_id, group_key) DO UPDATE SET spec = excluded.spec`, ws, key, state)
 	return err
+}
+
+// AlertGroupState is one notification group's stored state.
+type AlertGroupState struct {
+	WorkspaceID, Key, State string
+}
+
+func (s AlertSQL) PutAlertGroups(ctx context.Context, groups []AlertGroupState) error {
+	return s.insertRows(ctx, "store alert groups", `INSERT INTO alert_groups (workspace_id, group_key, spec) VALUES `,
+		` ON CONFLICT (workspace_id, group_key) DO UPDATE SET spec = excluded.spec`, len(groups), func(i int) []any {
+			return []any{groups[i].WorkspaceID, groups[i].Key, groups[i].State}
+		})
 }
 
 func (s AlertSQL) AcquireLease(ctx context.Context, name, holder string, now time.Time, ttl time.Duration) (bool, error) {

@@ -263,6 +263,22 @@ func testNotificationQueue(t *testing.T, s store.Store) {
 	if g, err := s.GetAlertGroup(ctx(), ws2, "r1/webhook"); err != nil || g != "" {
 		t.Errorf("GetAlertGroup of another workspace = %q, %v", g, err)
 	}
+	if err := s.PutAlertGroups(ctx(), []store.AlertGroupState{{WorkspaceID: ws1, Key: "r1/webhook", State: `{"seq":3}`},
+		{WorkspaceID: ws2, Key: "r1/webhook", State: `{"seq":1}`}}); err != nil {
+		t.Fatal(err)
+	}
+	if g, _ := s.GetAlertGroup(ctx(), ws1, "r1/webhook"); g != `{"seq":3}` {
+		t.Errorf("after PutAlertGroups: %q", g)
+	}
+	// A batch stores each key once, ignoring keys already queued.
+	batch := []model.Notification{n, later, n}
+	batch[1].DedupKey, batch[2].DedupKey = "r1/webhook/3", "r1/webhook/3"
+	if err := s.EnqueueNotifications(ctx(), batch); err != nil {
+		t.Fatal(err)
+	}
+	if list, _ := s.ListNotifications(ctx(), ws1, "a1"); len(list) != 3 {
+		t.Errorf("after a batch with one new key: %d notifications", len(list))
+	}
 }
 
 func testLease(t *testing.T, s store.Store) {
