@@ -28,7 +28,7 @@ lint:
 
 test-go: build
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./internal/queue/... ./internal/auth/... ./internal/model/...
+	$(GO) test -count=1 -race ./internal/queue/... ./internal/auth/... ./internal/model/... ./internal/alert/...
 
 test-sdk: build test-python test-typescript
 
@@ -106,6 +106,7 @@ fuzz:
 
 bench: build
 	bench/ingest.sh
+	$(GO) test -run x -bench 'EvaluateRules|NotificationFanOut' -benchtime 3x -timeout 60m ./internal/alert/
 
 clean:
 	rm -rf bin
