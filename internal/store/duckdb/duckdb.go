@@ -194,6 +194,12 @@ func LatestSchemaVersion() int {
 	return all[len(all)-1].Version
 }
 
+// MigrationCount is how many migration files there are; numbers may have gaps.
+func MigrationCount() int {
+	all, _ := migrations()
+	return len(all)
+}
+
 func notFound(what, id string) error {
 	return model.Errorf(model.ENOTFOUND, "%s %q not found", what, id)
 }
