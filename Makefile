@@ -9,7 +9,7 @@ BIN := bin/agentobs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export AGENTOBS_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: run build web test test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
+.PHONY: run build web test test-alerts test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
 
 run: build
 	./$(BIN) serve
@@ -18,7 +18,7 @@ run: build
 build: web
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/agentobs
 
-test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel
+test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel test-alerts
 	@echo "all test suites passed"
 
 lint:
@@ -28,7 +28,7 @@ lint:
 
 test-go: build
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./internal/queue/... ./internal/auth/... ./internal/model/...
+	$(GO) test -count=1 -race ./internal/queue/... ./internal/auth/... ./internal/model/... ./internal/alert/...
 
 test-sdk: build test-python test-typescript
 
@@ -82,6 +82,17 @@ chromium:
 test-e2e: build chromium e2e/web/node_modules/.package-lock.json
 	cd e2e/web && npm run typecheck && npx playwright test
 
+# Alerts end to end: the built binary fires and resolves a rule tripped by ingested data,
+# seen at a webhook and in mailpit, which is built once (pinned) into the user's cache.
+MAILPIT_VERSION := v1.27.11
+MAILPIT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentobs/mailpit-$(MAILPIT_VERSION)/mailpit
+$(MAILPIT):
+	mkdir -p $(dir $@)
+	GOBIN=$(dir $@) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+test-alerts: $(MAILPIT)
+	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestAlertEndToEnd' -v ./cmd/agentobs/
+
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeTrace -fuzztime $(FUZZTIME) ./internal/ingest/
@@ -91,6 +102,7 @@ fuzz:
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzAlertBodies -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/
@@ -99,6 +111,7 @@ fuzz:
 
 bench: build
 	bench/ingest.sh
+	$(GO) test -run x -bench 'EvaluateRules|NotificationFanOut' -benchtime 3x -timeout 60m ./internal/alert/
 
 clean:
 	rm -rf bin

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
@@ -48,6 +49,7 @@ type Config struct {
 	ScaleOut        ScaleOutConfig
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
+	Alerts        AlertConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -72,7 +74,8 @@ var roles = []struct {
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
 	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard}, "every role in one process"},
+	{RoleAlert, []string{RoleAPI}, "alert rules, anomaly detection, notifications"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -101,7 +104,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -135,6 +138,8 @@ type App struct {
 	otlp     *otlpServer
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
+	alerts   *alert.Service
+	alertRun *alertLoop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -217,6 +222,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if analytics == nil {
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
 	}
+	var sealer *alert.Sealer
+	if active[RoleAlert] {
+		if sealer, err = newSealer(cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.New(httpapi.Config{
 		Analytics:      analytics,
 		Store:          st,
@@ -235,11 +247,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Query:          active[RoleQuery],
 		Guard:          guard,
 		Guardrails:     guardStore,
+		Alert:          active[RoleAlert],
+		Sealer:         sealer,
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard}
 	if active[RoleProcess] {
 		cfg.ScaleOut.guard = guard
 		cfg.ScaleOut.runGuard = a.runGuard
+	}
+	if active[RoleAlert] {
+		if a.alerts, err = newAlertService(cfg, st, sealer, log); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
 		st.Close()
@@ -305,6 +325,7 @@ func (a *App) Serve(ctx context.Context) error {
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
+	a.alertRun = startAlerts(flushCtx, a.alerts)
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -327,6 +348,7 @@ func (a *App) Serve(ctx context.Context) error {
 
 func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
+	a.alertRun.stop()
 	var errs []error
 	if a.wal != nil {
 		errs = append(errs, a.wal.Close(ctx))

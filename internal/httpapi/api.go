@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/ingest"
@@ -58,6 +59,10 @@ type Config struct {
 	API    bool
 	Ingest bool
 	Query  bool
+	// Alert serves the alert role's routes (rules, alerts, silences, integrations).
+	Alert bool
+	// Sealer encrypts notification channel settings; nil makes one with a random key (tests).
+	Sealer *alert.Sealer
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -83,6 +88,9 @@ func New(cfg Config) *API {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	if cfg.Auth == nil {
 		cfg.Auth = defaultAuth(cfg)
+	}
+	if cfg.Sealer == nil {
+		cfg.Sealer = randomSealer()
 	}
 	if qs, ok := cfg.Store.(query.Store); ok && cfg.Analytics == nil {
 		cfg.Analytics = query.New(query.Config{Store: qs, Log: cfg.Log})
@@ -151,6 +159,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Guard != nil && a.cfg.Guardrails != nil {
 		a.guardrailRoutes(add)
+	}
+	if a.cfg.Alert {
+		a.alertRoutes(add)
 	}
 	if a.cfg.API {
 		// The web app answers every GET no other route matched (SPA fallback, see web.go).

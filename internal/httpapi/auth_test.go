@@ -106,7 +106,7 @@ func newAuthEnvOn(t *testing.T, st store.Store, opts ...envOption) *authEnv {
 	acfg := auth.Config{Store: st, Tokens: e.tokens, Keys: auth.NewKeyCache(st, time.Minute, auth.WithHasher(hasher)), Log: log,
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
 	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
-		Guard: testGuard(t, st), Guardrails: st}
+		Guard: testGuard(t, st), Guardrails: st, Alert: true}
 	for _, o := range opts {
 		o(&acfg, &hcfg)
 	}

@@ -50,7 +50,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
 	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
-		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}})
+		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}, Alert: true})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true

@@ -97,6 +97,7 @@ type Store interface {
 	DeadLetters
 	Activity
 	Guardrails
+	Alerting
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

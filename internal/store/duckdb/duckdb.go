@@ -40,8 +40,9 @@ type Options struct {
 
 // Store implements store.Store on a DuckDB file.
 type Store struct {
-	connector *duckdb.Connector
-	db        *sql.DB // readers
+	store.AlertSQL // alerting, in SQL shared with PostgreSQL
+	connector      *duckdb.Connector
+	db             *sql.DB // readers
 
 	wmu    sync.Mutex // serialises writes on wconn and guards agents
 	wconn  *sql.Conn
@@ -91,6 +92,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
 	}
 	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
+	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
 	return s, nil
 }
 
@@ -190,6 +192,12 @@ func LatestSchemaVersion() int {
 		return 0
 	}
 	return all[len(all)-1].Version
+}
+
+// MigrationCount is how many migration files there are; numbers may have gaps.
+func MigrationCount() int {
+	all, _ := migrations()
+	return len(all)
 }
 
 func notFound(what, id string) error {

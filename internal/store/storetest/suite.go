@@ -54,6 +54,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Accounts", testAccounts},
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
+		{"Alerting", testAlerting},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {

@@ -1,4 +1,4 @@
-import { Activity, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
+import { Activity, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -18,4 +18,5 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/cost', label: 'Cost', icon: DollarSign, testId: 'nav-cost' },
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
   { to: '/dashboard/safety', label: 'Safety', icon: ShieldCheck, testId: 'nav-safety' },
+  { to: '/dashboard/alerts', label: 'Alerts', icon: BellRing, testId: 'nav-alerts' },
 ]
