@@ -130,6 +130,7 @@ func (a *API) Routes() []Route {
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)
+		rs = append(rs, a.langfuseRoutes(add)...)
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
