@@ -44,7 +44,8 @@ test-scaleout:
 	e2e/scaleout/run.sh
 
 # OTLP ingestion with real OpenTelemetry clients (Node and Python SDKs, their exporters,
-# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) against the built binary.
+# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) and the Langfuse and
+# Phoenix SDKs against the built binary.
 test-otel: build
 	e2e/otel/run.sh
 
