@@ -56,7 +56,6 @@ def langfuse_run() -> str:
 
 
 def phoenix_run() -> str:
-    from opentelemetry import trace
     from phoenix.otel import register
 
     provider = register(protocol="grpc", batch=True, verbose=False)
@@ -80,7 +79,6 @@ def phoenix_run() -> str:
         trace_id = format(agent.get_span_context().trace_id, "032x")
     provider.force_flush()
     provider.shutdown()
-    trace.get_tracer_provider()
     return trace_id
 
 
