@@ -27,6 +27,7 @@ import (
 // Store is the part of the store the HTTP handlers read.
 type Store interface {
 	store.TraceReader
+	store.TraceIndex
 	store.DeadLetters
 	store.Agents
 	Ping(ctx context.Context) error

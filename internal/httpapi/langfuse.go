@@ -53,15 +53,19 @@ func (a *API) langfuseIngestion(r *http.Request) (any, error) {
 		a.metrics.rejected.WithLabelValues("validation").Add(float64(len(b.Errors)))
 	}
 	if b.HasTraces() {
-		// Events update what is stored: read the touched traces first.
+		// Events update what is stored: read the touched traces that exist first.
+		existing, err := a.cfg.Store.StoredTraceIDs(r.Context(), ws, b.TraceIDs())
+		if err != nil {
+			return nil, a.storeUnavailable(r, err)
+		}
 		stored := map[string]*model.Trace{}
-		for _, id := range b.TraceIDs() {
+		for _, id := range existing {
 			t, err := a.cfg.Store.GetTrace(r.Context(), ws, id)
 			switch {
 			case err == nil:
 				stored[id] = t
 			case model.ErrorCode(err) != model.ENOTFOUND:
-				return nil, err
+				return nil, a.storeUnavailable(r, err)
 			}
 		}
 		if err := a.publishTraces(r, b.Build(stored)); err != nil {
@@ -118,6 +122,13 @@ func (a *API) langfuseScores(r *http.Request) (any, error) {
 			"accepted": len(req.Scores), "rejected": len(req.Errors), "errors": msgs}}, nil
 	}
 	return response{status: http.StatusAccepted, body: map[string]string{"message": "Accepted"}}, nil
+}
+
+// storeUnavailable logs a failed read and answers a retryable 503: the events were not
+// stored, and the SDKs send them again.
+func (a *API) storeUnavailable(r *http.Request, err error) error {
+	a.cfg.Log.Error("cannot read stored traces", "request_id", requestID(r.Context()), "err", err)
+	return model.Errorf(model.EUNAVAILABLE, "cannot read stored traces right now; retry later")
 }
 
 func (a *API) publishTraces(r *http.Request, traces []model.Trace) error {
