@@ -204,9 +204,10 @@ func checkText(field string, s *string, n int) error {
 	return nil
 }
 
-// checkObject accepts any JSON value for metadata; it is only bounded by the body size.
+// checkObject accepts any JSON value for metadata (the decoder has checked it is JSON);
+// it is only bounded by the body size.
 func checkObject(field string, raw json.RawMessage) error {
-	if len(raw) > 0 && !json.Valid(raw) {
+	if len(raw) > 0 && raw[0] != '{' && raw[0] != '[' && raw[0] != '"' && raw[0] != 'n' && raw[0] != 't' && raw[0] != 'f' && (raw[0] < '0' || raw[0] > '9') && raw[0] != '-' {
 		return fmt.Errorf("%s: is not valid JSON", field)
 	}
 	return nil
@@ -297,7 +298,7 @@ func (b *Builder) build(id string, p *pending, prev *model.Trace) model.Trace {
 			}
 		}
 	}
-	touched := map[string]bool{}
+	attrs := map[string]map[string]any{} // the touched spans' attributes, encoded once at the end
 	var order []string
 	for _, ops := range [][]obsOp{p.creates, p.updates} {
 		for i := range ops {
@@ -310,11 +311,13 @@ func (b *Builder) build(id string, p *pending, prev *model.Trace) model.Trace {
 				sp = &model.Span{SpanID: ops[i].body.ID, Kind: ops[i].kind, StartTime: start, Status: model.StatusSuccess}
 				spans[sp.SpanID] = sp
 			}
-			b.apply(sp, &ops[i])
-			if !touched[sp.SpanID] {
-				touched[sp.SpanID] = true
+			a, ok := attrs[sp.SpanID]
+			if !ok {
+				a = decodeObject(sp.Attributes)
+				attrs[sp.SpanID] = a
 				order = append(order, sp.SpanID)
 			}
+			b.apply(sp, a, &ops[i])
 		}
 	}
 	for _, sid := range order {
@@ -324,6 +327,7 @@ func (b *Builder) build(id string, p *pending, prev *model.Trace) model.Trace {
 			sp.EndTime = sp.StartTime
 		}
 		sp.LatencyMs = sp.EndTime.Sub(sp.StartTime).Milliseconds()
+		sp.Attributes = encodeObject(attrs[sid], b.lim.MaxAttrBytes)
 		t.Spans = append(t.Spans, *sp)
 	}
 	if !explicitStart {
@@ -380,7 +384,7 @@ func firstRoot(spans map[string]*model.Span) *model.Span {
 }
 
 // apply merges one observation event onto a span.
-func (b *Builder) apply(sp *model.Span, op *obsOp) {
+func (b *Builder) apply(sp *model.Span, attrs map[string]any, op *obsOp) {
 	o := &op.body
 	if op.kind != "" && (op.create || o.Type != "" || sp.Kind == "") {
 		sp.Kind = op.kind
@@ -442,7 +446,6 @@ func (b *Builder) apply(sp *model.Span, op *obsOp) {
 			}
 		}
 	}
-	attrs := decodeObject(sp.Attributes)
 	if o.Type != "" {
 		attrs["langfuse.observation.type"] = strings.ToLower(o.Type)
 	} else if _, ok := attrs["langfuse.observation.type"]; !ok {
@@ -462,7 +465,6 @@ func (b *Builder) apply(sp *model.Span, op *obsOp) {
 	if o.CompletionStartTime != nil && !o.CompletionStartTime.IsZero() {
 		attrs["langfuse.observation.completion_start_time"] = o.CompletionStartTime.Format(time.RFC3339Nano)
 	}
-	sp.Attributes = encodeObject(attrs, b.lim.MaxAttrBytes)
 }
 
 func observationType(k model.SpanKind) string {
@@ -491,7 +493,7 @@ func setCount(dst **int64, vals ...number) {
 }
 
 func setRaw(m map[string]any, k string, raw json.RawMessage) {
-	if len(raw) > 0 && !bytes.Equal(raw, []byte("null")) && json.Valid(raw) {
+	if len(raw) > 0 && !bytes.Equal(raw, []byte("null")) {
 		m[k] = json.RawMessage(raw)
 	}
 }

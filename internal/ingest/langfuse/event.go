@@ -88,6 +88,20 @@ type ItemSuccess struct {
 // the envelope itself is unusable; the items are checked one by one by Builder.Add.
 func DecodeRequest(body []byte, lim Limits) ([]Event, error) {
 	lim = lim.withDefaults()
+	// Well-formed requests decode in one pass; otherwise the items are read one by one,
+	// so that a bad item gets its own error.
+	var fast struct {
+		Batch *[]Event `json:"batch"`
+	}
+	if json.Unmarshal(body, &fast) == nil && fast.Batch != nil && len(*fast.Batch) <= lim.MaxEvents {
+		out := *fast.Batch
+		for i := range out {
+			if bytes.Equal(bytes.TrimSpace(out[i].Body), []byte("null")) {
+				out[i].Body = nil
+			}
+		}
+		return out, nil
+	}
 	var env struct {
 		Batch *[]json.RawMessage `json:"batch"`
 	}
