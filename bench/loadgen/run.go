@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -26,7 +27,7 @@ import (
 type config struct {
 	URL         string
 	Key         string
-	Mode        string // "single" or "batch"
+	Mode        string // "single", "batch", "otlp", "langfuse-otlp" or "langfuse"
 	Batch       int
 	Concurrency int
 	Duration    time.Duration
@@ -37,9 +38,10 @@ type config struct {
 	JSON        bool
 }
 
-// perRequest is the number of traces in one request (spans in otlp mode).
+// perRequest is the number of traces in one request (spans in the OTLP modes, events in
+// langfuse mode).
 func (c *config) perRequest() int {
-	if c.Mode == "batch" || c.Mode == "otlp" {
+	if c.Mode != "single" {
 		return c.Batch
 	}
 	return 1
@@ -47,8 +49,8 @@ func (c *config) perRequest() int {
 
 func (c *config) validate() error {
 	switch {
-	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp":
-		return fmt.Errorf("-mode must be single, batch or otlp, not %q", c.Mode)
+	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp" && c.Mode != "langfuse-otlp" && c.Mode != "langfuse":
+		return fmt.Errorf("-mode must be single, batch, otlp, langfuse-otlp or langfuse, not %q", c.Mode)
 	case c.Mode != "single" && c.Batch < 1:
 		return errors.New("-batch must be at least 1")
 	case c.Concurrency < 1:
@@ -94,11 +96,23 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	}
 	contentType := "application/json"
 	var otlpTpl *otlpTemplate
-	if cfg.Mode == "otlp" {
+	var lfTpl *langfuseTemplate
+	authorization := "Bearer " + cfg.Key
+	switch cfg.Mode {
+	case "otlp", "langfuse-otlp":
 		endpoint, contentType = strings.TrimRight(cfg.URL, "/")+"/v1/traces", "application/x-protobuf"
-		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans); err != nil {
+		if cfg.Mode == "langfuse-otlp" {
+			// Langfuse's path and credentials: Basic with the API key as the secret key.
+			endpoint = strings.TrimRight(cfg.URL, "/") + "/api/public/otel/v1/traces"
+			authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte("pk-lf-loadgen:"+cfg.Key))
+		}
+		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans, cfg.Mode == "langfuse-otlp"); err != nil {
 			return nil, err
 		}
+	case "langfuse":
+		endpoint = strings.TrimRight(cfg.URL, "/") + "/api/public/ingestion"
+		authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte("pk-lf-loadgen:"+cfg.Key))
+		lfTpl = newLangfuseTemplate(cfg.Seed, cfg.Batch)
 	}
 	tr := &http.Transport{
 		Proxy:       nil, // measure the server, not a proxy picked up from the environment
@@ -116,7 +130,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	// Shared by all requests and never written after this point.
 	header := http.Header{
 		"Content-Type":  {contentType},
-		"Authorization": {"Bearer " + cfg.Key},
+		"Authorization": {authorization},
 		"User-Agent":    {"agentobs-loadgen/1"},
 	}
 
@@ -135,6 +149,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			header:    header,
 			gen:       gen,
 			otlp:      otlpTpl,
+			langfuse:  lfTpl,
 			otlpID:    otlpPrefix(runID, i),
 			rng:       mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))),
 			idPrefix:  []byte("lg-" + runID + "-" + strconv.Itoa(i) + "-"),
@@ -190,7 +205,8 @@ type worker struct {
 	endpoint  string
 	header    http.Header
 	gen       *generator
-	otlp      *otlpTemplate // otlp mode
+	otlp      *otlpTemplate // otlp modes
+	langfuse  *langfuseTemplate
 	otlpID    [8]byte
 	rng       *mrand.Rand
 	idPrefix  []byte
@@ -224,6 +240,8 @@ func (w *worker) do() bool {
 	buf := b.buf[:0]
 	if w.otlp != nil {
 		buf = w.otlp.appendTo(buf, w.otlpID, &w.seq, now)
+	} else if w.langfuse != nil {
+		buf = w.langfuse.appendTo(buf, w.otlpID, &w.seq, now)
 	} else if w.cfg.Mode == "batch" {
 		buf = append(buf, `{"traces":[`...)
 		for i := range n {
@@ -251,9 +269,19 @@ func (w *worker) do() bool {
 	var status int
 	var acked int64
 	var sample string
+	langfuseFailed := false
 	if err == nil {
 		status = resp.StatusCode
-		acked, sample = readAnswer(resp, n, w.otlp != nil)
+		if w.langfuse != nil && status == http.StatusMultiStatus {
+			// Langfuse answers 207 always: a request failed only if an event did.
+			raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			acked, langfuseFailed, sample = langfuseAcked(raw)
+			status = http.StatusOK
+		} else {
+			acked, sample = readAnswer(resp, n, w.otlp != nil)
+		}
 	}
 	t1 := time.Now()
 
@@ -270,6 +298,8 @@ func (w *worker) do() bool {
 	case err != nil:
 		st.fail(classify(err), err.Error())
 		return false
+	case langfuseFailed:
+		st.fail("event error", sample)
 	case status == http.StatusMultiStatus:
 		// Some items were rejected: the request did not do all it was asked to.
 		st.fail("207", sample)
@@ -378,6 +408,8 @@ func (w *worker) takeBody() *reqBody {
 	size := w.gen.maxLen * 2
 	if w.otlp != nil {
 		size = len(w.otlp.body)
+	} else if w.langfuse != nil {
+		size = 2048 * w.cfg.Batch
 	} else if w.cfg.Mode == "batch" {
 		size *= w.cfg.Batch
 	}
