@@ -274,6 +274,17 @@ func kinds(spans []span) string {
 	return strings.Join(parts, " ")
 }
 
+// wantWeatherCall checks the roll-up of the weather runs' one model call: gpt-4o-mini,
+// 1000 tokens in and 200 out, priced from the table, and a successful trace.
+func wantWeatherCall(t *testing.T, tr traceDoc) {
+	t.Helper()
+	want(t, "model", tr.Model, "gpt-4o-mini")
+	want(t, "status", tr.Status, "success")
+	wantTokens(t, "tokens_input", tr.TokensInput, 1000)
+	wantTokens(t, "tokens_output", tr.TokensOutput, 200)
+	wantCost(t, tr.CostUSD, price(t, "gpt-4o-mini", 1000, 200))
+}
+
 // checkManual is the agent run the manual programs emit: agent -> llm, tool.
 func checkManual(session string) func(t *testing.T, tr traceDoc) {
 	return func(t *testing.T, tr traceDoc) {
@@ -281,11 +292,7 @@ func checkManual(session string) func(t *testing.T, tr traceDoc) {
 		want(t, "agent_id", tr.AgentID, "weather-agent")
 		want(t, "name", tr.Name, "invoke_agent weather-agent")
 		want(t, "session_id", tr.SessionID, session)
-		want(t, "model", tr.Model, "gpt-4o-mini")
-		want(t, "status", tr.Status, "success")
-		wantTokens(t, "tokens_input", tr.TokensInput, 1000)
-		wantTokens(t, "tokens_output", tr.TokensOutput, 200)
-		wantCost(t, tr.CostUSD, price(t, "gpt-4o-mini", 1000, 200))
+		wantWeatherCall(t, tr)
 		if !strings.Contains(tr.Input, "What is the weather in Paris?") {
 			t.Errorf("trace input = %q", tr.Input)
 		}
@@ -356,11 +363,7 @@ func checkLangfuse(tree, agent, name, user, session string, score bool) func(t *
 		want(t, "name", tr.Name, name)
 		want(t, "user_id", tr.UserID, user)
 		want(t, "session_id", tr.SessionID, session)
-		want(t, "model", tr.Model, "gpt-4o-mini")
-		want(t, "status", tr.Status, "success")
-		wantTokens(t, "tokens_input", tr.TokensInput, 1000)
-		wantTokens(t, "tokens_output", tr.TokensOutput, 200)
-		wantCost(t, tr.CostUSD, price(t, "gpt-4o-mini", 1000, 200))
+		wantWeatherCall(t, tr)
 		if !strings.Contains(tr.Output, "It is 14 degrees and raining in Paris.") {
 			t.Errorf("output = %q", tr.Output)
 		}

@@ -14,7 +14,9 @@ import (
 // them: 10 agent runs of a trace-create, the agent's span, two generations and a tool,
 // each created and then updated, and the trace updated with its output.
 func langfuseBatch(prefix string, now time.Time) []byte {
-	ts := func(ms int) string { return now.Add(time.Duration(ms-3000) * time.Millisecond).Format("2006-01-02T15:04:05.000Z") }
+	ts := func(ms int) string {
+		return now.Add(time.Duration(ms-3000) * time.Millisecond).Format("2006-01-02T15:04:05.000Z")
+	}
 	var b bytes.Buffer
 	b.WriteString(`{"batch":[`)
 	for r := 0; r < 10; r++ {
