@@ -93,6 +93,8 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./internal/ingest/langfuse/
+	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
+	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 
 bench: build
 	bench/ingest.sh
