@@ -154,8 +154,35 @@ func startServer(t *testing.T) *server {
 	return s
 }
 
+// waitCommitted waits until the server has committed every acknowledged record to the
+// store: it acknowledges once records are in its write-ahead log (docs/ingestion.md).
+func (s *server) waitCommitted(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ready struct {
+			Ingestion struct {
+				Lag *int64 `json:"commit_lag_records"`
+			} `json:"ingestion"`
+		}
+		res, err := http.Get(s.url + "/ready")
+		if err == nil {
+			err = json.NewDecoder(res.Body).Decode(&ready)
+			res.Body.Close()
+		}
+		if err == nil && (ready.Ingestion.Lag == nil || *ready.Ingestion.Lag == 0) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("records still not committed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (s *server) getTrace(t *testing.T, id string) traceDoc {
 	t.Helper()
+	s.waitCommitted(t)
 	req, _ := http.NewRequest("GET", s.url+"/api/v1/traces/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+apiKey)
 	res, err := http.DefaultClient.Do(req)

@@ -68,7 +68,8 @@ func (a *API) langfuseIngestion(r *http.Request) (any, error) {
 				return nil, a.storeUnavailable(r, err)
 			}
 		}
-		if err := a.publishTraces(r, b.Build(stored)); err != nil {
+		// Answered after the store commit: the SDK's next request builds on this one.
+		if err := a.publishTraces(r, b.Build(stored), true); err != nil {
 			return nil, err
 		}
 	}
@@ -106,7 +107,11 @@ func (a *API) langfuseScores(r *http.Request) (any, error) {
 		a.metrics.rejected.WithLabelValues("validation").Add(float64(len(req.Errors)))
 	}
 	if len(req.Scores) > 0 {
-		if err := a.publishTraces(r, langfuse.ScoreTraces(req.Scores)); err != nil {
+		wait, err := waitForCommit(r)
+		if err != nil {
+			return nil, err
+		}
+		if err := a.publishTraces(r, langfuse.ScoreTraces(req.Scores), wait); err != nil {
 			return nil, err
 		}
 	}
@@ -131,7 +136,7 @@ func (a *API) storeUnavailable(r *http.Request, err error) error {
 	return model.Errorf(model.EUNAVAILABLE, "cannot read stored traces right now; retry later")
 }
 
-func (a *API) publishTraces(r *http.Request, traces []model.Trace) error {
+func (a *API) publishTraces(r *http.Request, traces []model.Trace, waitCommit bool) error {
 	items := make([]queue.Item, len(traces))
 	spans := 0
 	for i := range traces {
@@ -139,7 +144,7 @@ func (a *API) publishTraces(r *http.Request, traces []model.Trace) error {
 		items[i] = queue.Item{Trace: traces[i]}
 		spans += len(traces[i].Spans)
 	}
-	if err := a.cfg.Publisher.Publish(r.Context(), items); err != nil {
+	if err := a.publishItems(r.Context(), items, waitCommit); err != nil {
 		a.countPublishFailure(err, len(items))
 		return err
 	}
