@@ -21,13 +21,18 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // config is the parsed command line.
 type config struct {
 	URL         string
 	Key         string
-	Mode        string // "single", "batch", "otlp", "langfuse-otlp" or "langfuse"
+	Mode        string // "single", "batch", "otlp", "grpc", "langfuse-otlp" or "langfuse"
+	GRPCAddr    string // grpc mode: host:port of the OTLP/gRPC receiver
 	Batch       int
 	Concurrency int
 	Duration    time.Duration
@@ -46,16 +51,23 @@ type config struct {
 // perRequest is the number of traces in one request (spans in the OTLP modes, events in
 // langfuse mode).
 func (c *config) perRequest() int {
-	if c.Mode != "single" {
+	if c.Mode == "batch" || c.otlpShape() || c.Mode == "langfuse" {
 		return c.Batch
 	}
 	return 1
 }
 
+// otlpShape: the request is an OTLP ExportTraceServiceRequest (over HTTP or gRPC).
+func (c *config) otlpShape() bool {
+	return c.Mode == "otlp" || c.Mode == "grpc" || c.Mode == "langfuse-otlp"
+}
+
 func (c *config) validate() error {
 	switch {
-	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp" && c.Mode != "langfuse-otlp" && c.Mode != "langfuse":
-		return fmt.Errorf("-mode must be single, batch, otlp, langfuse-otlp or langfuse, not %q", c.Mode)
+	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp" && c.Mode != "grpc" && c.Mode != "langfuse-otlp" && c.Mode != "langfuse":
+		return fmt.Errorf("-mode must be single, batch, otlp, grpc, langfuse-otlp or langfuse, not %q", c.Mode)
+	case c.Mode == "grpc" && c.GRPCAddr == "":
+		return errors.New("-mode grpc needs -grpc-addr")
 	case c.Mode != "single" && c.Batch < 1:
 		return errors.New("-batch must be at least 1")
 	case c.Concurrency < 1:
@@ -70,7 +82,7 @@ func (c *config) validate() error {
 		return errors.New("-spans must be between 0 and 1000")
 	case c.Repeat < 0 || c.Repeat >= 1:
 		return errors.New("-repeat must be in [0, 1)")
-	case c.Repeat > 0 && c.Mode == "otlp":
+	case c.Repeat > 0 && c.otlpShape():
 		return errors.New("-repeat applies to single and batch modes")
 	case c.Key == "":
 		return errors.New("no API key: pass -key or set AGENTOBS_API_KEY")
@@ -107,8 +119,8 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	var otlpTpl *otlpTemplate
 	var lfTpl *langfuseTemplate
 	authorization := "Bearer " + cfg.Key
-	switch cfg.Mode {
-	case "otlp", "langfuse-otlp":
+	switch {
+	case cfg.otlpShape():
 		endpoint, contentType = strings.TrimRight(cfg.URL, "/")+"/v1/traces", "application/x-protobuf"
 		if cfg.Mode == "langfuse-otlp" {
 			// Langfuse's path and credentials: Basic with the API key as the secret key.
@@ -118,7 +130,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans, cfg.Mode == "langfuse-otlp"); err != nil {
 			return nil, err
 		}
-	case "langfuse":
+	case cfg.Mode == "langfuse":
 		endpoint = strings.TrimRight(cfg.URL, "/") + "/api/public/ingestion"
 		authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte("pk-lf-loadgen:"+cfg.Key))
 		lfTpl = newLangfuseTemplate(cfg.Seed, cfg.Batch)
@@ -148,6 +160,19 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	stopCtx, cancel := context.WithDeadline(ctx, warmupEnd.Add(cfg.Duration))
 	defer cancel()
 
+	var conns []*grpc.ClientConn
+	if cfg.Mode == "grpc" {
+		// A connection per 8 workers: gRPC multiplexes, yet one connection serialises on
+		// its transport's writer.
+		for range (cfg.Concurrency + 7) / 8 {
+			conn, err := dialGRPC(cfg.GRPCAddr)
+			if err != nil {
+				return nil, err
+			}
+			defer conn.Close()
+			conns = append(conns, conn)
+		}
+	}
 	workers := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -165,6 +190,9 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			warmupEnd: warmupEnd,
 			st:        newStats(),
 			warm:      newStats(),
+		}
+		if conns != nil {
+			w.grpc = conns[i%len(conns)]
 		}
 		workers[i] = w
 		wg.Go(func() { w.loop(stopCtx) })
@@ -222,7 +250,8 @@ type worker struct {
 	endpoint  string
 	header    http.Header
 	gen       *generator
-	otlp      *otlpTemplate // otlp modes
+	otlp      *otlpTemplate    // otlp, grpc and langfuse-otlp modes
+	grpc      *grpc.ClientConn // grpc mode
 	langfuse  *langfuseTemplate
 	otlpID    [8]byte
 	rng       *mrand.Rand
@@ -272,6 +301,9 @@ func (w *worker) do() bool {
 		buf = w.appendTrace(buf, now)
 	}
 	b.reset(buf)
+	if w.grpc != nil {
+		return w.doGRPC(buf, n)
+	}
 
 	// Not tied to the run's deadline: a request in flight when the duration ends finishes.
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, w.endpoint, b)
@@ -323,6 +355,27 @@ func (w *worker) do() bool {
 	case status < 200 || status > 299:
 		st.fail(strconv.Itoa(status), sample)
 	}
+	return true
+}
+
+func (w *worker) doGRPC(body []byte, n int) bool {
+	t0 := time.Now()
+	resp, err := exportGRPC(w.grpc, w.cfg.Key, body, w.cfg.Timeout)
+	t1 := time.Now()
+	w.body.Close() // gRPC copied the body: the buffer is free again
+	st := &w.st
+	if t1.Before(w.warmupEnd) {
+		st = &w.warm
+	} else {
+		st.lat = append(st.lat, t1.Sub(t0))
+	}
+	st.requests++
+	st.sent += int64(n)
+	if err != nil {
+		st.fail("grpc: "+status.Code(err).String(), err.Error())
+		return status.Code(err) != codes.Unavailable
+	}
+	st.acked += otlpAcked(resp, n)
 	return true
 }
 
