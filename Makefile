@@ -44,7 +44,8 @@ test-scaleout:
 	e2e/scaleout/run.sh
 
 # OTLP ingestion with real OpenTelemetry clients (Node and Python SDKs, their exporters,
-# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) against the built binary.
+# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) and the Langfuse and
+# Phoenix SDKs against the built binary.
 test-otel: build
 	e2e/otel/run.sh
 
@@ -103,6 +104,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzAlertBodies -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./internal/ingest/langfuse/
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/

@@ -29,6 +29,7 @@ import (
 // Store is the part of the store the HTTP handlers read.
 type Store interface {
 	store.TraceReader
+	store.TraceIndex
 	store.DeadLetters
 	store.Agents
 	Ping(ctx context.Context) error
@@ -153,6 +154,7 @@ func (a *API) Routes() []Route {
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)
+		rs = append(rs, a.langfuseRoutes(add)...)
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)

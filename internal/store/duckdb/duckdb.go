@@ -50,6 +50,10 @@ type Store struct {
 	now    func() time.Time
 
 	rollups rollupState // guarded by wmu; see rollup.go
+
+	lookupOnce sync.Once
+	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
+	lookupErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -102,6 +106,9 @@ func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_, _ = s.wconn.ExecContext(context.Background(), "CHECKPOINT")
+	if s.lookup != nil {
+		_ = s.lookup.Close()
+	}
 	err := errors.Join(s.wconn.Close(), s.db.Close(), s.connector.Close())
 	return err
 }
