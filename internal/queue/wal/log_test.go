@@ -34,13 +34,36 @@ type fakeStore struct {
 	fail   atomic.Bool
 	block  chan struct{} // when set, commits wait for it
 	dead   []string
+	// gen is the machine's life: a log opened in an earlier one lost its power and may
+	// no longer commit (its goroutines live on in the test, not in reality).
+	gen int
 }
 
 func newFakeStore() *fakeStore {
 	return &fakeStore{pos: map[string]uint64{}, writes: map[string]int{}}
 }
 
-func (s *fakeStore) handle(ctx context.Context, items []queue.Item, pos model.LogPosition) error {
+// handlerOf returns the handler of a log opened in the machine's life gen.
+func (s *fakeStore) handlerOf(gen int) queue.PositionedHandler {
+	return func(ctx context.Context, items []queue.Item, pos model.LogPosition) error {
+		s.mu.Lock()
+		alive := s.gen == gen
+		s.mu.Unlock()
+		if !alive {
+			return errPowerLost
+		}
+		return s.handle(ctx, items, pos, gen)
+	}
+}
+
+// powerCut ends the machine's life: logs opened before it commit nothing more.
+func (s *fakeStore) powerCut() {
+	s.mu.Lock()
+	s.gen++
+	s.mu.Unlock()
+}
+
+func (s *fakeStore) handle(ctx context.Context, items []queue.Item, pos model.LogPosition, gen int) error {
 	if s.block != nil {
 		select {
 		case <-s.block:
@@ -53,6 +76,9 @@ func (s *fakeStore) handle(ctx context.Context, items []queue.Item, pos model.Lo
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.gen != gen {
+		return errPowerLost // the transaction never committed
+	}
 	if pos.Seq <= s.pos[pos.LogID] {
 		return fmt.Errorf("position went back from %d to %d", s.pos[pos.LogID], pos.Seq)
 	}
@@ -86,9 +112,9 @@ func openLog(t *testing.T, fsys FS, st *fakeStore, opts Options) *Log {
 		t.Fatal(err)
 	}
 	st.mu.Lock()
-	pos := st.pos[l.ID()]
+	pos, gen := st.pos[l.ID()], st.gen
 	st.mu.Unlock()
-	l.Start(pos, st.handle)
+	l.Start(pos, st.handlerOf(gen))
 	return l
 }
 
@@ -373,6 +399,7 @@ func TestPowerLoss(t *testing.T) {
 				}()
 			}
 			time.Sleep(time.Duration(5+rng.IntN(40)) * time.Millisecond)
+			st.powerCut()
 			after := fsys.crash()
 			close(stop)
 			wg.Wait()
@@ -428,7 +455,7 @@ func TestNewLogAfterCommittedPosition(t *testing.T) {
 		t.Fatal(err)
 	}
 	st.pos[l.ID()] = 1000
-	l.Start(1000, st.handle)
+	l.Start(1000, st.handlerOf(st.gen))
 	if err := l.PublishAndWait(context.Background(), item("x")); err != nil {
 		t.Fatal(err)
 	}

@@ -126,9 +126,21 @@ interface TraceOut {
   scores: Array<{ name: string; value: number; span_id: string; comment: string; source: string }>;
 }
 
-// A 202 means the trace is durable in the server's write-ahead log; the store has it a
-// moment later, so a read right after a flush polls briefly.
+// A 202 means the trace is durable in the server's write-ahead log; its store has it a moment
+// later (longer when earlier tests left a backlog), so reads wait for the commit lag to drain.
+async function committed(): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    const ready = (await (await fetch(`${baseUrl}/ready`)).json()) as {
+      ingestion?: { commit_lag_records?: number; replaying?: boolean };
+    };
+    if (!ready.ingestion?.commit_lag_records && !ready.ingestion?.replaying) return;
+    await sleep(20);
+  }
+}
+
 async function getTrace(traceId: string): Promise<TraceOut> {
+  await committed();
   const deadline = Date.now() + 10_000;
   let r: Response;
   for (;;) {
@@ -138,7 +150,7 @@ async function getTrace(traceId: string): Promise<TraceOut> {
     if (r.status !== 404 || Date.now() > deadline) break;
     await sleep(20);
   }
-  assert.equal(r.status, 200, `GET trace ${traceId}: ${r.status} ${await r.clone().text()}`);
+  assert.equal(r.status, 200, `GET trace ${traceId}: ${r.status} ${await r.clone().text()}\nserver log:\n${serverLog.slice(-3000)}`);
   return (await r.json()) as TraceOut;
 }
 
