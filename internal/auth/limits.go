@@ -89,3 +89,24 @@ func (l Limit) String() string {
 	}
 	return fmt.Sprintf("%g/s burst %d", l.Rate, l.Burst)
 }
+
+// spendAttempt counts one sign-in or sign-up attempt against key's budget, atomically, and
+// refuses it when the budget is spent. It fails closed: when the limiter cannot answer,
+// the attempt is refused rather than let through uncounted.
+func (s *Service) spendAttempt(ctx context.Context, key string, l Limit, format string) error {
+	var d Decision
+	var err error
+	if strict, ok := s.limiter.(StrictLimiter); ok {
+		d, err = strict.AllowStrict(ctx, key, l)
+	} else {
+		d, err = s.limiter.Allow(ctx, key, l)
+	}
+	if err != nil {
+		s.cfg.Log.Error("sign-in throttling unavailable; refusing the attempt", "err", err)
+		return model.Errorf(model.EUNAVAILABLE, "sign-in is unavailable for a moment; retry shortly")
+	}
+	if !d.Allowed {
+		return throttled(d.RetryAfter, format, Seconds(d.RetryAfter))
+	}
+	return nil
+}

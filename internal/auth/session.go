@@ -34,17 +34,22 @@ func (s *Service) Login(ctx context.Context, email, password, workspaceID, clien
 	if err := fe.Err("invalid sign-in"); err != nil {
 		return nil, err
 	}
+	// Each attempt is counted before the password is checked, in one atomic step per
+	// budget: concurrent guesses cannot all pass a check made before any of them counted.
 	acct := "login:" + email
-	for _, b := range []struct {
+	budgets := []struct {
 		key string
 		l   Limit
-	}{{acct, s.cfg.LoginPerAccount}, {"addr:" + client, s.cfg.LoginPerAddress}} {
-		d, err := s.limiter.Peek(ctx, b.key, b.l)
-		if err != nil {
+	}{{acct, s.cfg.LoginPerAccount}}
+	if client != "" {
+		budgets = append(budgets, struct {
+			key string
+			l   Limit
+		}{"addr:" + client, s.cfg.LoginPerAddress})
+	}
+	for _, b := range budgets {
+		if err := s.spendAttempt(ctx, b.key, b.l, "too many failed sign-ins; retry in %d s"); err != nil {
 			return nil, err
-		}
-		if !d.Allowed {
-			return nil, throttled(d.RetryAfter, "too many failed sign-ins; retry in %d s", Seconds(d.RetryAfter))
 		}
 	}
 	u, err := s.st.UserByEmail(ctx, email)
@@ -56,12 +61,10 @@ func (s *Service) Login(ctx context.Context, email, password, workspaceID, clien
 		hash = u.PasswordHash
 	}
 	if !VerifyPassword(hash, password) || u == nil {
-		_, _ = s.limiter.Allow(ctx, acct, s.cfg.LoginPerAccount)
-		if client != "" {
-			_, _ = s.limiter.Allow(ctx, "addr:"+client, s.cfg.LoginPerAddress)
-		}
 		return nil, model.Errorf(model.EUNAUTHORIZED, "invalid email or password")
 	}
+	// Success clears the account's count; the address's count stands, so one address
+	// cannot probe many accounts by signing in to its own between guesses.
 	_ = s.limiter.Reset(ctx, acct)
 	ws, err := s.pickWorkspace(ctx, u.ID, workspaceID, "")
 	if err != nil {

@@ -31,14 +31,7 @@ func (s *Service) checkAddress(ctx context.Context, client string) error {
 	if client == "" {
 		return nil
 	}
-	d, err := s.limiter.Allow(ctx, "addr:"+client, s.cfg.LoginPerAddress)
-	if err != nil {
-		return err
-	}
-	if !d.Allowed {
-		return throttled(d.RetryAfter, "too many attempts from this address; retry in %d s", Seconds(d.RetryAfter))
-	}
-	return nil
+	return s.spendAttempt(ctx, "addr:"+client, s.cfg.LoginPerAddress, "too many attempts from this address; retry in %d s")
 }
 
 // Register creates a user. The first user of the process's store becomes the owner of

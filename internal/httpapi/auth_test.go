@@ -380,6 +380,52 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	}
 }
 
+// TestLoginThrottleIsAtomic sends many wrong guesses at once: exactly the account's burst
+// are checked, every other one is refused before its password is looked at.
+func TestLoginThrottleIsAtomic(t *testing.T) {
+	e := newAuthEnv(t, func(c *auth.Config, h *Config) {
+		c.LoginPerAccount = auth.Limit{Rate: 0.001, Burst: 3}
+	})
+	e.register("ada@example.com", nil)
+	var wg sync.WaitGroup
+	statuses := make(chan int, 24)
+	for i := 0; i < cap(statuses); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- e.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "ada@example.com", "password": "a wrong guess"}).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[401] != 3 || count[429] != cap(statuses)-3 {
+		t.Fatalf("concurrent guesses answered %v, want 3 checked (401) and the rest throttled (429)", count)
+	}
+}
+
+// brokenLimiter stands for a shared limiter whose store does not answer.
+type brokenLimiter struct{ auth.Limiter }
+
+func (brokenLimiter) AllowStrict(context.Context, string, auth.Limit) (auth.Decision, error) {
+	return auth.Decision{}, fmt.Errorf("connection refused")
+}
+
+func TestLoginThrottleFailsClosed(t *testing.T) {
+	broken := newAuthEnv(t, func(c *auth.Config, h *Config) {
+		c.Limiter = brokenLimiter{auth.NewMemoryLimiter()}
+	})
+	for _, path := range []string{"/api/v1/auth/login", "/api/v1/auth/register"} {
+		a := broken.do("POST", path, "", map[string]any{"email": "ada@example.com", "password": testPassword})
+		if a.status != 503 || a.body["type"] == nil {
+			t.Errorf("%s while the limiter is down = %d %s, want a 503 problem", path, a.status, a.raw)
+		}
+	}
+}
+
 func TestAccessTokenRejections(t *testing.T) {
 	e := newAuthEnv(t)
 	s := e.register("ada@example.com", nil)
