@@ -43,9 +43,13 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DuckDB          duckdb.Options
 	OTLPGRPCAddr    string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
-	Version         string
-	Auth            AuthConfig
-	ScaleOut        ScaleOutConfig
+	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
+	// stays on the API port for local callers or MetricsToken holders.
+	OpsAddr      string
+	MetricsToken string
+	Version      string
+	Auth         AuthConfig
+	ScaleOut     ScaleOutConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -128,6 +132,8 @@ type App struct {
 	scale    *scaleOut
 	server   *http.Server
 	listener net.Listener
+	ops      *http.Server
+	opsLn    net.Listener
 	otlp     *otlpServer
 }
 
@@ -203,20 +209,22 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
 	}
 	api := httpapi.New(httpapi.Config{
-		Analytics:      analytics,
-		Store:          st,
-		Keys:           accounts.Keys(),
-		Auth:           accounts,
-		CORSOrigins:    cfg.Auth.CORSOrigins,
-		TrustedProxies: cfg.Auth.TrustedProxies,
-		CookieSecure:   cfg.Auth.CookieSecure,
-		Prices:         prices,
-		Limits:         cfg.Limits,
-		Log:            log,
-		Registry:       reg,
-		Version:        cfg.Version,
-		Ingest:         active[RoleIngest],
-		Query:          active[RoleQuery],
+		Analytics:        analytics,
+		Store:            st,
+		Keys:             accounts.Keys(),
+		Auth:             accounts,
+		CORSOrigins:      cfg.Auth.CORSOrigins,
+		TrustedProxies:   cfg.Auth.TrustedProxies,
+		CookieSecure:     cfg.Auth.CookieSecure,
+		Prices:           prices,
+		Limits:           cfg.Limits,
+		Log:              log,
+		Registry:         reg,
+		Version:          cfg.Version,
+		Ingest:           active[RoleIngest],
+		Query:            active[RoleQuery],
+		MetricsToken:     cfg.MetricsToken,
+		MetricsOnOpsOnly: cfg.OpsAddr != "",
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
@@ -245,6 +253,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.otlp = newOTLPServer(cfg, api, log, active[RoleIngest])
+	if cfg.OpsAddr != "" {
+		a.ops = &http.Server{Addr: cfg.OpsAddr, Handler: api.OpsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
 	return a, nil
 }
 
@@ -258,6 +270,13 @@ func (a *App) Listen() (net.Addr, error) {
 	if err := a.otlp.listen(); err != nil {
 		ln.Close()
 		return nil, err
+	}
+	if a.ops != nil {
+		if a.opsLn, err = net.Listen("tcp", a.cfg.OpsAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cannot listen on the operations address %s: %w", a.cfg.OpsAddr, err)
+		}
+		a.log.Info("operations listener (metrics, pprof)", "addr", a.opsLn.Addr().String())
 	}
 	return ln.Addr(), nil
 }
@@ -273,6 +292,13 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	if a.ops != nil {
+		go func() {
+			if err := a.ops.Serve(a.opsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("operations listener stopped", "err", err)
+			}
+		}()
+	}
 	a.otlp.serve(errc)
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
@@ -299,6 +325,9 @@ func (a *App) Serve(ctx context.Context) error {
 
 func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
+	if a.ops != nil {
+		_ = a.ops.Close()
+	}
 	var errs []error
 	if a.commit != nil {
 		errs = append(errs, a.commit.Close(ctx))

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/ingest"
@@ -58,6 +57,10 @@ type Config struct {
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
 	Web fs.FS
+	// MetricsToken, when set, is the bearer credential /metrics and profiles need.
+	MetricsToken string
+	// MetricsOnOpsOnly leaves /metrics off the API port (an operations listener serves it).
+	MetricsOnOpsOnly bool
 }
 
 // API holds the handlers' dependencies.
@@ -124,8 +127,10 @@ func (a *API) Routes() []Route {
 	add("GET /health", PermPublic, a.health)
 	add("GET /ready", PermPublic, a.ready)
 	rs = append(rs, Route{Pattern: "GET /api/v1/openapi.json", Permission: PermPublic, Raw: openAPIHandler()})
-	rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic,
-		Raw: promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{Registry: a.cfg.Registry})})
+	if !a.cfg.MetricsOnOpsOnly {
+		// Guarded by the metrics token or loopback, see operations.go.
+		rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic, Raw: a.metricsHandler()})
+	}
 	a.authRoutes(add)
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
