@@ -450,7 +450,7 @@ func TestScaleOutSharedState(t *testing.T) {
 	e.start("process")
 
 	code, body := api.post("/api/v1/auth/register", map[string]any{"email": "ops@example.com", "password": "correct horse battery staple 42",
-		"name": "Ops", "create_workspace": true})
+		"name": "Ops", "create_workspace": true, "setup_key": testKey})
 	var session struct {
 		AccessToken string `json:"access_token"`
 	}

@@ -44,7 +44,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"processing and queries on one port. Roles:\n"+strings.TrimRight(app.RoleHelp(), "\n"), stderr)
 	var sf storeFlags
 	sf.bind(s)
-	var opsAddr, metricsToken string
+	var opsAddr, metricsToken, setupSecret string
 	var addr, roles, initKey, prices, logLevel, logFormat, maxBody string
 	var maxBatch, commitBatch, maxPending int
 	var linger, shutdown time.Duration
@@ -53,6 +53,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&otlpGRPC, "otlp-grpc-addr", "AGENTOBS_OTLP_GRPC_ADDR", app.DefaultOTLPGRPCAddr, "address of the OTLP/gRPC trace receiver (empty: off; if the default port is taken, gRPC is skipped with a warning)")
 	s.str(&roles, "roles", "AGENTOBS_ROLES", "all", "comma-separated roles to run")
 	s.str(&initKey, "init-api-key", "AGENTOBS_INIT_API_KEY", "", "API key to create for the first workspace (default: generate one and print it once)")
+	s.str(&setupSecret, "setup-secret", "AGENTOBS_SETUP_SECRET", "", "one-time key the first account needs to take over the first workspace (default: generate one and print it once)")
 	s.str(&prices, "prices", "AGENTOBS_PRICES_FILE", "", "JSON price file overriding or extending the built-in model prices")
 	s.str(&maxBody, "max-body-bytes", "AGENTOBS_MAX_BODY_BYTES", "8MiB", "largest accepted request body")
 	s.integer(&maxBatch, "max-batch", "AGENTOBS_MAX_BATCH", 100, "most traces in one batch request")
@@ -85,6 +86,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	cfg.OpsAddr, cfg.MetricsToken = opsAddr, metricsToken
 	cfg.Roles = strings.Split(roles, ",")
 	cfg.InitAPIKey = initKey
+	cfg.SetupSecret = setupSecret
 	cfg.PricesFile = prices
 	cfg.Limits = ingest.Limits{MaxBodyBytes: bodyLimit, MaxBatch: maxBatch}
 	cfg.CommitMaxBatch = commitBatch

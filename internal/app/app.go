@@ -35,6 +35,7 @@ type Config struct {
 	Store           string // duckdb or postgres
 	Roles           []string
 	InitAPIKey      string
+	SetupSecret     string // one-time secret the first sign-up needs; empty: generated and printed
 	PricesFile      string
 	Limits          ingest.Limits
 	CommitMaxBatch  int
@@ -189,8 +190,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	hasher, err := KeyHasher(cfg, log)
 	if err == nil {
 		err = serialStart(ctx, st, func() error {
-			_, err := Bootstrap(ctx, st, hasher, cfg.InitAPIKey, bootstrapOut)
-			return err
+			ws, err := Bootstrap(ctx, st, hasher, cfg.InitAPIKey, bootstrapOut)
+			if err != nil || !active[RoleAPI] {
+				return err
+			}
+			return PrepareSetup(ctx, st, ws, cfg.SetupSecret, bootstrapOut, log)
 		})
 	}
 	var accounts *auth.Service

@@ -15,6 +15,9 @@ type RegisterInput struct {
 	Name            string `json:"name"`
 	WorkspaceName   string `json:"workspace_name"`   // create a workspace with this name
 	CreateWorkspace bool   `json:"create_workspace"` // create one named after the user
+	// SetupKey proves that the first user runs this server: the setup key printed at
+	// first start, or an API key of the first workspace. Later sign-ups ignore it.
+	SetupKey string `json:"setup_key"`
 }
 
 func checkName(fe *model.FieldErrors, path model.Path, v string, required bool) {
@@ -73,14 +76,23 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, client string)
 			return nil, model.Errorf(model.EFORBIDDEN, "registration is by invitation: ask an admin of a workspace to invite %s", email)
 		}
 	}
+	// The first user always owns the workspace created at first start (it holds the
+	// bootstrap key and the data), proving with the setup key that they run this server; a
+	// workspace name given then renames it.
 	var claim *model.Workspace
 	if n == 0 {
 		if claim, err = s.unownedWorkspace(ctx); err != nil {
 			return nil, err
 		}
 	}
+	if claim != nil {
+		if err := s.claimWorkspace(ctx, claim.ID, strings.TrimSpace(in.SetupKey)); err != nil {
+			return nil, err
+		}
+	}
 	var created *model.Workspace
-	if name := strings.TrimSpace(in.WorkspaceName); name != "" || in.CreateWorkspace || (n == 0 && claim == nil) {
+	name := strings.TrimSpace(in.WorkspaceName)
+	if claim == nil && (name != "" || in.CreateWorkspace || n == 0) {
 		if name == "" {
 			name = defaultWorkspaceName(u)
 		}
@@ -96,6 +108,11 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, client string)
 	case claim != nil:
 		if err := s.st.AddMember(ctx, model.Membership{WorkspaceID: claim.ID, UserID: u.ID, Role: model.RoleOwner, CreatedAt: now}); err != nil {
 			return nil, err
+		}
+		if name != "" {
+			if err := s.st.RenameWorkspace(ctx, claim.ID, name); err != nil {
+				return nil, err
+			}
 		}
 		s.cfg.Log.Info("first user owns the existing workspace", "workspace", claim.ID, "user", u.ID)
 		wsID = claim.ID

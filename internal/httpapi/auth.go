@@ -9,6 +9,7 @@ import (
 
 // authRoutes are the gateway's own routes: sessions, workspaces, keys and the team.
 func (a *API) authRoutes(add addRoute) {
+	add("GET /api/v1/auth/setup", PermPublic, a.setupStatus)
 	add("POST /api/v1/auth/register", PermPublic, a.register)
 	add("POST /api/v1/auth/login", PermPublic, a.login)
 	add("POST /api/v1/auth/refresh", PermPublic, a.refresh)

@@ -30,6 +30,18 @@ import (
 
 const testPassword = "correct horse battery staple"
 
+// testSetupKey is the setup key of every test server's first workspace.
+const testSetupKey = "aosetup_test_setup_key"
+
+// storeSetupKey does what serve does at first start: it stores the setup key that lets the
+// first user claim the workspace.
+func storeSetupKey(t *testing.T, st auth.Store, workspaceID string) {
+	t.Helper()
+	if _, err := st.PutSetupSecret(context.Background(), workspaceID, auth.HashSetupSecret(testSetupKey), time.Now().UTC(), true); err != nil {
+		t.Fatal(err)
+	}
+}
+
 var jwtEncoding = base64.RawURLEncoding
 
 // syncBuffer collects the request log.
@@ -85,6 +97,7 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 		Last4: auth.Last4(e.key), Hash: hasher.Hash(e.key), Scopes: []model.Scope{model.ScopeIngest, model.ScopeRead}, CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
+	storeSetupKey(t, st, e.wsID)
 	e.tokens, err = auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), "HS256", 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -161,7 +174,8 @@ func (e *authEnv) do(method, path, cred string, body any, hdr ...string) answer 
 // register signs up a user and returns the session answer.
 func (e *authEnv) register(email string, extra map[string]any) answer {
 	e.t.Helper()
-	body := map[string]any{"email": email, "password": testPassword, "name": strings.Split(email, "@")[0]}
+	// The first user needs the setup key; later ones send it too, and it is ignored.
+	body := map[string]any{"email": email, "password": testPassword, "name": strings.Split(email, "@")[0], "setup_key": testSetupKey}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -204,7 +218,7 @@ func ownerToken(t *testing.T, srv *httptest.Server) string {
 	if tok, ok := ownerTokens.Load(srv); ok {
 		return tok.(string)
 	}
-	a := request(t, srv.URL, "POST", "/api/v1/auth/register", "", map[string]any{"email": "owner@example.com", "password": testPassword})
+	a := request(t, srv.URL, "POST", "/api/v1/auth/register", "", map[string]any{"email": "owner@example.com", "password": testPassword, "setup_key": testSetupKey})
 	if a.status != 201 || a.str("role") != "owner" {
 		t.Fatalf("register owner = %d %s", a.status, a.raw)
 	}
@@ -733,7 +747,7 @@ func TestTeamRoles(t *testing.T) {
 
 func TestRequestLogAndGatewayHeaders(t *testing.T) {
 	e := newAuthEnv(t, func(_ *auth.Config, h *Config) { h.CORSOrigins = []string{"https://app.example.com"} })
-	a := e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword}, "X-Request-Id", "req-123")
+	a := e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword, "setup_key": testSetupKey}, "X-Request-Id", "req-123")
 	if a.header.Get("X-Request-Id") != "req-123" {
 		t.Errorf("request id not propagated: %v", a.header)
 	}
@@ -823,7 +837,7 @@ func TestAccountAnswersMatchOpenAPI(t *testing.T) {
 		validateAnswer(t, doc, method, pattern, a.status, a.header.Get("Content-Type"), []byte(a.raw))
 		return a
 	}
-	reg := check("POST", "/api/v1/auth/register", e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword}), 201)
+	reg := check("POST", "/api/v1/auth/register", e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword, "setup_key": testSetupKey}), 201)
 	tok := reg.str("access_token")
 	check("POST", "/api/v1/auth/login", e.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "ada@example.com", "password": testPassword, "cookie": true}), 200)
 	ref := check("POST", "/api/v1/auth/refresh", e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": reg.str("refresh_token")}), 200)

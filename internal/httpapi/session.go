@@ -160,6 +160,11 @@ func (a *API) logout(r *http.Request) (any, error) {
 		"Set-Cookie": a.refreshCookie(r, "", time.Time{}), "Cache-Control": "no-store"}}, nil
 }
 
+// setupStatus tells the sign-up form whether to ask for the setup key.
+func (a *API) setupStatus(r *http.Request) (any, error) {
+	return a.cfg.Auth.Setup(r.Context())
+}
+
 func (a *API) me(r *http.Request) (any, error) {
 	return a.cfg.Auth.Me(r.Context(), principal(r.Context()))
 }

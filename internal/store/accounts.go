@@ -70,6 +70,14 @@ type Accounts interface {
 	// CountLegacyAPIKeys counts non-revoked keys still stored with the plain hash.
 	CountLegacyAPIKeys(ctx context.Context) (int64, error)
 
+	// PutSetupSecret stores the hash of the secret that lets the first user claim the
+	// workspace. An existing one is kept unless replace is set; it reports whether hash
+	// is now the stored one.
+	PutSetupSecret(ctx context.Context, workspaceID, hash string, at time.Time, replace bool) (bool, error)
+	// TakeSetupSecret deletes the workspace's setup secret if its hash matches (any hash
+	// when hash is empty) and reports whether it did: of concurrent claims, one wins.
+	TakeSetupSecret(ctx context.Context, workspaceID, hash string) (bool, error)
+
 	// WorkspaceLimits returns the workspace's overrides, the zero value when it has none.
 	WorkspaceLimits(ctx context.Context, workspaceID string) (model.RateLimits, error)
 	SetWorkspaceLimits(ctx context.Context, workspaceID string, l model.RateLimits) error

@@ -96,6 +96,33 @@ describe('App shell', () => {
     await userEvent.click(screen.getByTestId('register-submit'))
     expect(await screen.findByTestId('page-home')).toBeInTheDocument()
     expect(api.calls.find((c) => c.url.pathname === '/api/v1/auth/register')?.body).toEqual({ name: '', email: 'ada@example.com', password: 'short-and-longer', cookie: true })
+    expect(screen.queryByTestId('register-setup-key')).not.toBeInTheDocument()
+  })
+
+  it('asks the first account for the setup key and sends it', async () => {
+    const api = mockApi({
+      'POST /api/v1/auth/refresh': jsonResponse({ status: 401, title: 'Unauthorized', detail: 'no session' }, 401),
+      '/api/v1/auth/setup': { setup_required: true },
+      'POST /api/v1/auth/register': session,
+      ...dashboardRoutes,
+    })
+    renderApp('/register')
+    await userEvent.type(await screen.findByTestId('register-email'), 'ada@example.com')
+    await userEvent.type(screen.getByTestId('register-password'), 'correct horse battery')
+    const key = await screen.findByTestId('register-setup-key')
+    expect(screen.getByTestId('register-submit')).toBeDisabled()
+    await userEvent.type(key, ' aosetup_abc ')
+    await userEvent.type(screen.getByTestId('register-workspace'), 'Acme')
+    await userEvent.click(screen.getByTestId('register-submit'))
+    expect(await screen.findByTestId('page-home')).toBeInTheDocument()
+    expect(api.calls.find((c) => c.url.pathname === '/api/v1/auth/register')?.body).toEqual({
+      name: '',
+      email: 'ada@example.com',
+      password: 'correct horse battery',
+      workspace_name: 'Acme',
+      setup_key: 'aosetup_abc',
+      cookie: true,
+    })
   })
 
   it('lets a user without a workspace create one and switch to it', async () => {

@@ -33,7 +33,12 @@ func TestAccountsMigrationKeepsKeys(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n, err := s.Migrate(ctx); err != nil || n != LatestSchemaVersion()-1 {
+	all, err := migrations()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Every migration after the core one runs (numbers may have gaps).
+	if n, err := s.Migrate(ctx); err != nil || n != len(all)-1 {
 		t.Fatalf("Migrate = %d, %v", n, err)
 	}
 	k, err := s.APIKeyByHash(ctx, "sha-of-key")

@@ -24,6 +24,7 @@ func testAccounts(t *testing.T, s store.Store) {
 		{"RefreshRotation", testRefreshRotation},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"WorkspaceLimits", testWorkspaceLimits},
+		{"SetupSecret", testSetupSecret},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s, acc) })
 	}
@@ -280,5 +281,40 @@ func testWorkspaceLimits(t *testing.T, s store.Store, acc store.Accounts) {
 	}
 	if l, _ := acc.WorkspaceLimits(ctx(), ws2); l != (model.RateLimits{}) {
 		t.Errorf("limits leak across workspaces: %+v", l)
+	}
+}
+
+func testSetupSecret(t *testing.T, s store.Store, acc store.Accounts) {
+	const ws = "ws-setup"
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, ""); err != nil || ok {
+		t.Fatalf("take without a secret = %v, %v", ok, err)
+	}
+	if ok, err := acc.PutSetupSecret(ctx(), ws, "hash-1", t0, false); err != nil || !ok {
+		t.Fatalf("first put = %v, %v", ok, err)
+	}
+	// A second start without a chosen secret keeps the first one.
+	if ok, err := acc.PutSetupSecret(ctx(), ws, "hash-2", t0, false); err != nil || ok {
+		t.Fatalf("put over an existing secret = %v, %v; want it kept", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, "hash-2"); err != nil || ok {
+		t.Fatalf("take with the wrong hash = %v, %v", ok, err)
+	}
+	if ok, err := acc.PutSetupSecret(ctx(), ws, "hash-3", t0, true); err != nil || !ok {
+		t.Fatalf("replacing put = %v, %v", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), "ws-other", "hash-3"); err != nil || ok {
+		t.Fatalf("take in another workspace = %v, %v", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, "hash-3"); err != nil || !ok {
+		t.Fatalf("take = %v, %v", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, "hash-3"); err != nil || ok {
+		t.Fatalf("second take of a one-time secret = %v, %v", ok, err)
+	}
+	if _, err := acc.PutSetupSecret(ctx(), ws, "hash-4", t0, false); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, ""); err != nil || !ok {
+		t.Fatalf("take any = %v, %v", ok, err)
 	}
 }

@@ -44,7 +44,7 @@ interface AuthState {
   /** True once /auth/me answered for this session (me may be provisional before). */
   meLoaded: boolean
   login: (email: string, password: string) => Promise<void>
-  register: (input: { email: string; password: string; name: string; workspace_name?: string }) => Promise<void>
+  register: (input: { email: string; password: string; name: string; workspace_name?: string; setup_key?: string }) => Promise<void>
   logout: () => Promise<void>
   switchWorkspace: (id: string) => Promise<void>
 }
@@ -146,7 +146,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   )
 
   const register = useCallback(
-    async (input: { email: string; password: string; name: string; workspace_name?: string }) => {
+    async (input: { email: string; password: string; name: string; workspace_name?: string; setup_key?: string }) => {
       const t = await request<TokenResponse>('/api/v1/auth/register', { method: 'POST', body: { ...input, cookie: true }, skipRefresh: true })
       qc.clear()
       await establish(t.access_token, t)
