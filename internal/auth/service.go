@@ -13,6 +13,7 @@ import (
 type Store interface {
 	store.Workspaces
 	store.Accounts
+	store.Audit
 }
 
 // Config configures a Service. Tokens, Keys and Store are required.

@@ -15,6 +15,7 @@ func (a *API) createAPIKey(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.audit(r, "api_key.create", k.ID, map[string]any{"name": k.Name, "scopes": k.Scopes, "prefix": k.Prefix, "expires_at": k.ExpiresAt})
 	return response{status: http.StatusCreated, body: k, headers: map[string]string{"Cache-Control": "no-store"}}, nil
 }
 
@@ -29,5 +30,10 @@ func (a *API) listAPIKeys(r *http.Request) (any, error) {
 
 func (a *API) revokeAPIKey(r *http.Request) (any, error) {
 	p := principal(r.Context())
-	return a.cfg.Auth.RevokeAPIKey(r.Context(), p, r.PathValue("id"), allowed(p, PermAdmin))
+	k, err := a.cfg.Auth.RevokeAPIKey(r.Context(), p, r.PathValue("id"), allowed(p, PermAdmin))
+	if err != nil {
+		return nil, err
+	}
+	a.audit(r, "api_key.revoke", k.ID, map[string]any{"name": k.Name, "prefix": k.Prefix})
+	return k, nil
 }

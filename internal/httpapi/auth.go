@@ -28,6 +28,10 @@ func (a *API) authRoutes(add addRoute) {
 	add("DELETE /api/v1/team/invites/{email}", PermAdmin, a.cancelInvite)
 	add("PUT /api/v1/team/members/{user_id}/role", PermAdmin, a.setRole)
 	add("DELETE /api/v1/team/members/{user_id}", PermWrite, a.removeMember)
+	add("GET /api/v1/audit-log", PermAdmin, a.auditLog)
+	add("GET /api/v1/billing/plan", PermRead, a.billingPlan)
+	add("GET /api/v1/billing/history", PermAdmin, a.billingHistory)
+	add("POST /api/v1/billing/payment-method", PermOwner, a.setPaymentMethod)
 }
 
 // defaultAuth builds an auth service when the caller gave none: for the store in Config,

@@ -22,6 +22,7 @@ func (a *API) invite(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	a.audit(r, "member.invite", model.NormalizeEmail(in.Email), map[string]any{"role": in.Role})
 	return response{status: http.StatusCreated, body: res}, nil
 }
 
@@ -29,6 +30,7 @@ func (a *API) cancelInvite(r *http.Request) (any, error) {
 	if err := a.cfg.Auth.CancelInvite(r.Context(), principal(r.Context()), r.PathValue("email")); err != nil {
 		return nil, err
 	}
+	a.audit(r, "member.invite_cancel", model.NormalizeEmail(r.PathValue("email")), nil)
 	return response{status: http.StatusNoContent}, nil
 }
 
@@ -42,6 +44,7 @@ func (a *API) setRole(r *http.Request) (any, error) {
 	if err := a.cfg.Auth.SetRole(r.Context(), principal(r.Context()), r.PathValue("user_id"), in.Role); err != nil {
 		return nil, err
 	}
+	a.audit(r, "member.role", r.PathValue("user_id"), map[string]any{"role": in.Role})
 	return map[string]any{"user_id": r.PathValue("user_id"), "role": in.Role}, nil
 }
 
@@ -50,5 +53,6 @@ func (a *API) removeMember(r *http.Request) (any, error) {
 	if err := a.cfg.Auth.RemoveMember(r.Context(), p, r.PathValue("user_id"), allowed(p, PermAdmin)); err != nil {
 		return nil, err
 	}
+	a.audit(r, "member.remove", r.PathValue("user_id"), nil)
 	return response{status: http.StatusNoContent}, nil
 }

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"net/http"
 
+	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/model"
 )
 
@@ -59,23 +60,14 @@ func (a *API) getWorkspace(r *http.Request) (any, error) {
 }
 
 func (a *API) updateWorkspace(r *http.Request) (any, error) {
-	var in struct {
-		Name       *string           `json:"name"`
-		RateLimits *model.RateLimits `json:"rate_limits"`
-	}
+	var in auth.WorkspaceUpdate
 	if err := a.decodeJSON(r, &in, false); err != nil {
 		return nil, err
 	}
 	p := principal(r.Context())
-	if in.Name != nil {
-		if err := a.cfg.Auth.RenameWorkspace(r.Context(), p, *in.Name); err != nil {
-			return nil, err
-		}
+	if err := a.cfg.Auth.UpdateWorkspace(r.Context(), p, in); err != nil {
+		return nil, err
 	}
-	if in.RateLimits != nil {
-		if err := a.cfg.Auth.SetWorkspaceLimits(r.Context(), p.WorkspaceID, *in.RateLimits); err != nil {
-			return nil, err
-		}
-	}
+	a.audit(r, "workspace.update", p.WorkspaceID, in)
 	return a.getWorkspace(r)
 }

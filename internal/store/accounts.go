@@ -24,6 +24,9 @@ type Accounts interface {
 	CreateWorkspaceWithOwner(ctx context.Context, ws model.Workspace, ownerID string) error
 	// RenameWorkspace changes the name; model.ENOTFOUND for an unknown workspace.
 	RenameWorkspace(ctx context.Context, id, name string) error
+	// SetWorkspaceProfile changes the description and time zone; model.ENOTFOUND for an
+	// unknown workspace.
+	SetWorkspaceProfile(ctx context.Context, id string, p model.WorkspaceProfile) error
 
 	// AddMember inserts a membership; model.ECONFLICT when the user is already a member.
 	AddMember(ctx context.Context, m model.Membership) error
