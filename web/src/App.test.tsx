@@ -1,10 +1,9 @@
-import { render, screen, waitFor } from '@testing-library/react'
+import { screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { MemoryRouter } from 'react-router'
-import { AppRoutes, Providers } from '@/App'
 import { safeNext } from '@/pages/SignIn'
-import { jsonResponse, mockApi, testQueryClient } from '@/test/utils'
+import { jsonResponse, mockApi } from '@/test/utils'
+import { renderApp } from '@/test/renderApp'
 import { kpi, win } from '@/test/utils'
 
 const me = {
@@ -24,16 +23,6 @@ const dashboardRoutes = {
   '/api/v1/metrics/aggregations': { range: win, type: 'hourly', timezone: 'UTC', buckets: [] },
   '/api/v1/alerts/recent': { alerts: [] },
   '/api/v1/activity/stream': { activity: [] },
-}
-
-function renderApp(url: string) {
-  return render(
-    <Providers client={testQueryClient()}>
-      <MemoryRouter initialEntries={[url]}>
-        <AppRoutes />
-      </MemoryRouter>
-    </Providers>,
-  )
 }
 
 describe('App shell', () => {

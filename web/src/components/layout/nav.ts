@@ -1,4 +1,4 @@
-import { Activity, DollarSign, Gauge, Home, ListTree, MessagesSquare, type LucideIcon } from 'lucide-react'
+import { Activity, DollarSign, Gauge, Home, ListTree, MessagesSquare, Settings, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -17,4 +17,5 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/usage', label: 'Usage', icon: Activity, testId: 'nav-usage' },
   { to: '/dashboard/cost', label: 'Cost', icon: DollarSign, testId: 'nav-cost' },
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
+  { to: '/dashboard/settings', label: 'Settings', icon: Settings, testId: 'nav-settings' },
 ]
