@@ -3,6 +3,7 @@ module github.com/agentobs/agentobs
 go 1.26.0
 
 require (
+	github.com/coder/websocket v1.8.15
 	github.com/duckdb/duckdb-go/v2 v2.10506.0
 	github.com/google/go-cmp v0.7.0
 	github.com/prometheus/client_golang v1.25.0

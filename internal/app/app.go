@@ -24,6 +24,7 @@ import (
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/queue/memory"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
@@ -133,6 +134,7 @@ type App struct {
 	scale    *scaleOut
 	server   *http.Server
 	listener net.Listener
+	live     realtime.Hub
 	ops      *http.Server
 	opsLn    net.Listener
 	otlp     *otlpServer
@@ -206,6 +208,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		return nil, err
 	}
 
+	hub := newLiveHub(cfg.ScaleOut.shared, log)
+	live := realtime.NewCommitFeed(hub, log)
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	analytics := cfg.ScaleOut.shared.analytics(st, log)
@@ -229,16 +233,17 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Query:            active[RoleQuery],
 		MetricsToken:     cfg.MetricsToken,
 		MetricsOnOpsOnly: cfg.OpsAddr != "",
+		Live:             hub,
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts}
-	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, live: hub}
+	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics, live); err != nil {
 		st.Close()
 		return nil, err
 	}
 	if active[RoleProcess] && !a.scale.queued() {
 		m := api.Metrics()
 		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-		watchCommits(proc, analytics, log)
+		watchCommits(proc, analytics, live, log)
 		a.commit = memory.New(proc.Handle, memory.Options{
 			MaxBatch:   cfg.CommitMaxBatch,
 			Linger:     cfg.CommitLinger,
@@ -339,6 +344,7 @@ func (a *App) close(ctx context.Context) error {
 	if a.accounts != nil {
 		errs = append(errs, a.accounts.FlushKeyUsage(ctx))
 	}
+	errs = append(errs, a.live.Close())
 	errs = append(errs, a.scale.close(ctx))
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)

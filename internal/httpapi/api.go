@@ -20,6 +20,7 @@ import (
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/query"
 	"github.com/agentobs/agentobs/internal/queue"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 )
 
@@ -61,6 +62,8 @@ type Config struct {
 	MetricsToken string
 	// MetricsOnOpsOnly leaves /metrics off the API port (an operations listener serves it).
 	MetricsOnOpsOnly bool
+	// Live carries live updates to WebSocket clients; nil: the live routes answer 503.
+	Live realtime.Hub
 }
 
 // API holds the handlers' dependencies.
@@ -132,6 +135,7 @@ func (a *API) Routes() []Route {
 		rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic, Raw: a.metricsHandler()})
 	}
 	a.authRoutes(add)
+	rs = append(rs, a.liveRoutes()...)
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)

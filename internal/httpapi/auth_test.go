@@ -25,6 +25,7 @@ import (
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/queue/memory"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
 
@@ -35,7 +36,7 @@ const testSetupKey = "aosetup_test_setup_key"
 
 // storeSetupKey does what serve does at first start: it stores the setup key that lets the
 // first user claim the workspace.
-func storeSetupKey(t *testing.T, st auth.Store, workspaceID string) {
+func storeSetupKey(t testing.TB, st auth.Store, workspaceID string) {
 	t.Helper()
 	if _, err := st.PutSetupSecret(context.Background(), workspaceID, auth.HashSetupSecret(testSetupKey), time.Now().UTC(), true); err != nil {
 		t.Fatal(err)
@@ -64,7 +65,7 @@ func (s *syncBuffer) String() string {
 
 // authEnv is a server with every route on a real DuckDB store and the real auth service.
 type authEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	st     *duckdb.Store
 	svc    *auth.Service
@@ -77,7 +78,7 @@ type authEnv struct {
 
 type envOption func(*auth.Config, *Config)
 
-func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
+func newAuthEnv(t testing.TB, opts ...envOption) *authEnv {
 	t.Helper()
 	ctx := context.Background()
 	st, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), duckdb.FileName), duckdb.Options{Threads: 2})
@@ -112,7 +113,11 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 	e.svc = auth.NewService(acfg)
 	hcfg.Keys, hcfg.Auth = e.svc.Keys(), e.svc
 	e.api = New(hcfg)
-	gc := memory.New(pipeline.NewProcessor(st, log, e.api.Metrics().DeadLettered).Handle, memory.Options{})
+	proc := pipeline.NewProcessor(st, log, e.api.Metrics().DeadLettered)
+	if hcfg.Live != nil {
+		proc.OnCommit(realtime.NewCommitFeed(hcfg.Live, log).Committed)
+	}
+	gc := memory.New(proc.Handle, memory.Options{})
 	t.Cleanup(func() { gc.Close(context.Background()) })
 	e.api.SetPublisher(gc)
 	e.srv = httptest.NewServer(e.api.Handler())
@@ -131,7 +136,7 @@ type answer struct {
 func (a answer) str(k string) string { s, _ := a.body[k].(string); return s }
 
 // request sends body (a string is sent as is, anything else as JSON) with a bearer credential.
-func request(t *testing.T, base, method, path, cred string, body any, hdr ...string) answer {
+func request(t testing.TB, base, method, path, cred string, body any, hdr ...string) answer {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
