@@ -92,7 +92,7 @@ func (f *CommitFeed) Committed(traces []model.Trace) {
 		sent := f.now().UnixMicro()
 		for _, e := range []struct {
 			channel, typ string
-			data       any
+			data         any
 		}{{ChannelTraces, "new_traces", nt}, {ChannelKPIs, "kpi_delta", kd}} {
 			b, _ := json.Marshal(e.data)
 			if err := f.hub.Publish(ctx, Event{Workspace: ws, Channel: e.channel, Type: e.typ, Data: b, SentAt: sent}); err != nil {

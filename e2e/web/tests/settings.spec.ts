@@ -104,3 +104,24 @@ test('a key is created, shown once, used, and revoked', async () => {
   await expect(ownerPage.getByTestId('billing-state')).toContainText('Not configured')
   await expectAccessible(ownerPage, 'settings-audit')
 })
+
+test('Home updates without a reload when a trace is ingested', async () => {
+  await ownerPage.getByTestId('tab-api-keys').click()
+  await ownerPage.getByTestId('key-name').fill('live agent')
+  await ownerPage.getByTestId('key-create').click()
+  const secret = (await ownerPage.getByTestId('key-secret').textContent())?.trim() ?? ''
+  await ownerPage.getByTestId('nav-home').click()
+  await expect(ownerPage.getByTestId('live-status')).toHaveAttribute('data-status', 'live')
+  const requests = ownerPage.getByTestId('kpi-requests-value')
+  await expect(requests).toBeVisible()
+  const before = Number(((await requests.textContent()) ?? '').replace(/[^0-9.]/g, '')) || 0
+  // A marker on the window survives only if the page is not reloaded.
+  await ownerPage.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1))
+  const sent = await ownerPage.request.post('/api/v1/traces', {
+    headers: { Authorization: `Bearer ${secret}` },
+    data: { trace_id: `e2e-live-${stamp}`, agent_id: 'live-agent', timestamp: new Date().toISOString(), latency_ms: 120 },
+  })
+  expect(sent.status()).toBe(202)
+  await expect(requests).toHaveText(String(before + 1), { timeout: 15_000 })
+  expect(await ownerPage.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1)
+})
