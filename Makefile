@@ -92,6 +92,8 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzAuditCursor -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
+	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 
 bench: build
 	bench/ingest.sh

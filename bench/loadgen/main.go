@@ -86,14 +86,17 @@ flags:
 	}
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8000", "base `URL` of the agentobs server")
 	fs.StringVar(&cfg.Key, "key", "", "API `key`, sent as \"Authorization: Bearer <key>\" (default $AGENTOBS_API_KEY)")
-	fs.StringVar(&cfg.Mode, "mode", "single", "single: one trace per POST /api/v1/traces; batch: -batch traces per POST /api/v1/traces/batch; otlp: -batch spans per OTLP/HTTP protobuf POST /v1/traces")
+	fs.StringVar(&cfg.Mode, "mode", "single", "single: one trace per POST /api/v1/traces; batch: -batch traces per POST /api/v1/traces/batch; otlp: -batch spans per OTLP/HTTP protobuf POST /v1/traces; grpc: the same over OTLP/gRPC (-grpc-addr)")
 	fs.IntVar(&cfg.Batch, "batch", 100, "traces per request in batch mode (the server accepts 100 by default); spans per request in otlp mode")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "requests in flight: workers, each with its own connection")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to measure, after the warmup")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "how long to send before measuring, so connections and server caches are warm; not counted in the rates")
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per-request timeout, answer included")
 	fs.IntVar(&cfg.Spans, "spans", 0, "extra spans per trace, sent in its spans array: a root agent span, then llm/tool/retrieval steps; 0 sends flat traces, which the server stores as one llm span")
+	fs.StringVar(&cfg.GRPCAddr, "grpc-addr", "", "host:port of the OTLP/gRPC receiver, for -mode grpc (the otlp mode's requests over gRPC)")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as one JSON object instead of text")
+	fs.Float64Var(&cfg.Repeat, "repeat", 0, "share of traces (0 to <1) that resend an id the worker sent before, as client retries do; single and batch modes")
+	fs.BoolVar(&cfg.Probe, "probe", false, "also measure ack-to-queryable: every 50 ms post one more trace and poll GET /api/v1/traces/{id} until it answers (the key needs the read scope)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated trace contents; trace ids differ on every run regardless")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

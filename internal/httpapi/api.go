@@ -51,7 +51,10 @@ type Config struct {
 	Log          *slog.Logger
 	Registry     *prometheus.Registry
 	Version      string
-	// Ingest and Query say which route groups this process serves (its roles).
+	// API, Ingest and Query say which route groups this process serves (its roles): API
+	// is sign-in, accounts, keys and the web app; a process of none of them (the process
+	// role alone) serves only /health, /ready and /metrics.
+	API    bool
 	Ingest bool
 	Query  bool
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
@@ -68,8 +71,9 @@ type Config struct {
 
 // API holds the handlers' dependencies.
 type API struct {
-	cfg     Config
-	metrics *metrics
+	cfg          Config
+	metrics      *metrics
+	ingestStatus func() map[string]any
 }
 
 // New builds the API and registers its metrics on cfg.Registry.
@@ -89,6 +93,9 @@ func New(cfg Config) *API {
 
 // SetPublisher connects ingestion to the queue; app calls it once the queue exists.
 func (a *API) SetPublisher(p queue.Publisher) { a.cfg.Publisher = p }
+
+// SetIngestStatus adds the ingestion queue's state (commit lag, replay) to /ready.
+func (a *API) SetIngestStatus(f func() map[string]any) { a.ingestStatus = f }
 
 // Metrics exposes hooks for the queue and pipeline, which app wires.
 func (a *API) Metrics() *metrics { return a.metrics }
@@ -134,8 +141,10 @@ func (a *API) Routes() []Route {
 		// Guarded by the metrics token or loopback, see operations.go.
 		rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic, Raw: a.metricsHandler()})
 	}
-	a.authRoutes(add)
-	rs = append(rs, a.liveRoutes()...)
+	if a.cfg.API {
+		a.authRoutes(add)
+		rs = append(rs, a.liveRoutes()...)
+	}
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)
@@ -143,8 +152,10 @@ func (a *API) Routes() []Route {
 	if a.cfg.Query {
 		a.queryRoutes(add)
 	}
-	// The web app answers every GET no other route matched (SPA fallback, see web.go).
-	rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})
+	if a.cfg.API {
+		// The web app answers every GET no other route matched (SPA fallback, see web.go).
+		rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})
+	}
 	return rs
 }
 
@@ -236,5 +247,10 @@ func (a *API) ready(r *http.Request) (any, error) {
 		a.cfg.Log.Warn("readiness check failed", "err", err)
 		return nil, model.Errorf(model.EUNAVAILABLE, "store is not reachable")
 	}
-	return map[string]string{"status": "ready"}, nil
+	out := map[string]any{"status": "ready"}
+	if a.ingestStatus != nil {
+		// Ready even while a backlog replays: new traces are accepted and queued behind it.
+		out["ingestion"] = a.ingestStatus()
+	}
+	return out, nil
 }
