@@ -124,4 +124,18 @@ test('Home updates without a reload when a trace is ingested', async () => {
   expect(sent.status()).toBe(202)
   await expect(requests).toHaveText(String(before + 1), { timeout: 15_000 })
   expect(await ownerPage.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1)
+
+  // The traces list announces new traces instead of moving under the reader.
+  await ownerPage.getByTestId('nav-traces').click()
+  await expect(ownerPage.getByTestId('page-traces')).toBeVisible()
+  await expect(ownerPage.getByTestId('live-status')).toHaveAttribute('data-status', 'live')
+  const next = await ownerPage.request.post('/api/v1/traces', {
+    headers: { Authorization: `Bearer ${secret}` },
+    data: { trace_id: `e2e-live-2-${stamp}`, agent_id: 'live-agent', timestamp: new Date().toISOString(), latency_ms: 80 },
+  })
+  expect(next.status()).toBe(202)
+  await expect(ownerPage.getByTestId('traces-new-banner')).toHaveText('1 new trace: show', { timeout: 15_000 })
+  await ownerPage.getByTestId('traces-new-banner').click()
+  await expect(ownerPage.getByTestId('traces-new-banner')).toHaveCount(0)
+  await expect(ownerPage.locator(`[data-testid="trace-row"][data-trace-id="e2e-live-2-${stamp}"]`)).toBeVisible()
 })
