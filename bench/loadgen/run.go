@@ -182,7 +182,10 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	}
 	var probe *prober
 	if cfg.Probe {
-		probe = &prober{client: client, base: strings.TrimRight(cfg.URL, "/"), header: header, runID: runID, warmupEnd: warmupEnd}
+		// The probe posts JSON whatever the load's own encoding.
+		probeHeader := header.Clone()
+		probeHeader.Set("Content-Type", "application/json")
+		probe = &prober{client: client, base: strings.TrimRight(cfg.URL, "/"), header: probeHeader, runID: runID, warmupEnd: warmupEnd}
 		wg.Go(func() { probe.loop(stopCtx) })
 	}
 	wg.Wait()
@@ -190,7 +193,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 
 	res := summarize(&cfg, runID, workers, end.Sub(warmupEnd))
 	if probe != nil {
-		res.Visibility = probe.summary()
+		res.Visibility, res.ProbeFailures = probe.summary(), probe.failed
 	}
 	if res.FailedRequests+res.WarmupFailedRequests > 0 {
 		return res, errFailed
