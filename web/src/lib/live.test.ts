@@ -70,7 +70,13 @@ describe('live connection', () => {
     s2.message({ type: 'new_traces', channel: 'traces', seq: 1 }) // sequences restart per connection
     expect(seen.at(-1)).toBe('msg 1')
     stop()
+    // The next page listens again at once: the socket stays, with no resync owed.
+    const again = conn.listen('traces', { onResync: () => seen.push('refetch again') })
+    expect(FakeSocket.all).toHaveLength(2)
+    again()
+    await vi.advanceTimersByTimeAsync(5000)
     expect(conn.status).toBe('offline')
+    expect(seen).not.toContain('refetch again')
     vi.useRealTimers()
     setAccessToken(null)
   })

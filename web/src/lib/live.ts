@@ -46,6 +46,7 @@ export class LiveConnection {
   private attempt = 0
   private timer: ReturnType<typeof setTimeout> | null = null
   private everOpen = false
+  private linger: ReturnType<typeof setTimeout> | null = null
   private stopped = true
   status: LiveStatus = 'offline'
 
@@ -66,7 +67,14 @@ export class LiveConnection {
         this.listeners.delete(channel)
         this.send({ type: 'unsubscribe', channels: [channel] })
       }
-      if (this.listeners.size === 0) this.stop()
+      // Navigating between pages removes and adds listeners at once: keep the socket a
+      // moment rather than reconnect for the next page.
+      if (this.listeners.size === 0) {
+        if (this.linger) clearTimeout(this.linger)
+        this.linger = setTimeout(() => {
+          if (this.listeners.size === 0) this.stop()
+        }, 5000)
+      }
     }
   }
 
@@ -92,6 +100,8 @@ export class LiveConnection {
 
   stop() {
     this.stopped = true
+    // A later start is a new session whose listeners fetch afresh: no resync owed.
+    this.everOpen = false
     if (this.timer) clearTimeout(this.timer)
     this.timer = null
     const s = this.socket

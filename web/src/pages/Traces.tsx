@@ -158,13 +158,16 @@ export default function Traces() {
   // New traces are announced, not inserted: the list a reader is looking at does not move
   // under them. The banner says how many arrived; clicking it shows them.
   const [fresh, setFresh] = useState(0)
+  // A resync (messages may be lost) cannot say how many arrived, only that some may have.
+  const [stale, setStale] = useState(false)
   useLiveChannel(
     'traces',
-    (m) => setFresh((n) => n + (m ? ((m.data as { count?: number } | undefined)?.count ?? 0) : 1)),
+    (m) => (m ? setFresh((n) => n + ((m.data as { count?: number } | undefined)?.count ?? 0)) : setStale(true)),
     !cursor && range.key !== 'custom',
   )
   const showFresh = () => {
     setFresh(0)
+    setStale(false)
     void q.refetch()
   }
   const sort = (filters.sort as SortKey | undefined) ?? 'start_time'
@@ -211,9 +214,9 @@ export default function Traces() {
   return (
     <div data-testid="page-traces" className="min-w-0">
       <PageHeader title="Traces" description="Every agent run in the selected time range. Click a row to see its spans." />
-      {fresh > 0 && (
+      {(fresh > 0 || stale) && (
         <Button variant="secondary" size="sm" className="mb-3" onClick={showFresh} data-testid="traces-new-banner">
-          {fresh === 1 ? '1 new trace' : `${formatInteger(fresh)} new traces`}: show
+          {fresh === 0 ? 'New traces may have arrived' : fresh === 1 ? '1 new trace' : `${formatInteger(fresh)} new traces`}: show
         </Button>
       )}
       <Card className="mb-4 gap-3 py-4">
