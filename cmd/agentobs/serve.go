@@ -69,8 +69,14 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")
 	s.str(&opsAddr, "ops-addr", "AGENTOBS_OPS_ADDR", "", "operations listener serving /metrics and Go profiles (/debug/pprof), e.g. 127.0.0.1:9090; bind it to a private address. When set, /metrics leaves the API port")
 	s.str(&metricsToken, "metrics-token", "AGENTOBS_METRICS_TOKEN", "", "bearer token that /metrics and profiles require (without it, /metrics on the API port answers only local callers)")
+	var guardrails string
+	s.str(&guardrails, "guardrails", "AGENTOBS_GUARDRAILS", "on", "on: guardrail checks, redaction before storage and the background scan (docs/guardrails.md); off: none")
 	var af authFlags
 	af.bind(s)
+	var encKey string
+	var alertTick time.Duration
+	s.str(&encKey, "encryption-key", "AGENTOBS_ENCRYPTION_KEY", "", "secret, at least 32 characters, that encrypts notification channel settings at rest (default: generated once into the data directory; give every alert process the same)")
+	s.duration(&alertTick, "alert-tick", "AGENTOBS_ALERT_TICK", 5*time.Second, "how often the alert role looks for rules to evaluate and notifications to send")
 	var qf queueFlags
 	qf.bind(s)
 	if err := s.parse(args); err != nil {
@@ -106,7 +112,15 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg.ShutdownTimeout = shutdown
+	switch guardrails {
+	case "on":
+	case "off":
+		cfg.GuardrailsOff = true
+	default:
+		return usageError{fmt.Errorf("--guardrails %q: use on or off", guardrails)}
+	}
 	qf.apply(&cfg)
+	cfg.Alerts = app.AlertConfig{EncryptionKey: encKey, Tick: alertTick}
 	if cfg.Auth, err = af.config(); err != nil {
 		return err
 	}

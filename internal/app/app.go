@@ -18,7 +18,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -44,13 +46,16 @@ type Config struct {
 	ShutdownTimeout time.Duration
 	DuckDB          duckdb.Options
 	OTLPGRPCAddr    string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
+	Version         string
+	Auth            AuthConfig
+	ScaleOut        ScaleOutConfig
+	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
+	GuardrailsOff bool
+	Alerts        AlertConfig
 	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
 	// stays on the API port for local callers or MetricsToken holders.
 	OpsAddr      string
 	MetricsToken string
-	Version      string
-	Auth         AuthConfig
-	ScaleOut     ScaleOutConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -60,6 +65,7 @@ const (
 	RoleIngest  = "ingest"
 	RoleProcess = "process"
 	RoleQuery   = "query"
+	RoleGuard   = "guard"
 )
 
 // roles lists each role with the roles it implies, in the manner of a module table:
@@ -73,7 +79,9 @@ var roles = []struct {
 	{RoleIngest, []string{RoleAPI}, "REST ingestion: validation, enrichment, enqueue"},
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery}, "every role in one process"},
+	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
+	{RoleAlert, []string{RoleAPI}, "alert rules, anomaly detection, notifications"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -102,7 +110,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -137,6 +145,10 @@ type App struct {
 	ops      *http.Server
 	opsLn    net.Listener
 	otlp     *otlpServer
+	guard    *guardrail.Service
+	guardRun chan struct{} // closed when the guardrail scan has drained
+	alerts   *alert.Service
+	alertRun *alertLoop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -209,11 +221,27 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 
 	hub := newLiveHub(cfg.ScaleOut.shared, log)
 	live := realtime.NewCommitFeed(hub, log)
+	guard, err := newGuardrails(cfg, active, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var guardStore httpapi.GuardrailStore
+	if active[RoleGuard] && guard != nil {
+		guardStore = st
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	analytics := cfg.ScaleOut.shared.analytics(st, log)
 	if analytics == nil {
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
+	}
+	var sealer *alert.Sealer
+	if active[RoleAlert] {
+		if sealer, err = newSealer(cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	api := httpapi.New(httpapi.Config{
 		Analytics:        analytics,
@@ -231,11 +259,25 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		API:              active[RoleAPI],
 		Ingest:           active[RoleIngest],
 		Query:            active[RoleQuery],
+		Guard:            guard,
+		Guardrails:       guardStore,
+		Alert:            active[RoleAlert],
+		Sealer:           sealer,
 		MetricsToken:     cfg.MetricsToken,
 		MetricsOnOpsOnly: cfg.OpsAddr != "",
 		Live:             hub,
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, live: hub}
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub}
+	if active[RoleProcess] {
+		cfg.ScaleOut.guard = guard
+		cfg.ScaleOut.runGuard = a.runGuard
+	}
+	if active[RoleAlert] {
+		if a.alerts, err = newAlertService(cfg, st, sealer, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics, live); err != nil {
 		st.Close()
 		return nil, err
@@ -261,6 +303,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
 	}
 	return a, nil
+}
+
+// runGuard starts the guardrail scan once; close waits for it to drain.
+func (a *App) runGuard(run func()) {
+	if a.guardRun != nil {
+		return
+	}
+	a.guardRun = make(chan struct{})
+	go func() {
+		defer close(a.guardRun)
+		run()
+	}()
 }
 
 // Listen binds the address; separate from Serve so callers know the port before serving.
@@ -306,6 +360,7 @@ func (a *App) Serve(ctx context.Context) error {
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
+	a.alertRun = startAlerts(flushCtx, a.alerts)
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -331,6 +386,7 @@ func (a *App) close(ctx context.Context) error {
 	if a.ops != nil {
 		_ = a.ops.Close()
 	}
+	a.alertRun.stop()
 	var errs []error
 	if a.wal != nil {
 		errs = append(errs, a.wal.Close(ctx))
@@ -340,6 +396,14 @@ func (a *App) close(ctx context.Context) error {
 	}
 	errs = append(errs, a.live.Close())
 	errs = append(errs, a.scale.close(ctx))
+	if a.guardRun != nil {
+		// Committed traces are all queued now: scan them before the store closes.
+		a.guard.Stop()
+		select {
+		case <-a.guardRun:
+		case <-ctx.Done():
+		}
+	}
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)
 }

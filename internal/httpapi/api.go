@@ -14,7 +14,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -27,6 +29,7 @@ import (
 // Store is the part of the store the HTTP handlers read.
 type Store interface {
 	store.TraceReader
+	store.TraceIndex
 	store.DeadLetters
 	store.Agents
 	Ping(ctx context.Context) error
@@ -57,6 +60,10 @@ type Config struct {
 	API    bool
 	Ingest bool
 	Query  bool
+	// Alert serves the alert role's routes (rules, alerts, silences, integrations).
+	Alert bool
+	// Sealer encrypts notification channel settings; nil makes one with a random key (tests).
+	Sealer *alert.Sealer
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -67,6 +74,10 @@ type Config struct {
 	MetricsOnOpsOnly bool
 	// Live carries live updates to WebSocket clients; nil: the live routes answer 503.
 	Live realtime.Hub
+	// Guard runs guardrail checks and redacts traces before they are queued; with
+	// Guardrails (its store) it enables the guardrail routes. Nil: neither.
+	Guard      *guardrail.Service
+	Guardrails GuardrailStore
 }
 
 // API holds the handlers' dependencies.
@@ -84,6 +95,9 @@ func New(cfg Config) *API {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	if cfg.Auth == nil {
 		cfg.Auth = defaultAuth(cfg)
+	}
+	if cfg.Sealer == nil {
+		cfg.Sealer = randomSealer()
 	}
 	if qs, ok := cfg.Store.(query.Store); ok && cfg.Analytics == nil {
 		cfg.Analytics = query.New(query.Config{Store: qs, Log: cfg.Log})
@@ -114,6 +128,7 @@ const (
 	PermAdmin  Permission = "admin"  // manage keys, members and dead letters
 	PermOwner  Permission = "owner"  // what only a workspace's owners may do
 	PermUser   Permission = "user"   // any signed-in user, whatever their workspace (not API keys)
+	PermCheck  Permission = "check"  // run a guardrail check: whoever may read or ingest
 )
 
 // Route is one entry of the route table. Exactly one of Handle and Raw is set.
@@ -148,9 +163,16 @@ func (a *API) Routes() []Route {
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)
+		rs = append(rs, a.langfuseRoutes(add)...)
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+	}
+	if a.cfg.Guard != nil && a.cfg.Guardrails != nil {
+		a.guardrailRoutes(add)
+	}
+	if a.cfg.Alert {
+		a.alertRoutes(add)
 	}
 	if a.cfg.API {
 		// The web app answers every GET no other route matched (SPA fallback, see web.go).

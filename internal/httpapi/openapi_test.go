@@ -16,6 +16,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/query"
 )
 
@@ -48,7 +49,8 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // TestOpenAPIRoutes checks that the route table and the document list the same routes. When
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
-	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true})
+	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
+		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}, Alert: true})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true

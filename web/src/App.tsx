@@ -20,6 +20,8 @@ const pages = {
   usage: () => import('@/pages/Usage'),
   cost: () => import('@/pages/Cost'),
   performance: () => import('@/pages/Performance'),
+  safety: () => import('@/pages/Safety'),
+  alerts: () => import('@/pages/Alerts'),
   settings: () => import('@/pages/Settings'),
 }
 const SignIn = lazy(pages.signin)
@@ -32,6 +34,8 @@ const SessionDetail = lazy(pages.session)
 const Usage = lazy(pages.usage)
 const Cost = lazy(pages.cost)
 const Performance = lazy(pages.performance)
+const Safety = lazy(pages.safety)
+const Alerts = lazy(pages.alerts)
 const Settings = lazy(pages.settings)
 const NotFound = lazy(() => import('@/pages/NotFound'))
 
@@ -40,7 +44,7 @@ const NotFound = lazy(() => import('@/pages/NotFound'))
  * session is being restored instead of after.
  */
 export function preloadRoute(pathname: string): void {
-  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|settings)(\/[^/]+)?)?\/?$/.exec(pathname)
+  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|safety|alerts|settings)(\/[^/]+)?)?\/?$/.exec(pathname)
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
@@ -49,7 +53,7 @@ export function preloadRoute(pathname: string): void {
     if (!section) load = pages.home
     else if (section === 'traces') load = detail ? pages.trace : pages.traces
     else if (section === 'sessions') load = detail ? pages.session : pages.sessions
-    else load = pages[section as 'usage' | 'cost' | 'performance' | 'settings']
+    else load = pages[section as 'usage' | 'cost' | 'performance' | 'safety' | 'alerts' | 'settings']
   }
   void load?.().catch(() => {})
 }
@@ -70,6 +74,8 @@ export function AppRoutes() {
           <Route path="usage" element={<Usage />} />
           <Route path="cost" element={<Cost />} />
           <Route path="performance" element={<Performance />} />
+          <Route path="safety" element={<Safety />} />
+          <Route path="alerts" element={<Alerts />} />
           <Route path="settings" element={<Settings />} />
           <Route path="*" element={<NotFound />} />
         </Route>

@@ -34,10 +34,11 @@ type Options struct {
 
 // Store implements store.Store on PostgreSQL.
 type Store struct {
-	pool   *pgxpool.Pool
-	schema string
-	agents *store.AgentRegistry
-	now    func() time.Time
+	store.AlertSQL // alerting, in SQL shared with DuckDB
+	pool           *pgxpool.Pool
+	schema         string
+	agents         *store.AgentRegistry
+	now            func() time.Time
 
 	partMu sync.Mutex
 	parts  map[string]bool // day partitions known to exist, by name suffix (20261120)
@@ -85,6 +86,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("cannot connect to PostgreSQL: %w", err)
 	}
 	s := &Store{pool: pool, schema: opts.Schema, agents: store.NewAgentRegistry(), now: time.Now, parts: map[string]bool{}}
+	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{pool}}
 	if opts.Schema != "" {
 		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {
 			pool.Close()

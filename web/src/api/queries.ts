@@ -6,6 +6,11 @@ import type {
   ActivityResponse,
   AgentDistribution,
   AgentList,
+  AlertItem,
+  AlertRule,
+  AlertRuleInput,
+  AlertRuleList,
+  AlertRulePreview,
   AlertsResponse,
   BudgetInput,
   BudgetResponse,
@@ -19,11 +24,18 @@ import type {
   PerformanceOverview,
   SessionDetail,
   SessionList,
+  SilenceList,
   ThroughputSeries,
   TopUsers,
   Trace,
   TraceList,
   UsageOverview,
+  CheckResult,
+  GuardrailRule,
+  GuardrailRuleInput,
+  GuardrailSettings,
+  ViolationPage,
+  ViolationStats,
 } from '@/api/types'
 
 type Opts<T> = Omit<UseQueryOptions<T, Error, T, readonly unknown[]>, 'queryKey' | 'queryFn'>
@@ -77,3 +89,56 @@ export const usePerformanceOverview = (q: Query) => useApi<PerformanceOverview>(
 export const useLatency = (q: Query) => useApi<LatencySeries>('/api/v1/performance/latency', q, keep)
 export const useThroughput = (q: Query) => useApi<ThroughputSeries>('/api/v1/performance/throughput', q, keep)
 export const useErrorAnalysis = (q: Query) => useApi<ErrorAnalysis>('/api/v1/performance/errors', q)
+
+export const useViolations = (q: Query) => useApi<ViolationPage>('/api/v1/guardrails/violations', q, keep)
+export const useViolationStats = (q: Query) => useApi<ViolationStats>('/api/v1/guardrails/violations/stats', q, keep)
+export const useGuardrailRules = () => useApi<{ rules: GuardrailRule[] }>('/api/v1/guardrails/rules')
+export const useGuardrailSettings = () => useApi<GuardrailSettings>('/api/v1/guardrails/settings')
+
+export function useCheckText() {
+  return useMutation({
+    mutationFn: (input: { text: string; direction: 'input' | 'output' }) =>
+      request<CheckResult>('/api/v1/guardrails/check', { method: 'POST', body: input }),
+  })
+}
+
+// Alerts: episodes refresh every 15 s so a firing rule shows without a reload.
+export const useAlerts = (status: string) => useApi<AlertsResponse>('/api/v1/alerts', { status, limit: 200 }, { refetchInterval: 15_000 })
+export const useAlertRules = () => useApi<AlertRuleList>('/api/v1/alert-rules')
+export const useSilences = () => useApi<SilenceList>('/api/v1/silences')
+
+// A mutation that refreshes the listed queries once it succeeds.
+function useInvalidatingMutation<I, O>(keys: readonly string[], fn: (input: I) => Promise<O>) {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: () => {
+      for (const key of keys) {
+        void qc.invalidateQueries({ queryKey: [key] })
+      }
+    },
+  })
+}
+
+const guardrailKeys = ['/api/v1/guardrails/rules', '/api/v1/guardrails/settings'] as const
+const alertKeys = ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/silences', '/api/v1/alerts/recent'] as const
+const useGuardrailMutation = <I, O>(fn: (input: I) => Promise<O>) => useInvalidatingMutation(guardrailKeys, fn)
+const useAlertMutation = <I, O>(fn: (input: I) => Promise<O>) => useInvalidatingMutation(alertKeys, fn)
+
+export const useCreateRule = () =>
+  useGuardrailMutation((input: Partial<GuardrailRuleInput>) => request<GuardrailRule>('/api/v1/guardrails/rules', { method: 'POST', body: input }))
+export const useDeleteRule = () =>
+  useGuardrailMutation((id: string) => request<void>(`/api/v1/guardrails/rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
+export const useSaveGuardrailSettings = () =>
+  useGuardrailMutation((input: GuardrailSettings) => request<GuardrailSettings>('/api/v1/guardrails/settings', { method: 'PUT', body: input }))
+export const useCreateAlertRule = () =>
+  useAlertMutation((input: AlertRuleInput) => request<AlertRule>('/api/v1/alert-rules', { method: 'POST', body: input }))
+export const useDeleteAlertRule = () =>
+  useAlertMutation((id: string) => request<void>(`/api/v1/alert-rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
+export const usePreviewAlertRule = () =>
+  useMutation({ mutationFn: (input: AlertRuleInput) => request<AlertRulePreview>('/api/v1/alert-rules/preview', { method: 'POST', body: input }) })
+export const useChangeAlert = () =>
+  useAlertMutation(({ id, action }: { id: string; action: 'acknowledge' | 'resolve' }) =>
+    request<AlertItem>(`/api/v1/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST' }))
+export const useDeleteSilence = () =>
+  useAlertMutation((id: string) => request<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE' }))
