@@ -103,6 +103,7 @@ fuzz:
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzAuditCursor -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzAlertBodies -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./internal/ingest/langfuse/
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/

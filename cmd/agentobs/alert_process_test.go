@@ -92,7 +92,7 @@ func TestAlertEndToEnd(t *testing.T) {
 	}
 
 	s := startServer(t, t.TempDir(), "--alert-tick", "200ms", "--otlp-grpc-addr", "")
-	code, reg := s.post("/api/v1/auth/register", map[string]any{"email": "oncall@example.com", "password": "correct horse battery"})
+	code, reg := s.post("/api/v1/auth/register", map[string]any{"email": "oncall@example.com", "password": "correct horse battery", "setup_key": testKey})
 	if code != 201 {
 		t.Fatalf("register = %d %s", code, reg)
 	}

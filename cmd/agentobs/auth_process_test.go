@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -24,7 +25,15 @@ func (s *server) postAs(path, cred string, v any) (int, map[string]any) {
 func TestNewcomerFlow(t *testing.T) {
 	dir := t.TempDir()
 	s := startServer(t, dir)
-	code, reg := s.postAs("/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": "correct horse battery", "name": "Ada"})
+	// The first account needs the setup key the server printed at its first start.
+	setupKey := regexp.MustCompile(`aosetup_[a-z2-7]{32}`).FindString(s.log.String())
+	if setupKey == "" {
+		t.Fatalf("no setup key printed at first start")
+	}
+	if code, reg := s.postAs("/api/v1/auth/register", "", map[string]any{"email": "eve@example.com", "password": "correct horse battery"}); code != 403 {
+		t.Fatalf("register without the setup key = %d %v", code, reg)
+	}
+	code, reg := s.postAs("/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": "correct horse battery", "name": "Ada", "setup_key": setupKey})
 	if code != 201 || reg["role"] != "owner" {
 		t.Fatalf("register = %d %v", code, reg)
 	}

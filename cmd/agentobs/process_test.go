@@ -582,3 +582,24 @@ func TestSeedThenServe(t *testing.T) {
 		}
 	}
 }
+
+// TestOperationsListener: with --ops-addr, metrics and profiles move to that listener and
+// need the metrics token when one is set; the API port no longer serves /metrics.
+func TestOperationsListener(t *testing.T) {
+	opsPort := freePort(t)
+	s := startServer(t, t.TempDir(), "--ops-addr", fmt.Sprintf("127.0.0.1:%d", opsPort), "--metrics-token", "scrape-token-42")
+	if code, _, _ := s.do("GET", "/metrics", "", "", nil); code != 404 {
+		t.Errorf("/metrics on the API port = %d, want 404", code)
+	}
+	ops := &server{t: t, base: fmt.Sprintf("http://127.0.0.1:%d", opsPort)}
+	if code, _, _ := ops.do("GET", "/metrics", "", "", nil); code != 401 {
+		t.Errorf("ops /metrics without the token = %d, want 401", code)
+	}
+	code, body, _ := ops.do("GET", "/metrics", "scrape-token-42", "", nil)
+	if code != 200 || !strings.Contains(string(body), "go_goroutines") {
+		t.Errorf("ops /metrics with the token = %d", code)
+	}
+	if code, _, _ := ops.do("GET", "/debug/pprof/", "scrape-token-42", "", nil); code != 200 {
+		t.Errorf("ops profiles with the token = %d", code)
+	}
+}

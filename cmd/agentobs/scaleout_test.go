@@ -7,6 +7,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -18,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/agentobs/agentobs/internal/queue/redisstream"
@@ -451,7 +453,7 @@ func TestScaleOutSharedState(t *testing.T) {
 	e.start("process")
 
 	code, body := api.post("/api/v1/auth/register", map[string]any{"email": "ops@example.com", "password": "correct horse battery staple 42",
-		"name": "Ops", "create_workspace": true})
+		"name": "Ops", "create_workspace": true, "setup_key": testKey})
 	var session struct {
 		AccessToken string `json:"access_token"`
 	}
@@ -563,7 +565,9 @@ func TestScaleOutVolatileRedisRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer rdb.Close()
+	// Cleanups run last-registered first: the setting is restored before the client closes
+	// (a deferred Close would run first and leave Redis volatile for the tests after this).
+	t.Cleanup(func() { rdb.Close() })
 	ctx := context.Background()
 	if err := rdb.ConfigSet(ctx, "appendfsync", "everysec").Err(); err != nil {
 		t.Fatal(err)
@@ -583,5 +587,45 @@ func TestScaleOutVolatileRedisRefused(t *testing.T) {
 	}
 	if !strings.Contains(s.log.String(), "redis is not durable") {
 		t.Error("no warning in the log")
+	}
+}
+
+// TestScaleOutLiveAcrossProcesses: a browser connected to the api process hears of a trace
+// that an ingest process accepted and a separate process role committed, through Redis.
+func TestScaleOutLiveAcrossProcesses(t *testing.T) {
+	e := newScaleEnv(t)
+	api := e.start("api,query")
+	in := e.start("ingest")
+	e.start("process")
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cred := "agentobs.bearer." + base64.RawURLEncoding.EncodeToString([]byte(testKey))
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(api.base, "http")+"/api/v1/ws", &websocket.DialOptions{Subprotocols: []string{"agentobs.v1", cred}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if err := c.Write(ctx, websocket.MessageText, []byte(`{"type":"subscribe","channels":["traces"]}`)); err != nil {
+		t.Fatal(err)
+	}
+	if _, b, err := c.Read(ctx); err != nil || !strings.Contains(string(b), `"subscribed"`) {
+		t.Fatalf("subscribe: %s %v", b, err)
+	}
+	id := fmt.Sprintf("live-scale-%d", time.Now().UnixNano())
+	if code, body := in.post("/api/v1/traces", traceInput(id)); code != 202 {
+		t.Fatalf("ingest = %d %s", code, body)
+	}
+	for {
+		_, b, err := c.Read(ctx)
+		if err != nil {
+			t.Fatalf("no live message for a trace committed by another process: %v", err)
+		}
+		if strings.Contains(string(b), id) {
+			if !strings.Contains(string(b), `"type":"new_traces"`) {
+				t.Errorf("message = %s", b)
+			}
+			return
+		}
 	}
 }

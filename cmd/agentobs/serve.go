@@ -4,9 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"log/slog"
-	"net/http"
-	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -47,7 +44,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		"processing and queries on one port. Roles:\n"+strings.TrimRight(app.RoleHelp(), "\n"), stderr)
 	var sf storeFlags
 	sf.bind(s)
-	var pprofAddr string
+	var opsAddr, metricsToken, setupSecret string
 	var addr, roles, initKey, prices, logLevel, logFormat, maxBody string
 	var maxBatch, commitBatch int
 	var commitTimeout, shutdown time.Duration
@@ -57,6 +54,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&otlpGRPC, "otlp-grpc-addr", "AGENTOBS_OTLP_GRPC_ADDR", app.DefaultOTLPGRPCAddr, "address of the OTLP/gRPC trace receiver (empty: off; if the default port is taken, gRPC is skipped with a warning)")
 	s.str(&roles, "roles", "AGENTOBS_ROLES", "all", "comma-separated roles to run")
 	s.str(&initKey, "init-api-key", "AGENTOBS_INIT_API_KEY", "", "API key to create for the first workspace (default: generate one and print it once)")
+	s.str(&setupSecret, "setup-secret", "AGENTOBS_SETUP_SECRET", "", "one-time key the first account needs to take over the first workspace (default: generate one and print it once)")
 	s.str(&prices, "prices", "AGENTOBS_PRICES_FILE", "", "JSON price file overriding or extending the built-in model prices")
 	s.str(&maxBody, "max-body-bytes", "AGENTOBS_MAX_BODY_BYTES", "8MiB", "largest accepted request body")
 	s.integer(&maxBatch, "max-batch", "AGENTOBS_MAX_BATCH", 100, "most traces in one batch request")
@@ -69,9 +67,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.duration(&shutdown, "shutdown-timeout", "AGENTOBS_SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight work")
 	s.str(&logLevel, "log-level", "AGENTOBS_LOG_LEVEL", "info", "debug, info, warn or error (successful requests are logged at debug)")
 	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")
+	s.str(&opsAddr, "ops-addr", "AGENTOBS_OPS_ADDR", "", "operations listener serving /metrics and Go profiles (/debug/pprof), e.g. 127.0.0.1:9090; bind it to a private address. When set, /metrics leaves the API port")
+	s.str(&metricsToken, "metrics-token", "AGENTOBS_METRICS_TOKEN", "", "bearer token that /metrics and profiles require (without it, /metrics on the API port answers only local callers)")
 	var guardrails string
 	s.str(&guardrails, "guardrails", "AGENTOBS_GUARDRAILS", "on", "on: guardrail checks, redaction before storage and the background scan (docs/guardrails.md); off: none")
-	s.str(&pprofAddr, "pprof-addr", "AGENTOBS_PPROF_ADDR", "", "serve Go profiling endpoints (/debug/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	var af authFlags
 	af.bind(s)
 	var encKey string
@@ -94,8 +93,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	cfg := sf.config()
 	cfg.Addr = addr
 	cfg.OTLPGRPCAddr = otlpGRPC
+	cfg.OpsAddr, cfg.MetricsToken = opsAddr, metricsToken
 	cfg.Roles = strings.Split(roles, ",")
 	cfg.InitAPIKey = initKey
+	cfg.SetupSecret = setupSecret
 	cfg.PricesFile = prices
 	cfg.Limits = ingest.Limits{MaxBodyBytes: bodyLimit, MaxBatch: maxBatch}
 	cfg.CommitMaxBatch = commitBatch
@@ -124,9 +125,6 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return err
 	}
 
-	if pprofAddr != "" {
-		go servePprof(pprofAddr, log)
-	}
 	ctx, stop := signalContext()
 	defer stop()
 	start := time.Now()
@@ -163,16 +161,4 @@ func cmdMigrate(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "applied %d migration(s); schema is at version %d (%s store in %s)\n", applied, v, cfg.Store, cfg.DataDir)
 	return nil
-}
-
-// servePprof exposes profiling on its own listener so it is never reachable through the API port.
-func servePprof(addr string, log *slog.Logger) {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
-	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
-	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
-	if err := http.ListenAndServe(addr, mux); err != nil {
-		log.Error("pprof server stopped", "err", err)
-	}
 }

@@ -16,7 +16,7 @@ e2e/scaleout/services.sh start
 source "$AGENTOBS_SCALEOUT_DIR/env"
 export AGENTOBS_SCALEOUT_TESTS=1
 
-$GO test -count=1 ./internal/queue/redisstream/ ./internal/cluster/
+$GO test -count=1 ./internal/queue/redisstream/ ./internal/cluster/ ./internal/realtime/
 # The store runs aggregates side by side: its suite runs under the race detector only.
 $GO test -count=1 -race ./internal/store/postgres/ ./internal/queue/redisstream/ ./internal/cluster/
 $GO test -count=1 -run 'TestScaleOut' -timeout 10m ./cmd/agentobs/

@@ -1,7 +1,8 @@
 // Starts the built agentobs binary on a free loopback port with freshly seeded demo data.
-// The first user to register owns the seeded workspace (docs/auth.md), so the tests see
-// real numbers without any API key.
+// The first user to register owns the seeded workspace (docs/auth.md), with the setup key
+// chosen here (E2E_SETUP_KEY), so the tests see real numbers without any API key.
 import { spawn, spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -54,7 +55,14 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
   const port = await freePort()
   const base = `http://127.0.0.1:${port}`
   const log = openSync(join(dataDir, 'serve.log'), 'a')
-  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', log, log], detached: false })
+  // The first account needs the setup key; the tests choose it rather than read the log.
+  const setupKey = process.env.E2E_SETUP_KEY ?? `aosetup_e2e_${randomBytes(12).toString('hex')}`
+  process.env.E2E_SETUP_KEY = setupKey
+  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    stdio: ['ignore', log, log],
+    detached: false,
+    env: { ...process.env, AGENTOBS_SETUP_SECRET: setupKey },
+  })
   try {
     await waitReady(`${base}/ready`, 30_000)
   } catch (e) {

@@ -3,8 +3,10 @@ package app
 import (
 	"log/slog"
 
+	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/query"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 )
 
@@ -27,9 +29,29 @@ func newAnalytics(st store.Store, cacheable bool, log *slog.Logger) *query.Servi
 	return query.New(cfg)
 }
 
-// watchCommits makes the processor bump the query service's data versions.
-func watchCommits(proc *pipeline.Processor, analytics *query.Service, log *slog.Logger) {
+// watchCommits tells the query service's data versions and the live updates of every
+// committed write. Whatever consumes the queue calls the processor's hook, so replacing
+// the consumer keeps both fed.
+func watchCommits(proc *pipeline.Processor, analytics *query.Service, live *realtime.CommitFeed, log *slog.Logger) {
+	var bump func([]model.Trace)
 	if analytics != nil {
-		proc.OnCommit(query.CommitHook(analytics.Versions(), log))
+		bump = query.CommitHook(analytics.Versions(), log)
 	}
+	proc.OnCommit(func(traces []model.Trace) {
+		if bump != nil {
+			bump(traces)
+		}
+		if live != nil {
+			live.Committed(traces)
+		}
+	})
+}
+
+// newLiveHub is the hub of live updates: in memory for one process, Redis pub/sub when
+// processes share Redis, so a commit in any process reaches every api process's clients.
+func newLiveHub(shared *sharedState, log *slog.Logger) realtime.Hub {
+	if shared != nil {
+		return realtime.NewRedis(shared.rdb, log)
+	}
+	return realtime.NewLocal()
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/queue/wal"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
@@ -36,6 +37,7 @@ type Config struct {
 	Store           string // duckdb or postgres
 	Roles           []string
 	InitAPIKey      string
+	SetupSecret     string // one-time secret the first sign-up needs; empty: generated and printed
 	PricesFile      string
 	Limits          ingest.Limits
 	CommitMaxBatch  int
@@ -50,6 +52,10 @@ type Config struct {
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
 	Alerts        AlertConfig
+	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
+	// stays on the API port for local callers or MetricsToken holders.
+	OpsAddr      string
+	MetricsToken string
 }
 
 // Role names. "all" runs every role in one process.
@@ -135,6 +141,9 @@ type App struct {
 	scale    *scaleOut
 	server   *http.Server
 	listener net.Listener
+	live     realtime.Hub
+	ops      *http.Server
+	opsLn    net.Listener
 	otlp     *otlpServer
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
@@ -194,8 +203,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	hasher, err := KeyHasher(cfg, log)
 	if err == nil {
 		err = serialStart(ctx, st, func() error {
-			_, err := Bootstrap(ctx, st, hasher, cfg.InitAPIKey, bootstrapOut)
-			return err
+			ws, err := Bootstrap(ctx, st, hasher, cfg.InitAPIKey, bootstrapOut)
+			if err != nil || !active[RoleAPI] {
+				return err
+			}
+			return PrepareSetup(ctx, st, ws, cfg.SetupSecret, bootstrapOut, log)
 		})
 	}
 	var accounts *auth.Service
@@ -207,6 +219,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		return nil, err
 	}
 
+	hub := newLiveHub(cfg.ScaleOut.shared, log)
+	live := realtime.NewCommitFeed(hub, log)
 	guard, err := newGuardrails(cfg, active, st, log)
 	if err != nil {
 		st.Close()
@@ -230,27 +244,30 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		}
 	}
 	api := httpapi.New(httpapi.Config{
-		Analytics:      analytics,
-		Store:          st,
-		Keys:           accounts.Keys(),
-		Auth:           accounts,
-		CORSOrigins:    cfg.Auth.CORSOrigins,
-		TrustedProxies: cfg.Auth.TrustedProxies,
-		CookieSecure:   cfg.Auth.CookieSecure,
-		Prices:         prices,
-		Limits:         cfg.Limits,
-		Log:            log,
-		Registry:       reg,
-		Version:        cfg.Version,
-		API:            active[RoleAPI],
-		Ingest:         active[RoleIngest],
-		Query:          active[RoleQuery],
-		Guard:          guard,
-		Guardrails:     guardStore,
-		Alert:          active[RoleAlert],
-		Sealer:         sealer,
+		Analytics:        analytics,
+		Store:            st,
+		Keys:             accounts.Keys(),
+		Auth:             accounts,
+		CORSOrigins:      cfg.Auth.CORSOrigins,
+		TrustedProxies:   cfg.Auth.TrustedProxies,
+		CookieSecure:     cfg.Auth.CookieSecure,
+		Prices:           prices,
+		Limits:           cfg.Limits,
+		Log:              log,
+		Registry:         reg,
+		Version:          cfg.Version,
+		API:              active[RoleAPI],
+		Ingest:           active[RoleIngest],
+		Query:            active[RoleQuery],
+		Guard:            guard,
+		Guardrails:       guardStore,
+		Alert:            active[RoleAlert],
+		Sealer:           sealer,
+		MetricsToken:     cfg.MetricsToken,
+		MetricsOnOpsOnly: cfg.OpsAddr != "",
+		Live:             hub,
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard}
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub}
 	if active[RoleProcess] {
 		cfg.ScaleOut.guard = guard
 		cfg.ScaleOut.runGuard = a.runGuard
@@ -261,12 +278,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			return nil, err
 		}
 	}
-	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
+	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics, live); err != nil {
 		st.Close()
 		return nil, err
 	}
 	if active[RoleProcess] && !a.scale.queued() {
-		if a.wal, err = openWAL(ctx, cfg, st, api, reg, analytics, log); err != nil {
+		if a.wal, err = openWAL(ctx, cfg, st, api, reg, analytics, live, log); err != nil {
 			a.scale.close(ctx)
 			st.Close()
 			return nil, err
@@ -281,6 +298,10 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 	a.otlp = newOTLPServer(cfg, api, log, active[RoleIngest])
+	if cfg.OpsAddr != "" {
+		a.ops = &http.Server{Addr: cfg.OpsAddr, Handler: api.OpsHandler(), ReadHeaderTimeout: 10 * time.Second,
+			ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+	}
 	return a, nil
 }
 
@@ -307,6 +328,13 @@ func (a *App) Listen() (net.Addr, error) {
 		ln.Close()
 		return nil, err
 	}
+	if a.ops != nil {
+		if a.opsLn, err = net.Listen("tcp", a.cfg.OpsAddr); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("cannot listen on the operations address %s: %w", a.cfg.OpsAddr, err)
+		}
+		a.log.Info("operations listener (metrics, pprof)", "addr", a.opsLn.Addr().String())
+	}
 	return ln.Addr(), nil
 }
 
@@ -321,6 +349,13 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- a.server.Serve(a.listener) }()
+	if a.ops != nil {
+		go func() {
+			if err := a.ops.Serve(a.opsLn); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				a.log.Error("operations listener stopped", "err", err)
+			}
+		}()
+	}
 	a.otlp.serve(errc)
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
@@ -348,6 +383,9 @@ func (a *App) Serve(ctx context.Context) error {
 
 func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
+	if a.ops != nil {
+		_ = a.ops.Close()
+	}
 	a.alertRun.stop()
 	var errs []error
 	if a.wal != nil {
@@ -356,6 +394,7 @@ func (a *App) close(ctx context.Context) error {
 	if a.accounts != nil {
 		errs = append(errs, a.accounts.FlushKeyUsage(ctx))
 	}
+	errs = append(errs, a.live.Close())
 	errs = append(errs, a.scale.close(ctx))
 	if a.guardRun != nil {
 		// Committed traces are all queued now: scan them before the store closes.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/auth"
@@ -63,4 +64,34 @@ func Bootstrap(ctx context.Context, s store.Store, hasher auth.KeyHasher, initKe
 		fmt.Fprintf(out, "\nCreated workspace %q (%s) and its API key. It is shown only this once:\n\n    %s\n\nexport AGENTOBS_API_KEY=%s\n\n", ws.Name, ws.ID, key, key)
 	}
 	return &ws, nil
+}
+
+// PrepareSetup makes sure the first user can claim ws, the workspace holding the data, and
+// nobody else can: while the server has no user and ws no member, the hash of a setup
+// secret is stored (so any API process can check it) and the secret is printed once to
+// out. A chosen secret (AGENTOBS_SETUP_SECRET) replaces the stored one; otherwise the one
+// stored by an earlier start stays, and is not printed again.
+func PrepareSetup(ctx context.Context, s store.Store, ws *model.Workspace, chosen string, out io.Writer, log *slog.Logger) error {
+	users, err := s.CountUsers(ctx)
+	if err != nil || users > 0 {
+		return err
+	}
+	members, err := s.ListMembers(ctx, ws.ID)
+	if err != nil || len(members) > 0 {
+		return err
+	}
+	secret := chosen
+	if secret == "" {
+		secret = auth.GenerateSetupSecret()
+	}
+	stored, err := s.PutSetupSecret(ctx, ws.ID, auth.HashSetupSecret(secret), time.Now().UTC(), chosen != "")
+	switch {
+	case err != nil:
+		return err
+	case !stored:
+		log.Warn("nobody has signed up yet; the first account needs the setup key printed at the first start, or an API key of the workspace (set AGENTOBS_SETUP_SECRET to choose a new setup key)", "workspace", ws.ID)
+	case chosen == "" && out != nil:
+		fmt.Fprintf(out, "\nThe first account to sign up will own workspace %q. Give this setup key when signing up\n(it is shown only this once and works once):\n\n    %s\n\n", ws.Name, secret)
+	}
+	return nil
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/agentobs/agentobs/internal/query"
 	"github.com/agentobs/agentobs/internal/queue"
 	"github.com/agentobs/agentobs/internal/queue/redisstream"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 	"github.com/agentobs/agentobs/internal/store/postgres"
 )
@@ -78,7 +79,7 @@ type scaleOut struct {
 func (s *scaleOut) queued() bool { return s != nil && s.queue != nil }
 
 func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *httpapi.API, reg *prometheus.Registry,
-	st store.Store, prices *pricing.Table, keys *auth.KeyCache, analytics *query.Service) (*scaleOut, error) {
+	st store.Store, prices *pricing.Table, keys *auth.KeyCache, analytics *query.Service, live *realtime.CommitFeed) (*scaleOut, error) {
 	pg, isPG := st.(*postgres.Store)
 	if cfg.ScaleOut.RedisURL == "" && !(isPG && active[RoleProcess]) {
 		return nil, nil
@@ -131,9 +132,7 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 	if active[RoleProcess] {
 		m := api.Metrics()
 		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-		if analytics != nil {
-			proc.OnCommit(query.CommitHook(analytics.Versions(), log))
-		}
+		watchCommits(proc, analytics, live, log)
 		watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 		// Ingest enriched the trace already; enriching again is idempotent and lets the
 		// process role's price table fill what an older ingest left out.

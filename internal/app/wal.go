@@ -14,6 +14,7 @@ import (
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/query"
 	"github.com/agentobs/agentobs/internal/queue/wal"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 )
 
@@ -30,14 +31,14 @@ type WALConfig struct {
 // openWAL opens the log, reads how far the store has committed it, and starts committing
 // the rest in the background: start-up does not wait for a backlog to be replayed.
 func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, reg *prometheus.Registry,
-	analytics *query.Service, log *slog.Logger) (*wal.Log, error) {
+	analytics *query.Service, live *realtime.CommitFeed, log *slog.Logger) (*wal.Log, error) {
 	dir := cfg.WAL.Dir
 	if dir == "" {
 		dir = filepath.Join(cfg.DataDir, "wal")
 	}
 	m := api.Metrics()
 	proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-	watchCommits(proc, analytics, log)
+	watchCommits(proc, analytics, live, log)
 	watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 	l, err := wal.Open(dir, wal.Options{
 		SegmentBytes:  cfg.WAL.SegmentBytes,

@@ -38,6 +38,13 @@ type Limiter interface {
 	Reset(ctx context.Context, key string) error
 }
 
+// StrictLimiter is a Limiter that can refuse to guess: AllowStrict returns an error when
+// the shared state cannot be reached instead of deciding on local state. Sign-in
+// throttling uses it, so that an outage never lets more guesses through.
+type StrictLimiter interface {
+	AllowStrict(ctx context.Context, key string, l Limit) (Decision, error)
+}
+
 // MemoryLimiter is a sharded in-memory GCRA limiter: each key holds one time (its
 // theoretical arrival time), and keys are spread over shards so that requests of
 // different keys rarely wait for one another's lock.

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"testing"
 	"time"
@@ -128,5 +129,26 @@ func TestRevocationsReachEveryProcess(t *testing.T) {
 			t.Fatal("revocation not received")
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// TestLimiterStrictFailsClosed: with Redis gone, ordinary limits fall back to each process's
+// memory, but the strict path sign-in throttling uses returns the error.
+func TestLimiterStrictFailsClosed(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close() // nothing listens there any more
+	rdb := redis.NewClient(&redis.Options{Addr: addr, MaxRetries: -1, DialTimeout: 200 * time.Millisecond})
+	defer rdb.Close()
+	l := NewLimiter(rdb)
+	lim := auth.Limit{Rate: 1, Burst: 1}
+	if d, err := l.Allow(context.Background(), "k", lim); err != nil || !d.Allowed {
+		t.Errorf("Allow without Redis = %+v, %v; want a local decision", d, err)
+	}
+	if _, err := l.AllowStrict(context.Background(), "k", lim); err == nil {
+		t.Error("AllowStrict without Redis decided instead of failing")
 	}
 }

@@ -45,6 +45,25 @@ return {allowed, string.format('%.0f', tat), string.format('%.0f', now)}
 `)
 
 func (l *Limiter) decide(ctx context.Context, key string, lim auth.Limit, consume bool) (auth.Decision, error) {
+	d, err := l.shared(ctx, key, lim, consume)
+	if err == nil || ctx.Err() != nil {
+		return d, err
+	}
+	if consume {
+		return l.local.Allow(ctx, key, lim)
+	}
+	return l.local.Peek(ctx, key, lim)
+}
+
+// AllowStrict implements auth.StrictLimiter: Redis decides or the call fails.
+func (l *Limiter) AllowStrict(ctx context.Context, key string, lim auth.Limit) (auth.Decision, error) {
+	return l.shared(ctx, key, lim, true)
+}
+
+var _ auth.StrictLimiter = (*Limiter)(nil)
+
+// shared runs the GCRA in Redis.
+func (l *Limiter) shared(ctx context.Context, key string, lim auth.Limit, consume bool) (auth.Decision, error) {
 	if lim.Unlimited() {
 		return auth.Decision{Allowed: true}, nil
 	}
@@ -57,13 +76,7 @@ func (l *Limiter) decide(ctx context.Context, key string, lim auth.Limit, consum
 	}
 	res, err := gcraScript.Run(ctx, l.rdb, []string{Prefix + "rl:" + key}, interval, tolerance, c).Slice()
 	if err != nil {
-		if ctx.Err() != nil {
-			return auth.Decision{}, err
-		}
-		if consume {
-			return l.local.Allow(ctx, key, lim)
-		}
-		return l.local.Peek(ctx, key, lim)
+		return auth.Decision{}, err
 	}
 	allowed := res[0].(int64) == 1
 	const us = int64(time.Microsecond)

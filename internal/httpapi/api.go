@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
@@ -23,6 +22,7 @@ import (
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/query"
 	"github.com/agentobs/agentobs/internal/queue"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 )
 
@@ -68,6 +68,12 @@ type Config struct {
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
 	Web fs.FS
+	// MetricsToken, when set, is the bearer credential /metrics and profiles need.
+	MetricsToken string
+	// MetricsOnOpsOnly leaves /metrics off the API port (an operations listener serves it).
+	MetricsOnOpsOnly bool
+	// Live carries live updates to WebSocket clients; nil: the live routes answer 503.
+	Live realtime.Hub
 	// Guard runs guardrail checks and redacts traces before they are queued; with
 	// Guardrails (its store) it enables the guardrail routes. Nil: neither.
 	Guard      *guardrail.Service
@@ -146,10 +152,13 @@ func (a *API) Routes() []Route {
 	add("GET /health", PermPublic, a.health)
 	add("GET /ready", PermPublic, a.ready)
 	rs = append(rs, Route{Pattern: "GET /api/v1/openapi.json", Permission: PermPublic, Raw: openAPIHandler()})
-	rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic,
-		Raw: promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{Registry: a.cfg.Registry})})
+	if !a.cfg.MetricsOnOpsOnly {
+		// Guarded by the metrics token or loopback, see operations.go.
+		rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic, Raw: a.metricsHandler()})
+	}
 	if a.cfg.API {
 		a.authRoutes(add)
+		rs = append(rs, a.liveRoutes()...)
 	}
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)

@@ -25,11 +25,24 @@ import (
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/queue/memory"
+	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
 
 const testPassword = "correct horse battery staple"
+
+// testSetupKey is the setup key of every test server's first workspace.
+const testSetupKey = "aosetup_test_setup_key"
+
+// storeSetupKey does what serve does at first start: it stores the setup key that lets the
+// first user claim the workspace.
+func storeSetupKey(t testing.TB, st auth.Store, workspaceID string) {
+	t.Helper()
+	if _, err := st.PutSetupSecret(context.Background(), workspaceID, auth.HashSetupSecret(testSetupKey), time.Now().UTC(), true); err != nil {
+		t.Fatal(err)
+	}
+}
 
 var jwtEncoding = base64.RawURLEncoding
 
@@ -53,7 +66,7 @@ func (s *syncBuffer) String() string {
 
 // authEnv is a server with every route on a real DuckDB store and the real auth service.
 type authEnv struct {
-	t      *testing.T
+	t      testing.TB
 	srv    *httptest.Server
 	st     store.Store
 	dbPath string // the DuckDB file, when the store is DuckDB
@@ -67,7 +80,7 @@ type authEnv struct {
 
 type envOption func(*auth.Config, *Config)
 
-func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
+func newAuthEnv(t testing.TB, opts ...envOption) *authEnv {
 	t.Helper()
 	ctx := context.Background()
 	path := filepath.Join(t.TempDir(), duckdb.FileName)
@@ -85,7 +98,7 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 }
 
 // newAuthEnvOn is newAuthEnv on a given, migrated store.
-func newAuthEnvOn(t *testing.T, st store.Store, opts ...envOption) *authEnv {
+func newAuthEnvOn(t testing.TB, st store.Store, opts ...envOption) *authEnv {
 	t.Helper()
 	ctx := context.Background()
 	var err error
@@ -98,6 +111,7 @@ func newAuthEnvOn(t *testing.T, st store.Store, opts ...envOption) *authEnv {
 		Last4: auth.Last4(e.key), Hash: hasher.Hash(e.key), Scopes: []model.Scope{model.ScopeIngest, model.ScopeRead}, CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
+	storeSetupKey(t, st, e.wsID)
 	e.tokens, err = auth.NewTokens([]byte("0123456789abcdef0123456789abcdef"), "HS256", 15*time.Minute)
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +127,11 @@ func newAuthEnvOn(t *testing.T, st store.Store, opts ...envOption) *authEnv {
 	e.svc = auth.NewService(acfg)
 	hcfg.Keys, hcfg.Auth = e.svc.Keys(), e.svc
 	e.api = New(hcfg)
-	gc := memory.New(pipeline.NewProcessor(st, log, e.api.Metrics().DeadLettered).Handle, memory.Options{})
+	proc := pipeline.NewProcessor(st, log, e.api.Metrics().DeadLettered)
+	if hcfg.Live != nil {
+		proc.OnCommit(realtime.NewCommitFeed(hcfg.Live, log).Committed)
+	}
+	gc := memory.New(proc.Handle, memory.Options{})
 	t.Cleanup(func() { gc.Close(context.Background()) })
 	e.api.SetPublisher(gc)
 	e.srv = httptest.NewServer(e.api.Handler())
@@ -132,7 +150,7 @@ type answer struct {
 func (a answer) str(k string) string { s, _ := a.body[k].(string); return s }
 
 // request sends body (a string is sent as is, anything else as JSON) with a bearer credential.
-func request(t *testing.T, base, method, path, cred string, body any, hdr ...string) answer {
+func request(t testing.TB, base, method, path, cred string, body any, hdr ...string) answer {
 	t.Helper()
 	var rd io.Reader
 	switch b := body.(type) {
@@ -175,7 +193,8 @@ func (e *authEnv) do(method, path, cred string, body any, hdr ...string) answer 
 // register signs up a user and returns the session answer.
 func (e *authEnv) register(email string, extra map[string]any) answer {
 	e.t.Helper()
-	body := map[string]any{"email": email, "password": testPassword, "name": strings.Split(email, "@")[0]}
+	// The first user needs the setup key; later ones send it too, and it is ignored.
+	body := map[string]any{"email": email, "password": testPassword, "name": strings.Split(email, "@")[0], "setup_key": testSetupKey}
 	for k, v := range extra {
 		body[k] = v
 	}
@@ -218,7 +237,7 @@ func ownerToken(t *testing.T, srv *httptest.Server) string {
 	if tok, ok := ownerTokens.Load(srv); ok {
 		return tok.(string)
 	}
-	a := request(t, srv.URL, "POST", "/api/v1/auth/register", "", map[string]any{"email": "owner@example.com", "password": testPassword})
+	a := request(t, srv.URL, "POST", "/api/v1/auth/register", "", map[string]any{"email": "owner@example.com", "password": testPassword, "setup_key": testSetupKey})
 	if a.status != 201 || a.str("role") != "owner" {
 		t.Fatalf("register owner = %d %s", a.status, a.raw)
 	}
@@ -391,6 +410,52 @@ func TestLoginThrottledPerAddress(t *testing.T) {
 	a := e.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "ada@example.com", "password": testPassword})
 	if a.status != 429 || a.header.Get("Retry-After") == "" {
 		t.Fatalf("login from a throttled address = %d %s", a.status, a.raw)
+	}
+}
+
+// TestLoginThrottleIsAtomic sends many wrong guesses at once: exactly the account's burst
+// are checked, every other one is refused before its password is looked at.
+func TestLoginThrottleIsAtomic(t *testing.T) {
+	e := newAuthEnv(t, func(c *auth.Config, h *Config) {
+		c.LoginPerAccount = auth.Limit{Rate: 0.001, Burst: 3}
+	})
+	e.register("ada@example.com", nil)
+	var wg sync.WaitGroup
+	statuses := make(chan int, 24)
+	for i := 0; i < cap(statuses); i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			statuses <- e.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "ada@example.com", "password": "a wrong guess"}).status
+		}()
+	}
+	wg.Wait()
+	close(statuses)
+	count := map[int]int{}
+	for s := range statuses {
+		count[s]++
+	}
+	if count[401] != 3 || count[429] != cap(statuses)-3 {
+		t.Fatalf("concurrent guesses answered %v, want 3 checked (401) and the rest throttled (429)", count)
+	}
+}
+
+// brokenLimiter stands for a shared limiter whose store does not answer.
+type brokenLimiter struct{ auth.Limiter }
+
+func (brokenLimiter) AllowStrict(context.Context, string, auth.Limit) (auth.Decision, error) {
+	return auth.Decision{}, fmt.Errorf("connection refused")
+}
+
+func TestLoginThrottleFailsClosed(t *testing.T) {
+	broken := newAuthEnv(t, func(c *auth.Config, h *Config) {
+		c.Limiter = brokenLimiter{auth.NewMemoryLimiter()}
+	})
+	for _, path := range []string{"/api/v1/auth/login", "/api/v1/auth/register"} {
+		a := broken.do("POST", path, "", map[string]any{"email": "ada@example.com", "password": testPassword})
+		if a.status != 503 || a.body["type"] == nil {
+			t.Errorf("%s while the limiter is down = %d %s, want a 503 problem", path, a.status, a.raw)
+		}
 	}
 }
 
@@ -701,7 +766,7 @@ func TestTeamRoles(t *testing.T) {
 
 func TestRequestLogAndGatewayHeaders(t *testing.T) {
 	e := newAuthEnv(t, func(_ *auth.Config, h *Config) { h.CORSOrigins = []string{"https://app.example.com"} })
-	a := e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword}, "X-Request-Id", "req-123")
+	a := e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword, "setup_key": testSetupKey}, "X-Request-Id", "req-123")
 	if a.header.Get("X-Request-Id") != "req-123" {
 		t.Errorf("request id not propagated: %v", a.header)
 	}
@@ -791,7 +856,7 @@ func TestAccountAnswersMatchOpenAPI(t *testing.T) {
 		validateAnswer(t, doc, method, pattern, a.status, a.header.Get("Content-Type"), []byte(a.raw))
 		return a
 	}
-	reg := check("POST", "/api/v1/auth/register", e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword}), 201)
+	reg := check("POST", "/api/v1/auth/register", e.do("POST", "/api/v1/auth/register", "", map[string]any{"email": "ada@example.com", "password": testPassword, "setup_key": testSetupKey}), 201)
 	tok := reg.str("access_token")
 	check("POST", "/api/v1/auth/login", e.do("POST", "/api/v1/auth/login", "", map[string]any{"email": "ada@example.com", "password": testPassword, "cookie": true}), 200)
 	ref := check("POST", "/api/v1/auth/refresh", e.do("POST", "/api/v1/auth/refresh", "", map[string]any{"refresh_token": reg.str("refresh_token")}), 200)

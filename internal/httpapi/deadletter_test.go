@@ -57,6 +57,7 @@ func newTestServer(t testing.TB) (*httptest.Server, *rejectingStore) {
 	if err := st.CreateWorkspace(ctx, ws); err != nil {
 		t.Fatal(err)
 	}
+	storeSetupKey(t, st, ws.ID)
 	if err := st.CreateAPIKey(ctx, model.APIKey{ID: "k", WorkspaceID: ws.ID, Name: "k", Prefix: "ao_test", Hash: auth.HashAPIKey(key), CreatedAt: time.Now()}); err != nil {
 		t.Fatal(err)
 	}

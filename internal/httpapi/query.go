@@ -44,6 +44,10 @@ func (a *API) serveQuery(e query.Endpoint) handlerFunc {
 		if err != nil {
 			return nil, err
 		}
+		if e.Write {
+			// Settings the dashboards change (budgets, thresholds) are audited by their route.
+			a.audit(r, "setting.update", e.Path, nil)
+		}
 		cache := "miss"
 		if res.Cached {
 			cache = "hit"

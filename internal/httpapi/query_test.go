@@ -64,6 +64,7 @@ func newQueryServer(t *testing.T) *queryServer {
 			t.Fatal(err)
 		}
 	}
+	storeSetupKey(t, st, queryWS)
 	if _, err := synth.Generate(ctx, st, synth.Config{WorkspaceID: queryWS, Traces: seededTraces, Days: 7, End: time.Now().UTC(), Seed: 3}, nil); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +86,7 @@ func newQueryServer(t *testing.T) *queryServer {
 // returns an access token: settings need a signed-in member, not an API key.
 func (q *queryServer) ownerToken(t *testing.T) string {
 	t.Helper()
-	a := q.do(t, "", "POST", "/api/v1/auth/register", `{"email":"owner@example.com","password":"correct horse battery","name":"Owner"}`)
+	a := q.do(t, "", "POST", "/api/v1/auth/register", `{"email":"owner@example.com","password":"correct horse battery","name":"Owner","setup_key":"`+testSetupKey+`"}`)
 	if a.status != 201 {
 		t.Fatalf("register = %d %s", a.status, a.body)
 	}

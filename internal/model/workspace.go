@@ -7,9 +7,11 @@ import (
 
 // Workspace is the tenant every row belongs to.
 type Workspace struct {
-	ID        string    `json:"id"`
-	Name      string    `json:"name"`
-	CreatedAt time.Time `json:"created_at"`
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description"`
+	TimeZone    string    `json:"time_zone"` // IANA name for day buckets; "" means UTC
+	CreatedAt   time.Time `json:"created_at"`
 }
 
 // APIKey authenticates ingestion and API calls for one workspace.

@@ -24,6 +24,9 @@ type Accounts interface {
 	CreateWorkspaceWithOwner(ctx context.Context, ws model.Workspace, ownerID string) error
 	// RenameWorkspace changes the name; model.ENOTFOUND for an unknown workspace.
 	RenameWorkspace(ctx context.Context, id, name string) error
+	// SetWorkspaceProfile changes the description and time zone; model.ENOTFOUND for an
+	// unknown workspace.
+	SetWorkspaceProfile(ctx context.Context, id string, p model.WorkspaceProfile) error
 
 	// AddMember inserts a membership; model.ECONFLICT when the user is already a member.
 	AddMember(ctx context.Context, m model.Membership) error
@@ -69,6 +72,14 @@ type Accounts interface {
 	UpgradeAPIKeyHash(ctx context.Context, id, hash string) error
 	// CountLegacyAPIKeys counts non-revoked keys still stored with the plain hash.
 	CountLegacyAPIKeys(ctx context.Context) (int64, error)
+
+	// PutSetupSecret stores the hash of the secret that lets the first user claim the
+	// workspace. An existing one is kept unless replace is set; it reports whether hash
+	// is now the stored one.
+	PutSetupSecret(ctx context.Context, workspaceID, hash string, at time.Time, replace bool) (bool, error)
+	// TakeSetupSecret deletes the workspace's setup secret if its hash matches (any hash
+	// when hash is empty) and reports whether it did: of concurrent claims, one wins.
+	TakeSetupSecret(ctx context.Context, workspaceID, hash string) (bool, error)
 
 	// WorkspaceLimits returns the workspace's overrides, the zero value when it has none.
 	WorkspaceLimits(ctx context.Context, workspaceID string) (model.RateLimits, error)

@@ -104,6 +104,7 @@ type Store interface {
 	Agents
 	DeadLetters
 	Activity
+	Audit
 	Guardrails
 	Alerting
 	// Migrate applies pending schema migrations and returns how many ran.

@@ -1,10 +1,9 @@
-import { render, screen, waitFor } from '@testing-library/react'
+import { screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
 import { describe, expect, it } from 'vitest'
-import { MemoryRouter } from 'react-router'
-import { AppRoutes, Providers } from '@/App'
 import { safeNext } from '@/pages/SignIn'
-import { jsonResponse, mockApi, testQueryClient } from '@/test/utils'
+import { jsonResponse, mockApi } from '@/test/utils'
+import { renderApp } from '@/test/renderApp'
 import { kpi, win } from '@/test/utils'
 
 const me = {
@@ -24,16 +23,6 @@ const dashboardRoutes = {
   '/api/v1/metrics/aggregations': { range: win, type: 'hourly', timezone: 'UTC', buckets: [] },
   '/api/v1/alerts/recent': { alerts: [] },
   '/api/v1/activity/stream': { activity: [] },
-}
-
-function renderApp(url: string) {
-  return render(
-    <Providers client={testQueryClient()}>
-      <MemoryRouter initialEntries={[url]}>
-        <AppRoutes />
-      </MemoryRouter>
-    </Providers>,
-  )
 }
 
 describe('App shell', () => {
@@ -96,6 +85,33 @@ describe('App shell', () => {
     await userEvent.click(screen.getByTestId('register-submit'))
     expect(await screen.findByTestId('page-home')).toBeInTheDocument()
     expect(api.calls.find((c) => c.url.pathname === '/api/v1/auth/register')?.body).toEqual({ name: '', email: 'ada@example.com', password: 'short-and-longer', cookie: true })
+    expect(screen.queryByTestId('register-setup-key')).not.toBeInTheDocument()
+  })
+
+  it('asks the first account for the setup key and sends it', async () => {
+    const api = mockApi({
+      'POST /api/v1/auth/refresh': jsonResponse({ status: 401, title: 'Unauthorized', detail: 'no session' }, 401),
+      '/api/v1/auth/setup': { setup_required: true },
+      'POST /api/v1/auth/register': session,
+      ...dashboardRoutes,
+    })
+    renderApp('/register')
+    await userEvent.type(await screen.findByTestId('register-email'), 'ada@example.com')
+    await userEvent.type(screen.getByTestId('register-password'), 'correct horse battery')
+    const key = await screen.findByTestId('register-setup-key')
+    expect(screen.getByTestId('register-submit')).toBeDisabled()
+    await userEvent.type(key, ' aosetup_abc ')
+    await userEvent.type(screen.getByTestId('register-workspace'), 'Acme')
+    await userEvent.click(screen.getByTestId('register-submit'))
+    expect(await screen.findByTestId('page-home')).toBeInTheDocument()
+    expect(api.calls.find((c) => c.url.pathname === '/api/v1/auth/register')?.body).toEqual({
+      name: '',
+      email: 'ada@example.com',
+      password: 'correct horse battery',
+      workspace_name: 'Acme',
+      setup_key: 'aosetup_abc',
+      cookie: true,
+    })
   })
 
   it('lets a user without a workspace create one and switch to it', async () => {

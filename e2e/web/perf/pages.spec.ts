@@ -3,7 +3,7 @@
 import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { expect, test } from '@playwright/test'
-import { artifacts } from '../tests/helpers'
+import { artifacts, fillSetupKey } from '../tests/helpers'
 
 const pages = [
   { name: 'home', path: '/dashboard', ready: 'kpi-requests-value' },
@@ -22,6 +22,7 @@ test('time to KPIs on every page', async ({ browser }) => {
   const email = process.env.E2E_PERF_EMAIL ?? 'perf@example.com'
   const password = process.env.E2E_PERF_PASSWORD ?? 'measure-it-please'
   await page.goto('/register')
+  await fillSetupKey(page)
   await page.getByTestId('register-email').fill(email)
   await page.getByTestId('register-password').fill(password)
   await page.getByTestId('register-submit').click()

@@ -2,7 +2,7 @@
 // register, Home KPIs against the API, time range, trace drill-down, the analytics pages,
 // a budget that persists, accessibility, screenshots, sign out.
 import { expect, test, type Page } from '@playwright/test'
-import { apiJSON, compact, expectAccessible, shot } from './helpers'
+import { apiJSON, compact, expectAccessible, fillSetupKey, shot } from './helpers'
 
 interface KPI {
   value: number | null
@@ -41,13 +41,18 @@ test('an anonymous visitor is sent to sign in', async () => {
 })
 
 test('register, which signs in and owns the seeded workspace', async () => {
+  const setupAnswer = page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/setup')
   await page.getByTestId('to-register').click()
   await expect(page.getByTestId('register-form')).toBeVisible()
+  // The first account must prove it runs the server with the setup key.
+  expect(await (await setupAnswer).json()).toEqual({ setup_required: true })
+  await expect(page.getByTestId('register-setup-key')).toBeVisible()
   await expectAccessible(page, 'register')
   await shot(page, 'register')
   await page.getByTestId('register-name').fill(user.name)
   await page.getByTestId('register-email').fill(user.email)
   await page.getByTestId('register-password').fill(user.password)
+  await page.getByTestId('register-setup-key').fill(process.env.E2E_SETUP_KEY ?? '')
   const { body } = await apiJSON<HomeKPIs>(page, '/api/v1/metrics/home-kpis', () => page.getByTestId('register-submit').click())
   await expect(page).toHaveURL(/\/dashboard$/)
   await expect(page.getByTestId('workspace-name')).not.toHaveText('No workspace')

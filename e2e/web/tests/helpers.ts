@@ -46,3 +46,14 @@ export function compact(n: number): string {
   }
   return String(n)
 }
+
+/**
+ * fillSetupKey fills the sign-up form's setup key when the server asks for one (the first
+ * account): global setup starts the server with a chosen key, E2E_SETUP_KEY.
+ */
+export async function fillSetupKey(page: Page): Promise<void> {
+  const field = page.getByTestId('register-setup-key')
+  // The form asks the server whether the key is needed; give that answer a moment.
+  await page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/setup').catch(() => undefined)
+  if (await field.isVisible()) await field.fill(process.env.E2E_SETUP_KEY ?? '')
+}

@@ -26,7 +26,7 @@ test.beforeAll(async ({ browser }) => {
   page = await (await browser.newContext()).newPage()
   await page.goto('/signin')
   const reg = await page.request.post('/api/v1/auth/register', {
-    data: { ...user, create_workspace: true },
+    data: { ...user, create_workspace: true, setup_key: process.env.E2E_SETUP_KEY },
   })
   expect(reg.status(), await reg.text()).toBe(201)
   token = ((await reg.json()) as { access_token: string }).access_token

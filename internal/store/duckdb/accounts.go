@@ -444,3 +444,29 @@ func (s *Store) SetWorkspaceLimits(ctx context.Context, workspaceID string, l mo
 	}
 	return nil
 }
+
+// PutSetupSecret implements store.Accounts.
+func (s *Store) PutSetupSecret(ctx context.Context, workspaceID, hash string, at time.Time, replace bool) (bool, error) {
+	conflict := "DO NOTHING"
+	if replace {
+		conflict = "DO UPDATE SET hash = excluded.hash, created_at = excluded.created_at"
+	}
+	if err := s.exec(ctx, `INSERT INTO setup_secrets (workspace_id, hash, created_at) VALUES (?, ?, ?) ON CONFLICT `+conflict,
+		workspaceID, hash, at); err != nil {
+		return false, fmt.Errorf("cannot store the setup secret: %w", err)
+	}
+	var stored string
+	if err := s.db.QueryRowContext(ctx, `SELECT hash FROM setup_secrets WHERE workspace_id = ?`, workspaceID).Scan(&stored); err != nil {
+		return false, fmt.Errorf("cannot read the setup secret: %w", err)
+	}
+	return stored == hash, nil
+}
+
+// TakeSetupSecret implements store.Accounts.
+func (s *Store) TakeSetupSecret(ctx context.Context, workspaceID, hash string) (bool, error) {
+	n, err := s.execCount(ctx, `DELETE FROM setup_secrets WHERE workspace_id = ? AND (? = '' OR hash = ?)`, workspaceID, hash, hash)
+	if err != nil {
+		return false, fmt.Errorf("cannot take the setup secret: %w", err)
+	}
+	return n > 0, nil
+}

@@ -38,7 +38,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws model.Workspace) error {
 // GetWorkspace implements store.Workspaces.
 func (s *Store) GetWorkspace(ctx context.Context, id string) (*model.Workspace, error) {
 	var ws model.Workspace
-	err := s.db.QueryRowContext(ctx, `SELECT id, name, created_at FROM workspaces WHERE id = ?`, id).Scan(&ws.ID, &ws.Name, &ws.CreatedAt)
+	err := s.db.QueryRowContext(ctx, `SELECT id, name, coalesce(description, ''), coalesce(time_zone, ''), created_at FROM workspaces WHERE id = ?`, id).Scan(&ws.ID, &ws.Name, &ws.Description, &ws.TimeZone, &ws.CreatedAt)
 	if err == sql.ErrNoRows {
 		return nil, notFound("workspace", id)
 	}
@@ -51,7 +51,7 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*model.Workspace, 
 
 // ListWorkspaces implements store.Workspaces.
 func (s *Store) ListWorkspaces(ctx context.Context) ([]model.Workspace, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT id, name, created_at FROM workspaces ORDER BY created_at, id`)
+	rows, err := s.db.QueryContext(ctx, `SELECT id, name, coalesce(description, ''), coalesce(time_zone, ''), created_at FROM workspaces ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list workspaces: %w", err)
 	}
@@ -59,7 +59,7 @@ func (s *Store) ListWorkspaces(ctx context.Context) ([]model.Workspace, error) {
 	out := []model.Workspace{}
 	for rows.Next() {
 		var ws model.Workspace
-		if err := rows.Scan(&ws.ID, &ws.Name, &ws.CreatedAt); err != nil {
+		if err := rows.Scan(&ws.ID, &ws.Name, &ws.Description, &ws.TimeZone, &ws.CreatedAt); err != nil {
 			return nil, err
 		}
 		ws.CreatedAt = ws.CreatedAt.UTC()

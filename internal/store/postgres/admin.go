@@ -29,7 +29,7 @@ func (s *Store) CreateWorkspace(ctx context.Context, ws model.Workspace) error {
 // GetWorkspace implements store.Workspaces.
 func (s *Store) GetWorkspace(ctx context.Context, id string) (*model.Workspace, error) {
 	var ws model.Workspace
-	err := s.pool.QueryRow(ctx, `SELECT id, name, created_at FROM workspaces WHERE id = $1`, id).Scan(&ws.ID, &ws.Name, &ws.CreatedAt)
+	err := s.pool.QueryRow(ctx, `SELECT id, name, coalesce(description, ''), coalesce(time_zone, ''), created_at FROM workspaces WHERE id = $1`, id).Scan(&ws.ID, &ws.Name, &ws.Description, &ws.TimeZone, &ws.CreatedAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, notFound("workspace", id)
 	}
@@ -42,13 +42,13 @@ func (s *Store) GetWorkspace(ctx context.Context, id string) (*model.Workspace, 
 
 // ListWorkspaces implements store.Workspaces.
 func (s *Store) ListWorkspaces(ctx context.Context) ([]model.Workspace, error) {
-	rows, err := s.pool.Query(ctx, `SELECT id, name, created_at FROM workspaces ORDER BY created_at, id`)
+	rows, err := s.pool.Query(ctx, `SELECT id, name, coalesce(description, ''), coalesce(time_zone, ''), created_at FROM workspaces ORDER BY created_at, id`)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list workspaces: %w", err)
 	}
 	out := []model.Workspace{}
 	var ws model.Workspace
-	_, err = pgx.ForEachRow(rows, []any{&ws.ID, &ws.Name, &ws.CreatedAt}, func() error {
+	_, err = pgx.ForEachRow(rows, []any{&ws.ID, &ws.Name, &ws.Description, &ws.TimeZone, &ws.CreatedAt}, func() error {
 		c := ws
 		c.CreatedAt = c.CreatedAt.UTC()
 		out = append(out, c)

@@ -24,6 +24,9 @@ func testAccounts(t *testing.T, s store.Store) {
 		{"RefreshRotation", testRefreshRotation},
 		{"KeyLifecycle", testKeyLifecycle},
 		{"WorkspaceLimits", testWorkspaceLimits},
+		{"SetupSecret", testSetupSecret},
+		{"WorkspaceProfile", testWorkspaceProfile},
+		{"Audit", testAudit},
 	} {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, s, acc) })
 	}
@@ -280,5 +283,112 @@ func testWorkspaceLimits(t *testing.T, s store.Store, acc store.Accounts) {
 	}
 	if l, _ := acc.WorkspaceLimits(ctx(), ws2); l != (model.RateLimits{}) {
 		t.Errorf("limits leak across workspaces: %+v", l)
+	}
+}
+
+func testSetupSecret(t *testing.T, s store.Store, acc store.Accounts) {
+	const ws = "ws-setup"
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, ""); err != nil || ok {
+		t.Fatalf("take without a secret = %v, %v", ok, err)
+	}
+	if ok, err := acc.PutSetupSecret(ctx(), ws, "hash-1", t0, false); err != nil || !ok {
+		t.Fatalf("first put = %v, %v", ok, err)
+	}
+	// A second start without a chosen secret keeps the first one.
+	if ok, err := acc.PutSetupSecret(ctx(), ws, "hash-2", t0, false); err != nil || ok {
+		t.Fatalf("put over an existing secret = %v, %v; want it kept", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, "hash-2"); err != nil || ok {
+		t.Fatalf("take with the wrong hash = %v, %v", ok, err)
+	}
+	if ok, err := acc.PutSetupSecret(ctx(), ws, "hash-3", t0, true); err != nil || !ok {
+		t.Fatalf("replacing put = %v, %v", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), "ws-other", "hash-3"); err != nil || ok {
+		t.Fatalf("take in another workspace = %v, %v", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, "hash-3"); err != nil || !ok {
+		t.Fatalf("take = %v, %v", ok, err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, "hash-3"); err != nil || ok {
+		t.Fatalf("second take of a one-time secret = %v, %v", ok, err)
+	}
+	if _, err := acc.PutSetupSecret(ctx(), ws, "hash-4", t0, false); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := acc.TakeSetupSecret(ctx(), ws, ""); err != nil || !ok {
+		t.Fatalf("take any = %v, %v", ok, err)
+	}
+}
+
+func testWorkspaceProfile(t *testing.T, s store.Store, acc store.Accounts) {
+	ws := model.Workspace{ID: "ws-profile", Name: "Profile", CreatedAt: t0}
+	if err := s.CreateWorkspace(ctx(), ws); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := s.GetWorkspace(ctx(), ws.ID); err != nil || got.Description != "" || got.TimeZone != "" {
+		t.Fatalf("new workspace = %+v, %v; want an empty profile", got, err)
+	}
+	p := model.WorkspaceProfile{Description: "Support agents in production", TimeZone: "Europe/Berlin"}
+	if err := acc.SetWorkspaceProfile(ctx(), ws.ID, p); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetWorkspace(ctx(), ws.ID)
+	if err != nil || got.Description != p.Description || got.TimeZone != p.TimeZone || got.Name != "Profile" {
+		t.Fatalf("after SetWorkspaceProfile = %+v, %v", got, err)
+	}
+	if err := acc.SetWorkspaceProfile(ctx(), "ws-missing", p); model.ErrorCode(err) != model.ENOTFOUND {
+		t.Errorf("unknown workspace: %v", err)
+	}
+}
+
+func testAudit(t *testing.T, s store.Store, _ store.Accounts) {
+	entry := func(id, ws, action, actor string, at time.Time) model.AuditEntry {
+		return model.AuditEntry{ID: id, WorkspaceID: ws, At: at, ActorID: actor, ActorEmail: actor + "@example.com",
+			Action: action, Target: "t-" + id, Detail: []byte(`{"k":"` + id + `"}`), IP: "192.0.2.7"}
+	}
+	all := []model.AuditEntry{
+		entry("a1", "ws-audit", "api_key.create", "u1", t0),
+		entry("a2", "ws-audit", "member.role", "u2", t0.Add(time.Minute)),
+		entry("a3", "ws-audit", "api_key.revoke", "u1", t0.Add(2*time.Minute)),
+		entry("a4", "ws-audit", "api_key.create", "u1", t0.Add(2*time.Minute)), // same time as a3
+		entry("b1", "ws-audit-other", "api_key.create", "u1", t0),
+	}
+	for _, e := range all {
+		if err := s.AppendAudit(ctx(), e); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ids := func(f store.AuditFilter) []string {
+		t.Helper()
+		list, err := s.ListAudit(ctx(), "ws-audit", f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := []string{}
+		for _, e := range list {
+			out = append(out, e.ID)
+		}
+		return out
+	}
+	for name, tc := range map[string]struct {
+		f    store.AuditFilter
+		want []string
+	}{
+		"newest first, one workspace": {store.AuditFilter{}, []string{"a4", "a3", "a2", "a1"}},
+		"an action":                   {store.AuditFilter{Action: "api_key.create"}, []string{"a4", "a1"}},
+		"a subject":                   {store.AuditFilter{Action: "api_key"}, []string{"a4", "a3", "a1"}},
+		"an actor":                    {store.AuditFilter{ActorID: "u2"}, []string{"a2"}},
+		"since and until":             {store.AuditFilter{Since: t0.Add(time.Minute), Until: t0.Add(2 * time.Minute)}, []string{"a2"}},
+		"a page":                      {store.AuditFilter{Limit: 2}, []string{"a4", "a3"}},
+		"the next page":               {store.AuditFilter{BeforeAt: t0.Add(2 * time.Minute), BeforeID: "a3", Limit: 2}, []string{"a2", "a1"}},
+	} {
+		if got := ids(tc.f); !cmp.Equal(got, tc.want) {
+			t.Errorf("%s: %v, want %v", name, got, tc.want)
+		}
+	}
+	list, _ := s.ListAudit(ctx(), "ws-audit", store.AuditFilter{Limit: 1})
+	if diff := cmp.Diff(all[3], list[0]); diff != "" {
+		t.Errorf("stored entry differs (-want +got):\n%s", diff)
 	}
 }

@@ -4,6 +4,7 @@
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { ApiError, configureAuth, request, setAccessToken } from '@/lib/api'
+import { setWorkspaceTimeZone } from '@/lib/format'
 
 export interface User {
   id: string
@@ -44,7 +45,7 @@ interface AuthState {
   /** True once /auth/me answered for this session (me may be provisional before). */
   meLoaded: boolean
   login: (email: string, password: string) => Promise<void>
-  register: (input: { email: string; password: string; name: string; workspace_name?: string }) => Promise<void>
+  register: (input: { email: string; password: string; name: string; workspace_name?: string; setup_key?: string }) => Promise<void>
   logout: () => Promise<void>
   switchWorkspace: (id: string) => Promise<void>
 }
@@ -68,7 +69,7 @@ async function refreshToken(): Promise<string | null> {
 /** The answer of GET /api/v1/auth/me (auth.Me in Go). */
 interface MeResponse {
   user: User
-  workspace: { id: string; name: string; created_at: string } | null
+  workspace: { id: string; name: string; created_at: string; time_zone?: string } | null
   role?: string
   workspaces: { workspace_id: string; user_id: string; role: string; workspace_name?: string }[] | null
 }
@@ -77,6 +78,7 @@ async function loadMe(): Promise<Me> {
   const raw = await request<MeResponse>('/api/v1/auth/me')
   const workspaces = (raw.workspaces ?? []).map((m) => ({ id: m.workspace_id, name: m.workspace_name || m.workspace_id, role: m.role }))
   const workspace = raw.workspace ? { id: raw.workspace.id, name: raw.workspace.name, role: raw.role ?? '' } : null
+  setWorkspaceTimeZone(raw.workspace?.time_zone)
   return { user: raw.user, workspace, workspaces }
 }
 
@@ -146,7 +148,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
   )
 
   const register = useCallback(
-    async (input: { email: string; password: string; name: string; workspace_name?: string }) => {
+    async (input: { email: string; password: string; name: string; workspace_name?: string; setup_key?: string }) => {
       const t = await request<TokenResponse>('/api/v1/auth/register', { method: 'POST', body: { ...input, cookie: true }, skipRefresh: true })
       qc.clear()
       await establish(t.access_token, t)

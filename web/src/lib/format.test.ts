@@ -81,3 +81,14 @@ describe('dates', () => {
     expect(truncate('abc', 4)).toBe('abc')
   })
 })
+
+describe('userTimeZone', () => {
+  it('prefers the workspace time zone over the viewer one', async () => {
+    const { setWorkspaceTimeZone, userTimeZone } = await import('@/lib/format')
+    const viewer = userTimeZone()
+    setWorkspaceTimeZone('Asia/Tokyo')
+    expect(userTimeZone()).toBe('Asia/Tokyo')
+    setWorkspaceTimeZone('')
+    expect(userTimeZone()).toBe(viewer)
+  })
+})

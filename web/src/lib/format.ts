@@ -87,8 +87,19 @@ export function formatChange(pct: Num): string {
   return s
 }
 
-/** The viewer's IANA time zone, sent as `tz` so day buckets start at their midnight. */
+let workspaceZone = ''
+
+/** setWorkspaceTimeZone records the workspace's time zone (Settings, General); '' clears it. */
+export function setWorkspaceTimeZone(tz: string | undefined): void {
+  workspaceZone = tz ?? ''
+}
+
+/**
+ * The time zone sent as `tz` so day buckets start at its midnight: the workspace's when its
+ * settings name one, else the viewer's.
+ */
 export function userTimeZone(): string {
+  if (workspaceZone) return workspaceZone
   try {
     return Intl.DateTimeFormat().resolvedOptions().timeZone || 'UTC'
   } catch {

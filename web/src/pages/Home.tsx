@@ -8,6 +8,11 @@ import { PageHeader } from '@/components/layout/PageHeader'
 import { useHomeKPIs } from '@/api/queries'
 import { RANGE_LABELS, useTimeRange } from '@/lib/timerange'
 import { formatCost, formatDuration, formatNumber, formatPercent } from '@/lib/format'
+import { useLiveRefetch } from '@/lib/useLive'
+
+// What a committed trace changes on Home; refetched when the live socket says so.
+const LIVE_CHANNELS = ['kpis', 'traces'] as const
+const LIVE_PATHS = ['/api/v1/metrics/home-kpis', '/api/v1/metrics/aggregations', '/api/v1/activity/stream']
 
 // The chart library is the largest download: Home's KPIs render without waiting for it.
 const RequestsChart = lazy(() => import('@/components/dashboard/RequestsChart'))
@@ -15,6 +20,8 @@ const RequestsChart = lazy(() => import('@/components/dashboard/RequestsChart'))
 export default function Home() {
   const { range, apiParams } = useTimeRange()
   const q = useHomeKPIs(apiParams)
+  // A fixed past window cannot change; only ranges ending now follow commits.
+  useLiveRefetch([...LIVE_CHANNELS], LIVE_PATHS, range.key !== 'custom')
   const k = q.data
   const loading = q.isPending
   const label = range.key === 'custom' ? 'vs previous period' : `vs previous ${range.key}`

@@ -1,4 +1,5 @@
 import { useState, type FormEvent } from 'react'
+import { useQuery } from '@tanstack/react-query'
 import { Link, Navigate, useNavigate } from 'react-router'
 import { Loader2 } from 'lucide-react'
 import { Alert, AlertDescription } from '@/components/ui/alert'
@@ -7,10 +8,15 @@ import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
 import { AuthLayout } from '@/components/layout/AuthLayout'
 import { PageSkeleton } from '@/components/layout/PageSkeleton'
-import { errorMessage } from '@/lib/api'
+import { errorMessage, request } from '@/lib/api'
 import { useAuth } from '@/lib/auth'
 
 export const MIN_PASSWORD = 10
+
+/** SetupStatus mirrors auth.SetupStatus: whether the next account claims the first workspace. */
+interface SetupStatus {
+  setup_required: boolean
+}
 
 export default function Register() {
   const { status, register } = useAuth()
@@ -19,6 +25,15 @@ export default function Register() {
   const [email, setEmail] = useState('')
   const [password, setPassword] = useState('')
   const [workspace, setWorkspace] = useState('')
+  const [setupKey, setSetupKey] = useState('')
+  // The first account takes over the server's first workspace and proves it runs the server
+  // with the setup key printed at first start; later accounts are not asked for it.
+  const setup = useQuery({
+    queryKey: ['auth-setup'],
+    queryFn: () => request<SetupStatus>('/api/v1/auth/setup', { skipRefresh: true }),
+    staleTime: 0,
+  })
+  const needsKey = setup.data?.setup_required === true
   const [error, setError] = useState<string | null>(null)
   const [busy, setBusy] = useState(false)
 
@@ -34,7 +49,13 @@ export default function Register() {
     }
     setBusy(true)
     try {
-      await register({ name: name.trim(), email: email.trim(), password, workspace_name: workspace.trim() || undefined })
+      await register({
+        name: name.trim(),
+        email: email.trim(),
+        password,
+        workspace_name: workspace.trim() || undefined,
+        setup_key: needsKey ? setupKey.trim() : undefined,
+      })
       navigate('/dashboard', { replace: true })
     } catch (err) {
       setError(errorMessage(err))
@@ -87,11 +108,29 @@ export default function Register() {
             At least {MIN_PASSWORD} characters.
           </p>
         </div>
+        {needsKey && (
+          <div className="grid gap-2" data-testid="register-setup">
+            <Label htmlFor="setup-key">Setup key</Label>
+            <Input
+              id="setup-key"
+              required
+              autoComplete="off"
+              value={setupKey}
+              onChange={(e) => setSetupKey(e.target.value)}
+              data-testid="register-setup-key"
+              aria-describedby="setup-hint"
+            />
+            <p id="setup-hint" className="text-xs text-muted-foreground">
+              You are the first to sign up: your account will own this server's workspace and its data. Paste the setup key
+              the server printed at its first start (or its API key).
+            </p>
+          </div>
+        )}
         <div className="grid gap-2">
           <Label htmlFor="workspace">Workspace name (optional)</Label>
           <Input id="workspace" value={workspace} onChange={(e) => setWorkspace(e.target.value)} data-testid="register-workspace" />
         </div>
-        <Button type="submit" disabled={busy || !email || !password} data-testid="register-submit">
+        <Button type="submit" disabled={busy || !email || !password || (needsKey && !setupKey.trim())} data-testid="register-submit">
           {busy && <Loader2 className="animate-spin" aria-hidden="true" />}
           Create account
         </Button>

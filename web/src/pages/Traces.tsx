@@ -19,6 +19,7 @@ import type { Query } from '@/lib/api'
 import { formatCost, formatDateTime, formatDuration, formatInteger, formatNumber, formatShortDateTime, truncate } from '@/lib/format'
 import { rangeSearch, useTimeRange, windowOnly } from '@/lib/timerange'
 import { useDebounced } from '@/lib/useDebounced'
+import { useLiveChannel } from '@/lib/useLive'
 
 /** Filters the explorer keeps in the URL, by the API's parameter names. */
 export const MULTI_FILTERS = ['agent_id', 'model', 'provider', 'user_id', 'session_id', 'status', 'tag'] as const
@@ -129,7 +130,7 @@ export function TraceTable({ traces, sort, order, onSort, search }: { traces: Tr
 
 export default function Traces() {
   const [params, setParams] = useSearchParams()
-  const { apiParams } = useTimeRange()
+  const { range, apiParams } = useTimeRange()
   const agents = useAgents()
   const [text, setText] = useState(params.get('q') ?? '')
   const debounced = useDebounced(text, 300)
@@ -154,6 +155,21 @@ export default function Traces() {
 
   const query = useMemo(() => ({ ...windowOnly(apiParams), ...filters, cursor, limit: filters.limit ?? 50 }), [apiParams, filters, cursor])
   const q = useTraces(query)
+  // New traces are announced, not inserted: the list a reader is looking at does not move
+  // under them. The banner says how many arrived; clicking it shows them.
+  const [fresh, setFresh] = useState(0)
+  // A resync (messages may be lost) cannot say how many arrived, only that some may have.
+  const [stale, setStale] = useState(false)
+  useLiveChannel(
+    'traces',
+    (m) => (m ? setFresh((n) => n + ((m.data as { count?: number } | undefined)?.count ?? 0)) : setStale(true)),
+    !cursor && range.key !== 'custom',
+  )
+  const showFresh = () => {
+    setFresh(0)
+    setStale(false)
+    void q.refetch()
+  }
   const sort = (filters.sort as SortKey | undefined) ?? 'start_time'
   const order = (filters.order as 'asc' | undefined) ?? 'desc'
   const limit = Number(query.limit)
@@ -198,6 +214,11 @@ export default function Traces() {
   return (
     <div data-testid="page-traces" className="min-w-0">
       <PageHeader title="Traces" description="Every agent run in the selected time range. Click a row to see its spans." />
+      {(fresh > 0 || stale) && (
+        <Button variant="secondary" size="sm" className="mb-3" onClick={showFresh} data-testid="traces-new-banner">
+          {fresh === 0 ? 'New traces may have arrived' : fresh === 1 ? '1 new trace' : `${formatInteger(fresh)} new traces`}: show
+        </Button>
+      )}
       <Card className="mb-4 gap-3 py-4">
         <CardContent className="grid gap-3 px-4">
           <div className="flex flex-wrap items-center gap-2">

@@ -14,6 +14,7 @@ import {
   DropdownMenuTrigger,
 } from '@/components/ui/dropdown-menu'
 import { Brand, SidebarNav } from '@/components/layout/Sidebar'
+import { LiveIndicator } from '@/components/layout/LiveIndicator'
 import { TimeRangeSelector } from '@/components/layout/TimeRangeSelector'
 import { useAuth } from '@/lib/auth'
 import { useTheme, type ThemeChoice } from '@/lib/theme'
@@ -132,6 +133,7 @@ export function Header() {
       </Dialog>
       <WorkspaceSwitcher />
       <div className="ml-auto flex items-center gap-1 sm:gap-2">
+        <LiveIndicator />
         <TimeRangeSelector value={range} onChange={setRange} />
         <ThemeToggle />
         <UserMenu />

@@ -1,4 +1,4 @@
-import { Activity, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
+import { Activity, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, Settings, ShieldCheck, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -9,7 +9,7 @@ export interface NavItem {
   testId: string
 }
 
-// Only pages that work are listed; Quality, Impact and Settings join when they exist.
+// Only pages that work are listed; Quality and Impact join when they exist.
 export const NAV: NavItem[] = [
   { to: '/dashboard', label: 'Home', icon: Home, end: true, testId: 'nav-home' },
   { to: '/dashboard/traces', label: 'Traces', icon: ListTree, testId: 'nav-traces' },
@@ -19,4 +19,5 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
   { to: '/dashboard/safety', label: 'Safety', icon: ShieldCheck, testId: 'nav-safety' },
   { to: '/dashboard/alerts', label: 'Alerts', icon: BellRing, testId: 'nav-alerts' },
+  { to: '/dashboard/settings', label: 'Settings', icon: Settings, testId: 'nav-settings' },
 ]

@@ -1,0 +1,141 @@
+// Settings in Chromium against the real binary: a team owner invites a member, who signs up
+// in a second browser and joins with the role; the owner changes the role and the member
+// sees settings read-only; a key is created (shown once), used, and revoked.
+import { expect, test, type Browser, type Page } from '@playwright/test'
+import { expectAccessible, fillSetupKey, shot } from './helpers'
+
+const stamp = Date.now()
+const owner = { name: 'Sam Owner', email: `sam-${stamp}@example.com`, password: 'settings-owner-pass' }
+const invitee = { name: 'Ivy Invited', email: `ivy-${stamp}@example.com`, password: 'settings-member-pass' }
+
+test.describe.configure({ mode: 'serial' })
+
+let ownerPage: Page
+let memberPage: Page
+
+async function signUp(browser: Browser, who: typeof owner, workspace?: string): Promise<Page> {
+  const page = await (await browser.newContext()).newPage()
+  await page.goto('/register')
+  await fillSetupKey(page)
+  await page.getByTestId('register-name').fill(who.name)
+  await page.getByTestId('register-email').fill(who.email)
+  await page.getByTestId('register-password').fill(who.password)
+  if (workspace) await page.getByTestId('register-workspace').fill(workspace)
+  await page.getByTestId('register-submit').click()
+  await expect(page).toHaveURL(/\/dashboard$/)
+  return page
+}
+
+test.afterAll(async () => {
+  await ownerPage?.context().close()
+  await memberPage?.context().close()
+})
+
+test('an owner edits the workspace settings', async ({ browser }) => {
+  ownerPage = await signUp(browser, owner, `Team ${stamp}`)
+  await ownerPage.getByTestId('nav-settings').click()
+  await expect(ownerPage.getByTestId('page-settings')).toBeVisible()
+  await expect(ownerPage.getByTestId('general-name')).toHaveValue(/Team|Default/)
+  await ownerPage.getByTestId('general-description').fill('Agents of the support team')
+  await ownerPage.getByTestId('general-timezone').fill('Mars/Olympus')
+  await ownerPage.getByTestId('general-save').click()
+  await expect(ownerPage.getByTestId('general-save-error')).toContainText('time_zone')
+  await ownerPage.getByTestId('general-timezone').fill('Europe/Berlin')
+  await ownerPage.getByTestId('general-save').click()
+  await expect(ownerPage.getByTestId('general-saved')).toBeVisible()
+  await ownerPage.reload()
+  await expect(ownerPage.getByTestId('general-timezone')).toHaveValue('Europe/Berlin')
+  await expectAccessible(ownerPage, 'settings-general')
+  await shot(ownerPage, 'settings-general')
+})
+
+test('an invited member signs up in a second browser and joins with the role', async ({ browser }) => {
+  await ownerPage.getByTestId('tab-team').click()
+  await ownerPage.getByTestId('invite-email').fill(invitee.email)
+  await ownerPage.getByTestId('invite-role').selectOption('member')
+  await ownerPage.getByTestId('invite-submit').click()
+  await expect(ownerPage.getByTestId('invite-row')).toContainText(invitee.email)
+
+  memberPage = await signUp(browser, invitee)
+  await memberPage.getByTestId('nav-settings').click()
+  await memberPage.getByTestId('tab-api-keys').click()
+  await expect(memberPage.getByTestId('key-form')).toBeVisible() // members create their own keys
+
+  await ownerPage.reload()
+  const row = ownerPage.locator(`[data-testid="member-row"][data-email="${invitee.email}"]`)
+  await expect(row).toBeVisible()
+  await expect(ownerPage.getByTestId('invites-empty')).toBeVisible()
+  await row.getByTestId('member-role').selectOption('viewer')
+  await expect(row.getByTestId('member-role')).toHaveValue('viewer')
+
+  // The member's next sign-in carries the new role: settings are read-only, no keys.
+  await memberPage.reload()
+  await expect(memberPage.getByTestId('keys-hidden')).toBeVisible()
+  await memberPage.getByTestId('tab-general').click()
+  await expect(memberPage.getByTestId('settings-readonly')).toBeVisible()
+  await expect(memberPage.getByTestId('general-name')).toBeDisabled()
+  await shot(ownerPage, 'settings-team')
+})
+
+test('a key is created, shown once, used, and revoked', async () => {
+  await ownerPage.getByTestId('tab-api-keys').click()
+  await ownerPage.getByTestId('key-name').fill('e2e agent')
+  await ownerPage.getByTestId('key-create').click()
+  const secret = (await ownerPage.getByTestId('key-secret').textContent())?.trim() ?? ''
+  expect(secret).toMatch(/^ao_/)
+  const ingest = () =>
+    ownerPage.request.post('/api/v1/traces', {
+      headers: { Authorization: `Bearer ${secret}` },
+      data: { trace_id: `e2e-key-${stamp}-${Math.random()}`, agent_id: 'e2e-agent', timestamp: new Date().toISOString() },
+    })
+  expect((await ingest()).status()).toBe(202)
+  await ownerPage.reload()
+  await expect(ownerPage.getByTestId('key-secret')).toHaveCount(0) // shown only once
+  const row = ownerPage.locator('[data-testid="key-row"][data-name="e2e agent"]')
+  await row.getByTestId('key-revoke').click()
+  await ownerPage.getByTestId('key-revoke-confirm').click()
+  await expect(row).toHaveCount(0)
+  expect((await ingest()).status()).toBe(401)
+
+  await ownerPage.getByTestId('tab-audit').click()
+  await expect(ownerPage.locator('[data-testid="audit-row"][data-action="api_key.revoke"]')).toBeVisible()
+  await expect(ownerPage.locator('[data-testid="audit-row"][data-action="member.role"]')).toBeVisible()
+  await ownerPage.getByTestId('tab-usage').click()
+  await expect(ownerPage.getByTestId('billing-state')).toContainText('Not configured')
+  await expectAccessible(ownerPage, 'settings-audit')
+})
+
+test('Home updates without a reload when a trace is ingested', async () => {
+  await ownerPage.getByTestId('tab-api-keys').click()
+  await ownerPage.getByTestId('key-name').fill('live agent')
+  await ownerPage.getByTestId('key-create').click()
+  const secret = (await ownerPage.getByTestId('key-secret').textContent())?.trim() ?? ''
+  await ownerPage.getByTestId('nav-home').click()
+  await expect(ownerPage.getByTestId('live-status')).toHaveAttribute('data-status', 'live')
+  const requests = ownerPage.getByTestId('kpi-requests-value')
+  await expect(requests).toBeVisible()
+  const before = Number(((await requests.textContent()) ?? '').replace(/[^0-9.]/g, '')) || 0
+  // A marker on the window survives only if the page is not reloaded.
+  await ownerPage.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1))
+  const sent = await ownerPage.request.post('/api/v1/traces', {
+    headers: { Authorization: `Bearer ${secret}` },
+    data: { trace_id: `e2e-live-${stamp}`, agent_id: 'live-agent', timestamp: new Date().toISOString(), latency_ms: 120 },
+  })
+  expect(sent.status()).toBe(202)
+  await expect(requests).toHaveText(String(before + 1), { timeout: 15_000 })
+  expect(await ownerPage.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1)
+
+  // The traces list announces new traces instead of moving under the reader.
+  await ownerPage.getByTestId('nav-traces').click()
+  await expect(ownerPage.getByTestId('page-traces')).toBeVisible()
+  await expect(ownerPage.getByTestId('live-status')).toHaveAttribute('data-status', 'live')
+  const next = await ownerPage.request.post('/api/v1/traces', {
+    headers: { Authorization: `Bearer ${secret}` },
+    data: { trace_id: `e2e-live-2-${stamp}`, agent_id: 'live-agent', timestamp: new Date().toISOString(), latency_ms: 80 },
+  })
+  expect(next.status()).toBe(202)
+  await expect(ownerPage.getByTestId('traces-new-banner')).toHaveText('1 new trace: show', { timeout: 15_000 })
+  await ownerPage.getByTestId('traces-new-banner').click()
+  await expect(ownerPage.getByTestId('traces-new-banner')).toHaveCount(0)
+  await expect(ownerPage.locator(`[data-testid="trace-row"][data-trace-id="e2e-live-2-${stamp}"]`)).toBeVisible()
+})

@@ -1,0 +1,24 @@
+import { useLiveStatus } from '@/lib/useLive'
+import { cn } from '@/lib/cn'
+
+const LABEL = { live: 'Live', connecting: 'Connecting…', offline: 'Offline: reconnecting' } as const
+
+/** LiveIndicator shows whether live updates are flowing. */
+export function LiveIndicator() {
+  const status = useLiveStatus()
+  return (
+    <span
+      className="hidden items-center gap-1.5 text-xs text-muted-foreground sm:inline-flex"
+      data-testid="live-status"
+      data-status={status}
+      role="status"
+      title={status === 'live' ? 'Updates arrive as traces are committed' : 'Live updates are not connected; pages still load normally'}
+    >
+      <span
+        aria-hidden="true"
+        className={cn('size-2 rounded-full', status === 'live' ? 'bg-success' : status === 'connecting' ? 'bg-warning' : 'bg-muted-foreground')}
+      />
+      {LABEL[status]}
+    </span>
+  )
+}

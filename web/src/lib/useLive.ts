@@ -1,0 +1,54 @@
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { useQueryClient } from '@tanstack/react-query'
+import { liveConnection, type LiveChannel, type LiveMessage, type LiveStatus } from '@/lib/live'
+
+/**
+ * useLiveChannel listens to a live channel while the component is mounted. onChange runs on
+ * every message and on every resync (a reconnect, a gap): the caller refetches.
+ */
+export function useLiveChannel(channel: LiveChannel, onChange: (m: LiveMessage | null) => void, enabled = true): void {
+  const cb = useRef(onChange)
+  cb.current = onChange
+  useEffect(() => {
+    if (!enabled || typeof WebSocket === 'undefined') return
+    return liveConnection().listen(channel, { onMessage: (m) => cb.current(m), onResync: () => cb.current(null) })
+  }, [channel, enabled])
+}
+
+/** useLiveStatus is the connection's state, for the indicator. */
+export function useLiveStatus(): LiveStatus {
+  const [s, setS] = useState<LiveStatus>(() => liveConnection().status)
+  useEffect(() => liveConnection().onStatus(setS), [])
+  return s
+}
+
+/**
+ * useLiveRefetch refetches the queries under paths when a live channel reports a change,
+ * at most once a second: a burst of commits costs one refetch, not one per trace.
+ */
+export function useLiveRefetch(channels: LiveChannel[], paths: string[], enabled = true): void {
+  const qc = useQueryClient()
+  const pending = useRef<ReturnType<typeof setTimeout> | null>(null)
+  const last = useRef(0)
+  const key = paths.join('|')
+  const refetch = useCallback(() => {
+    const run = () => {
+      pending.current = null
+      last.current = Date.now()
+      for (const p of key.split('|')) void qc.invalidateQueries({ queryKey: [p] })
+    }
+    if (pending.current) return
+    const wait = Math.max(0, 1000 - (Date.now() - last.current))
+    if (wait === 0) run()
+    else pending.current = setTimeout(run, wait)
+  }, [qc, key])
+  useEffect(() => () => {
+    if (pending.current) clearTimeout(pending.current)
+  }, [])
+  const chans = channels.join('|')
+  useEffect(() => {
+    if (!enabled || typeof WebSocket === 'undefined') return
+    const stops = chans.split('|').map((ch) => liveConnection().listen(ch as LiveChannel, { onMessage: refetch, onResync: refetch }))
+    return () => stops.forEach((stop) => stop())
+  }, [chans, enabled, refetch])
+}
