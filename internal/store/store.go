@@ -81,6 +81,7 @@ type Store interface {
 	Agents
 	DeadLetters
 	Activity
+	Evaluations
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

@@ -51,6 +51,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Analytics", testAnalytics},
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},
+		{"Evaluations", testEvaluations},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {
