@@ -137,6 +137,7 @@ type Evaluation struct {
 }
 
 // EvalBatch is a batch evaluation request; its progress is counted from its evaluations.
+// Total is the number of jobs it created.
 type EvalBatch struct {
 	WorkspaceID string    `json:"-"`
 	ID          string    `json:"id"`
@@ -145,4 +146,8 @@ type EvalBatch struct {
 	CreatedAt   time.Time `json:"created_at"`
 	// Counts by status, filled when read.
 	Counts map[string]int `json:"counts"`
+	// AlreadyEvaluated and MissingTraces are told when the batch is created: traces the
+	// same evaluator version had judged already, and ids that match no trace.
+	AlreadyEvaluated int `json:"already_evaluated,omitempty"`
+	MissingTraces    int `json:"missing_traces,omitempty"`
 }

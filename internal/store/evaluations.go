@@ -52,6 +52,7 @@ type EvaluationQuery struct {
 	TraceID     string
 	Source      string // manual, batch, auto; "" any
 	BatchID     string
+	Status      string
 	From, To    time.Time
 	Limit       int
 	Offset      int
@@ -290,6 +291,7 @@ func (e EvalSQL) ListEvaluations(ctx context.Context, q EvaluationQuery) ([]mode
 	eq("trace_id", q.TraceID)
 	eq("source", q.Source)
 	eq("batch_id", q.BatchID)
+	eq("status", q.Status)
 	if !q.From.IsZero() {
 		c = append(c, "created_at >= "+args.Add(q.From))
 	}
