@@ -70,6 +70,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	af.bind(s)
 	var qf queueFlags
 	qf.bind(s)
+	var jf judgeFlags
+	jf.bind(s)
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -94,6 +96,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	cfg.ShutdownTimeout = shutdown
 	qf.apply(&cfg)
 	if cfg.Auth, err = af.config(); err != nil {
+		return err
+	}
+	if cfg.Judge, err = jf.config(s); err != nil {
 		return err
 	}
 

@@ -19,6 +19,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/pipeline"
@@ -46,6 +47,7 @@ type Config struct {
 	Version         string
 	Auth            AuthConfig
 	ScaleOut        ScaleOutConfig
+	Judge           JudgeConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -55,6 +57,7 @@ const (
 	RoleIngest  = "ingest"
 	RoleProcess = "process"
 	RoleQuery   = "query"
+	RoleEval    = "evaluate"
 )
 
 // roles lists each role with the roles it implies, in the manner of a module table:
@@ -68,7 +71,8 @@ var roles = []struct {
 	{RoleIngest, []string{RoleAPI}, "REST ingestion: validation, enrichment, enqueue"},
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery}, "every role in one process"},
+	{RoleEval, []string{RoleAPI}, "LLM-as-judge evaluations, quality overview, human feedback"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleEval}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -97,7 +101,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, evaluate, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -129,6 +133,7 @@ type App struct {
 	server   *http.Server
 	listener net.Listener
 	otlp     *otlpServer
+	eval     *eval.Service // nil without the evaluate role
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -202,7 +207,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if analytics == nil {
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
 	}
+	var evalSvc *eval.Service
+	if active[RoleEval] {
+		if evalSvc, err = newEval(cfg.Judge, st, prices, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.New(httpapi.Config{
+		Eval:           evalSvc,
 		Analytics:      analytics,
 		Store:          st,
 		Keys:           accounts.Keys(),
@@ -218,7 +231,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Ingest:         active[RoleIngest],
 		Query:          active[RoleQuery],
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts}
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, eval: evalSvc}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
 		st.Close()
 		return nil, err
@@ -277,6 +290,9 @@ func (a *App) Serve(ctx context.Context) error {
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
+	if a.eval != nil {
+		startEval(flushCtx, a.eval, a.store, a.log)
+	}
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -299,6 +315,10 @@ func (a *App) Serve(ctx context.Context) error {
 
 func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
+	if a.eval != nil {
+		// Judge calls in flight record their outcome before the store closes.
+		a.eval.Drain(ctx)
+	}
 	var errs []error
 	if a.commit != nil {
 		errs = append(errs, a.commit.Close(ctx))

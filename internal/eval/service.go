@@ -63,7 +63,8 @@ type Service struct {
 	// running maps evaluation ids in progress to a channel closed when they finish.
 	running map[string]chan struct{}
 	jobs    chan job
-	wg      sync.WaitGroup
+	wg      sync.WaitGroup // batch workers
+	runs    sync.WaitGroup // judge runs in flight
 }
 
 type job struct {
@@ -255,8 +256,10 @@ func (s *Service) start(ws, id string) <-chan struct{} {
 	}
 	ch := make(chan struct{})
 	s.running[id] = ch
+	s.runs.Add(1)
 	s.mu.Unlock()
 	go func() {
+		defer s.runs.Done()
 		defer func() {
 			s.mu.Lock()
 			delete(s.running, id)
@@ -268,6 +271,20 @@ func (s *Service) start(ws, id string) <-chan struct{} {
 		}
 	}()
 	return ch
+}
+
+// Drain waits until the judge runs in flight have recorded their outcome, or ctx ends;
+// runs still pending then are resumed by the next process.
+func (s *Service) Drain(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		s.runs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
 }
 
 // run performs the judge call of a pending evaluation and records the outcome.

@@ -2,7 +2,6 @@ package eval
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"path/filepath"
 	"strings"
@@ -55,17 +54,7 @@ func seedTraces(t testing.TB, s store.Store, n int) []string {
 }
 
 // goodJudge answers every criterion of the schema it is sent with score 80.
-func goodJudge(c providertest.Call) providertest.Reply {
-	var schema struct {
-		Required []string `json:"required"`
-	}
-	_ = json.Unmarshal(c.Schema, &schema)
-	parts := make([]string, len(schema.Required))
-	for i, name := range schema.Required {
-		parts[i] = fmt.Sprintf("%q: {\"explanation\": \"fine\", \"score\": 80}", name)
-	}
-	return providertest.Reply{Text: "{" + strings.Join(parts, ", ") + "}", InputTokens: 1000, OutputTokens: 100}
-}
+var goodJudge = providertest.Rate(80)
 
 func newService(t testing.TB, st Store, srv *providertest.Server, ev Evaluator) *Service {
 	p, err := provider.New(srv.Config("gemini-2.0-flash"))

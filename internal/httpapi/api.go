@@ -16,6 +16,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -54,6 +55,9 @@ type Config struct {
 	// Ingest and Query say which route groups this process serves (its roles).
 	Ingest bool
 	Query  bool
+	// Eval answers the evaluate role's routes (evaluations, quality, feedback); nil: the
+	// process does not serve them.
+	Eval *eval.Service
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -133,6 +137,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+	}
+	if a.cfg.Eval != nil {
+		a.evalRoutes(add)
 	}
 	// The web app answers every GET no other route matched (SPA fallback, see web.go).
 	rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})

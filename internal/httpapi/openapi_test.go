@@ -14,6 +14,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/query"
 )
 
@@ -46,7 +47,8 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // TestOpenAPIRoutes checks that the route table and the document list the same routes. When
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
-	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true, Query: true})
+	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true, Query: true,
+		Eval: eval.New(eval.Config{})})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true

@@ -1,0 +1,48 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/provider"
+	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/store"
+)
+
+// JudgeConfig selects the LLM judge of the evaluate role; a zero Provider.Kind means none
+// is configured (evaluations then answer 503 saying so).
+type JudgeConfig struct {
+	Provider       provider.Config
+	Limits         provider.Limits
+	DailyBudgetUSD float64
+}
+
+// newEval builds the evaluate role's service on st.
+func newEval(cfg JudgeConfig, st store.Store, prices *pricing.Table, log *slog.Logger) (*eval.Service, error) {
+	ec := eval.Config{Store: st, Prices: prices, Log: log, Evaluator: eval.Evaluator{DailyBudgetUSD: cfg.DailyBudgetUSD}}
+	if cfg.Provider.Kind != "" {
+		p, err := provider.New(cfg.Provider)
+		if err != nil {
+			return nil, err
+		}
+		ec.Judge = provider.NewClient(p, cfg.Limits)
+		ec.Workers = cfg.Limits.MaxConcurrency * 2
+		log.Info("LLM judge configured", "provider", p.Kind(), "model", p.Model(), "base_url", cfg.Provider.BaseURL)
+	}
+	return eval.New(ec), nil
+}
+
+// startEval runs the batch workers and resumes the evaluations a previous process left
+// pending, in every workspace.
+func startEval(ctx context.Context, svc *eval.Service, st store.Store, log *slog.Logger) {
+	wss, err := st.ListWorkspaces(ctx)
+	if err != nil {
+		log.Error("cannot list workspaces to resume evaluations", "err", err)
+	}
+	ids := make([]string, len(wss))
+	for i, w := range wss {
+		ids[i] = w.ID
+	}
+	svc.Start(ctx, ids)
+}
