@@ -20,6 +20,7 @@ const pages = {
   usage: () => import('@/pages/Usage'),
   cost: () => import('@/pages/Cost'),
   performance: () => import('@/pages/Performance'),
+  quality: () => import('@/pages/Quality'),
 }
 const SignIn = lazy(pages.signin)
 const Register = lazy(pages.register)
@@ -31,6 +32,7 @@ const SessionDetail = lazy(pages.session)
 const Usage = lazy(pages.usage)
 const Cost = lazy(pages.cost)
 const Performance = lazy(pages.performance)
+const Quality = lazy(pages.quality)
 const NotFound = lazy(() => import('@/pages/NotFound'))
 
 /**
@@ -38,7 +40,7 @@ const NotFound = lazy(() => import('@/pages/NotFound'))
  * session is being restored instead of after.
  */
 export function preloadRoute(pathname: string): void {
-  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance)(\/[^/]+)?)?\/?$/.exec(pathname)
+  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality)(\/[^/]+)?)?\/?$/.exec(pathname)
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
@@ -47,7 +49,7 @@ export function preloadRoute(pathname: string): void {
     if (!section) load = pages.home
     else if (section === 'traces') load = detail ? pages.trace : pages.traces
     else if (section === 'sessions') load = detail ? pages.session : pages.sessions
-    else load = pages[section as 'usage' | 'cost' | 'performance']
+    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality']
   }
   void load?.().catch(() => {})
 }
@@ -68,6 +70,7 @@ export function AppRoutes() {
           <Route path="usage" element={<Usage />} />
           <Route path="cost" element={<Cost />} />
           <Route path="performance" element={<Performance />} />
+          <Route path="quality" element={<Quality />} />
           <Route path="*" element={<NotFound />} />
         </Route>
         <Route path="*" element={<NotFound />} />
