@@ -216,6 +216,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 	api := httpapi.New(httpapi.Config{
 		Eval:           evalSvc,
+		ABTests:        abTests(active[RoleEval], st),
 		Analytics:      analytics,
 		Store:          st,
 		Keys:           accounts.Keys(),

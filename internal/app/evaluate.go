@@ -5,6 +5,7 @@ import (
 	"log/slog"
 
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/store"
@@ -45,4 +46,12 @@ func startEval(ctx context.Context, svc *eval.Service, st store.Store, log *slog
 		ids[i] = w.ID
 	}
 	svc.Start(ctx, ids)
+}
+
+// abTests serves A/B tests in processes with the evaluate role.
+func abTests(active bool, st store.Store) *abtest.Service {
+	if !active {
+		return nil
+	}
+	return &abtest.Service{Store: st}
 }

@@ -17,6 +17,7 @@ import (
 
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -58,6 +59,8 @@ type Config struct {
 	// Eval answers the evaluate role's routes (evaluations, quality, feedback); nil: the
 	// process does not serve them.
 	Eval *eval.Service
+	// ABTests answers the A/B test routes (evaluate role); nil: not served.
+	ABTests *abtest.Service
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -140,6 +143,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Eval != nil {
 		a.evalRoutes(add)
+	}
+	if a.cfg.ABTests != nil {
+		a.abTestRoutes(add)
 	}
 	// The web app answers every GET no other route matched (SPA fallback, see web.go).
 	rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})

@@ -22,6 +22,7 @@ import (
 
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/eval/provider/providertest"
 	"github.com/agentobs/agentobs/internal/model"
@@ -107,7 +108,7 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 	acfg := auth.Config{Store: st, Tokens: e.tokens, Keys: auth.NewKeyCache(st, time.Minute, auth.WithHasher(hasher)), Log: log,
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
 	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), Ingest: true, Query: true,
-		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)})}
+		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st}}
 	for _, o := range opts {
 		o(&acfg, &hcfg)
 	}

@@ -1,11 +1,13 @@
 package httpapi
 
 import (
+	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/store"
 )
@@ -193,4 +195,96 @@ func (a *API) traceFeedback(r *http.Request) (any, error) {
 		return nil, err
 	}
 	return response{status: http.StatusCreated, body: map[string]any{"trace_id": r.PathValue("trace_id"), "scores": scores}}, nil
+}
+
+// abTestRoutes are the A/B tests' routes, served by the evaluate role.
+func (a *API) abTestRoutes(add addRoute) {
+	add("GET /api/v1/ab-tests", PermRead, a.listABTests)
+	add("POST /api/v1/ab-tests", PermWrite, a.createABTest)
+	add("GET /api/v1/ab-tests/sample-size", PermRead, a.abSampleSize)
+	add("GET /api/v1/ab-tests/{id}", PermRead, a.getABTest)
+	add("GET /api/v1/ab-tests/{id}/results", PermRead, a.abTestResults)
+	add("GET /api/v1/ab-tests/{id}/assign", PermRead, a.abAssign)
+}
+
+func (a *API) listABTests(r *http.Request) (any, error) {
+	ts, err := a.cfg.ABTests.List(r.Context(), workspaceID(r.Context()))
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"ab_tests": ts}, nil
+}
+
+func (a *API) createABTest(r *http.Request) (any, error) {
+	var t abtest.Test
+	if err := a.decodeJSON(r, &t, false); err != nil {
+		return nil, err
+	}
+	created, err := a.cfg.ABTests.Create(r.Context(), workspaceID(r.Context()), t)
+	if err != nil {
+		return nil, err
+	}
+	return response{status: http.StatusCreated, body: created, headers: map[string]string{"Location": "/api/v1/ab-tests/" + created.ID}}, nil
+}
+
+func (a *API) getABTest(r *http.Request) (any, error) {
+	return a.cfg.ABTests.Get(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+}
+
+func (a *API) abTestResults(r *http.Request) (any, error) {
+	return a.cfg.ABTests.Results(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+}
+
+// abAssign tells an application which variant a user or session gets; the same hash
+// decides which variant a trace counts for in the results.
+func (a *API) abAssign(r *http.Request) (any, error) {
+	unit := r.URL.Query().Get("unit_id")
+	if unit == "" || len(unit) > 256 {
+		return nil, queryParamError("unit_id", "must be the user or session id, 1 to 256 characters")
+	}
+	t, err := a.cfg.ABTests.Get(r.Context(), workspaceID(r.Context()), r.PathValue("id"))
+	if err != nil {
+		return nil, err
+	}
+	weights := make([]float64, len(t.Variants))
+	for i, v := range t.Variants {
+		weights[i] = v.Weight
+	}
+	return map[string]string{"test_id": t.ID, "unit_id": unit, "variant": t.Variants[abtest.Assign(t.ID, unit, weights)].Name}, nil
+}
+
+// abSampleSize sizes a test: units per arm for a two-sided test of a mean (sd) or a rate
+// (baseline) to detect mde (absolute) at alpha with power.
+func (a *API) abSampleSize(r *http.Request) (any, error) {
+	q := r.URL.Query()
+	var fe model.FieldErrors
+	num := func(name string, def, lo, hi float64) float64 {
+		v := q.Get(name)
+		if v == "" {
+			return def
+		}
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(f > lo && f < hi) {
+			fe.Add(model.Path{name}, "must be a number between %g and %g", lo, hi)
+		}
+		return f
+	}
+	baseline := num("baseline", 0, 0, 1)
+	sd := num("sd", 0, 0, 1e12)
+	mde := num("mde", 0, 0, 1e12)
+	alpha := num("alpha", 0.05, 0, 0.5)
+	power := num("power", 0.8, 0, 1)
+	if (baseline == 0) == (sd == 0) {
+		fe.Add(model.Path{"baseline"}, "give either baseline (a rate between 0 and 1) or sd (the metric's standard deviation per unit)")
+	}
+	if mde == 0 {
+		fe.Add(model.Path{"mde"}, "the smallest absolute difference worth detecting is required")
+	}
+	if err := fe.Err("invalid query parameters"); err != nil {
+		return nil, err
+	}
+	if baseline > 0 {
+		sd = math.Sqrt(baseline * (1 - baseline))
+	}
+	return map[string]any{"per_arm": abtest.SampleSize(sd, mde, alpha, power), "sd": sd, "mde": mde, "alpha": alpha, "power": power}, nil
 }

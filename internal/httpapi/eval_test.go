@@ -122,4 +122,34 @@ func TestEvaluationAPI(t *testing.T) {
 	check("POST", "/api/v1/evaluate/batch", "/api/v1/evaluate/batch", owner, map[string]any{"trace_ids": []string{}}, 400)
 	check("GET", "/api/v1/evaluate/judge", "/api/v1/evaluate/judge", viewer, nil, 200)
 	check("POST", "/api/v1/evaluate/judge/resume", "/api/v1/evaluate/judge/resume", owner, nil, 200)
+
+	// A/B tests.
+	a = check("POST", "/api/v1/ab-tests", "/api/v1/ab-tests", owner, map[string]any{"name": "shorter prompt", "primary_metric": "eval_score",
+		"guardrail_metrics": []string{"latency", "cost"}}, 201)
+	ab := a.str("id")
+	a = check("POST", "/api/v1/ab-tests", "/api/v1/ab-tests", owner, map[string]any{"name": "x", "primary_metric": "vibes", "unit": "device"}, 400)
+	if len(a.body["errors"].([]any)) != 2 {
+		t.Errorf("A/B problem %s", a.raw)
+	}
+	check("POST", "/api/v1/ab-tests", "/api/v1/ab-tests", viewer, map[string]any{"name": "x", "primary_metric": "cost"}, 403)
+	a = check("GET", "/api/v1/ab-tests", "/api/v1/ab-tests", viewer, nil, 200)
+	if len(a.body["ab_tests"].([]any)) != 1 {
+		t.Errorf("A/B list %s", a.raw)
+	}
+	check("GET", "/api/v1/ab-tests/{id}", "/api/v1/ab-tests/"+ab, viewer, nil, 200)
+	check("GET", "/api/v1/ab-tests/{id}", "/api/v1/ab-tests/nope", viewer, nil, 404)
+	a = check("GET", "/api/v1/ab-tests/{id}/results", "/api/v1/ab-tests/"+ab+"/results", viewer, nil, 200)
+	if a.body["verdict"] != "no_difference_yet" {
+		t.Errorf("results of an empty test %s", a.raw)
+	}
+	a = check("GET", "/api/v1/ab-tests/{id}/assign", "/api/v1/ab-tests/"+ab+"/assign?unit_id=user-1", key, nil, 200)
+	if v := a.str("variant"); v != "control" && v != "treatment" {
+		t.Errorf("assignment %s", a.raw)
+	}
+	check("GET", "/api/v1/ab-tests/{id}/assign", "/api/v1/ab-tests/"+ab+"/assign", key, nil, 400)
+	a = check("GET", "/api/v1/ab-tests/sample-size", "/api/v1/ab-tests/sample-size?baseline=0.5&mde=0.05", viewer, nil, 200)
+	if a.body["per_arm"] != 1570.0 {
+		t.Errorf("sample size %s, want 1570 per arm (2·(1.96+0.84)²·0.25/0.05²)", a.raw)
+	}
+	check("GET", "/api/v1/ab-tests/sample-size", "/api/v1/ab-tests/sample-size?mde=0.05", viewer, nil, 400)
 }

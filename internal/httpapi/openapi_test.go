@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/query"
 )
 
@@ -48,7 +49,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
 	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true, Query: true,
-		Eval: eval.New(eval.Config{})})
+		Eval: eval.New(eval.Config{}), ABTests: &abtest.Service{}})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true

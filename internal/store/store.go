@@ -82,6 +82,7 @@ type Store interface {
 	DeadLetters
 	Activity
 	Evaluations
+	ABTests
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

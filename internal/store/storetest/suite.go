@@ -52,6 +52,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},
 		{"Evaluations", testEvaluations},
+		{"ABTests", testABTests},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {

@@ -59,3 +59,11 @@ CREATE TABLE eval_batches (
     created_at    TIMESTAMPTZ NOT NULL,
     PRIMARY KEY (workspace_id, id)
 );
+
+CREATE TABLE ab_tests (
+    workspace_id  VARCHAR NOT NULL,
+    id            VARCHAR NOT NULL,
+    definition    VARCHAR NOT NULL,  -- the test as JSON
+    created_at    TIMESTAMPTZ NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);

@@ -65,3 +65,11 @@ CREATE INDEX evaluations_cache ON evaluations (workspace_id, cache_key);
 CREATE INDEX evaluations_batch ON evaluations (workspace_id, batch_id) WHERE batch_id <> '';
 CREATE INDEX evaluation_scores_created ON evaluation_scores (workspace_id, created_at);
 CREATE INDEX evaluation_scores_eval ON evaluation_scores (workspace_id, evaluation_id);
+
+CREATE TABLE ab_tests (
+    workspace_id  text NOT NULL,
+    id            text NOT NULL,
+    definition    text NOT NULL,  -- the test as JSON
+    created_at    timestamptz NOT NULL,
+    PRIMARY KEY (workspace_id, id)
+);
