@@ -35,6 +35,8 @@ test.beforeAll(async ({ browser, baseURL }) => {
   await expect
     .poll(async () => (await fetch(`${baseURL}/api/v1/traces/${traceId}`, { headers: { Authorization: `Bearer ${key}` } })).status, { timeout: 10_000 })
     .toBe(200)
+  const ab = await api('/api/v1/ab-tests', { name: 'Shorter prompt', primary_metric: 'success_rate', guardrail_metrics: ['latency'] }, token)
+  expect(ab.status).toBe(201)
   page = await (await browser.newContext()).newPage()
 })
 
@@ -81,6 +83,11 @@ test('evaluate a trace now and see it on the Quality page', async () => {
   await expect(dialog.getByTestId('evaluation-dialog-cost')).toHaveText('$0.00055')
   await shot(page, 'quality-evaluation')
   await page.keyboard.press('Escape')
+
+  // The A/B test has too little data for a verdict, and says so.
+  const card = page.getByTestId('ab-test-card').filter({ hasText: 'Shorter prompt' })
+  await expect(card.getByTestId('ab-srm')).toHaveAttribute('data-blocked', 'false')
+  await expect(card.getByTestId('ab-verdict')).toHaveAttribute('data-verdict', 'no_difference_yet')
 
   await page.getByTestId('history-tab-auto').click()
   await expect(page.getByTestId('quality-history-empty')).toBeVisible()

@@ -100,3 +100,54 @@ export function useResumeJudge() {
     onSuccess: () => void qc.invalidateQueries({ queryKey: ['/api/v1/quality/overview'] }),
   })
 }
+
+export type ABMetric = 'eval_score' | 'feedback' | 'success_rate' | 'latency' | 'cost'
+
+export interface ABTest {
+  id: string
+  name: string
+  description?: string
+  unit: 'user' | 'session'
+  agent_id?: string
+  variants: { name: string; weight: number }[]
+  primary_metric: ABMetric
+  guardrail_metrics: ABMetric[]
+  alpha: number
+  mde_pct: number
+  started_at: string
+  created_at: string
+}
+
+export interface ABMetricResult {
+  metric: ABMetric
+  role: 'primary' | 'guardrail'
+  higher_is_better: boolean
+  control: number
+  treatment: number
+  delta: number
+  delta_pct: number
+  p_value: number
+  sequential_p: number
+  ci_low: number
+  ci_high: number
+  adjusted_p: number
+  significant: boolean
+  n_control: number
+  n_treatment: number
+  better: boolean
+}
+
+export interface ABTestResults {
+  test: ABTest
+  units: Record<string, number>
+  srm: { chi2: number; p_value: number; blocked: boolean }
+  arms: { variant: string; metrics: ABMetricResult[] }[]
+  sample_size_per_arm: number
+  progress: number
+  verdict: 'winner' | 'no_difference_yet' | 'guardrail_violated' | 'srm'
+  winner?: string
+  reason: string
+}
+
+export const useABTests = () => useApi<{ ab_tests: ABTest[] }>('/api/v1/ab-tests')
+export const useABTestResults = (id: string) => useApi<ABTestResults>(`/api/v1/ab-tests/${encodeURIComponent(id)}/results`)

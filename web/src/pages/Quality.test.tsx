@@ -114,6 +114,37 @@ describe('Quality page', () => {
     expect(await screen.findByTestId('quality-history-error')).toHaveTextContent('boom')
   })
 
+  it('shows A/B test cards with intervals, the SRM status and a winner only when significant', async () => {
+    const test = (id: string, name: string) => ({
+      id, name, unit: 'user', variants: [{ name: 'control', weight: 50 }, { name: 'treatment', weight: 50 }],
+      primary_metric: 'success_rate', guardrail_metrics: ['latency'], alpha: 0.05, mde_pct: 5, started_at: '2026-11-20T00:00:00Z', created_at: '2026-11-20T00:00:00Z',
+    })
+    const metric = (over: object) => ({
+      metric: 'success_rate', role: 'primary', higher_is_better: true, control: 0.8, treatment: 0.86, delta: 0.06, delta_pct: 7.5, p_value: 0.001,
+      sequential_p: 0.004, ci_low: 0.02, ci_high: 0.1, adjusted_p: 0.008, significant: true, n_control: 2000, n_treatment: 2000, better: true, ...over,
+    })
+    const results = (id: string, over: object) => ({
+      test: test(id, id), units: { control: 2000, treatment: 1990 }, srm: { chi2: 0.02, p_value: 0.87, blocked: false },
+      arms: [{ variant: 'treatment', metrics: [metric({}), metric({ metric: 'latency', role: 'guardrail', higher_is_better: false, control: 250, treatment: 252, delta: 2, ci_low: -5, ci_high: 9, significant: false, better: false })] }],
+      sample_size_per_arm: 1000, progress: 1, verdict: 'winner', winner: 'treatment', reason: 'Variant treatment significantly improves success_rate.', ...over,
+    })
+    mockApi({
+      '/api/v1/quality/overview': overview(),
+      '/api/v1/evaluate/history': { evaluations: [], total: 0, page: 1, page_size: 20 },
+      '/api/v1/ab-tests': { ab_tests: [test('ab_win', 'Shorter prompt'), test('ab_srm', 'Leaky logger')] },
+      '/api/v1/ab-tests/ab_win/results': results('ab_win', {}),
+      '/api/v1/ab-tests/ab_srm/results': results('ab_srm', { srm: { chi2: 16, p_value: 0.00006, blocked: true }, verdict: 'srm', winner: undefined, reason: 'mismatch' }),
+    })
+    renderAt(<Quality />)
+    const cards = await screen.findAllByTestId('ab-test-card')
+    await waitFor(() => expect(within(cards[0]!).getByTestId('ab-verdict')).toHaveAttribute('data-verdict', 'winner'))
+    expect(within(cards[0]!).getByTestId('ab-verdict')).toHaveTextContent('Winner: treatment')
+    expect(within(cards[0]!).getByTestId('ab-srm')).toHaveAttribute('data-blocked', 'false')
+    expect(within(cards[0]!).getAllByTestId('ab-interval')[0]).toHaveTextContent('Δ +6 pp [2 pp, 10 pp]')
+    await waitFor(() => expect(within(cards[1]!).getByTestId('ab-srm')).toHaveAttribute('data-blocked', 'true'))
+    expect(within(cards[1]!).getByTestId('ab-verdict')).toHaveTextContent('No verdict')
+  })
+
   it('computes changes and pivots the trend', () => {
     expect(changePct({ mean: 90, count: 1, previous: 60 })).toBe(50)
     expect(changePct({ mean: 90, count: 1, previous: null })).toBeNull()

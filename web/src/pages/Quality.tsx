@@ -11,6 +11,7 @@ import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { ChartFallback } from '@/components/dashboard/ChartFallback'
 import { ChartCard } from '@/components/dashboard/ChartCard'
+import { ABTestCards } from '@/components/dashboard/ABTestCards'
 import { KPICard } from '@/components/dashboard/KPICard'
 import { ErrorState } from '@/components/dashboard/states'
 import { PageHeader } from '@/components/layout/PageHeader'
@@ -360,6 +361,12 @@ export default function Quality() {
           <QualityTrendChart data={o} isLoading={q.isPending} error={q.error} onRetry={() => void q.refetch()} />
         </Suspense>
         <History />
+        <section aria-labelledby="ab-tests-title" className="grid gap-3">
+          <h2 id="ab-tests-title" className="text-lg font-semibold">
+            A/B tests
+          </h2>
+          <ABTestCards />
+        </section>
       </div>
     </div>
   )
