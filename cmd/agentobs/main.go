@@ -39,6 +39,7 @@ Commands:
   serve     run the server (API, ingestion, processing, queries) on the embedded store
   migrate   apply database migrations and exit
   seed      write realistic synthetic traces for demos and benchmarks
+  eval      judge tools: "eval calibrate" measures the LLM judge against human labels
   version   print the version
 
 Run "agentobs <command> --help" for the flags of a command. Every flag can also be set
@@ -63,6 +64,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(rest, stdout, stderr)
 	case "seed":
 		err = cmdSeed(rest, stdout, stderr)
+	case "eval":
+		err = cmdEval(rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "agentobs", buildVersion())
 		return 0
