@@ -14,7 +14,7 @@ import (
 
 var kinds = []string{provider.KindGemini, provider.KindOpenAI, provider.KindAnthropic}
 
-var schema = json.RawMessage(`{"type":"object","properties":{"score":{"type":"integer"},"explanation":{"type":"string"}},"required":["score","explanation"]}`)
+var schema = json.RawMessage(`{"type":"object","properties":{"score":{"type":"integer"},"explanation":{"type":"string"}},"required":["score","explanation"],"additionalProperties":false}`)
 
 func newProvider(t *testing.T, srv *providertest.Server, mutate ...func(*provider.Config)) provider.Provider {
 	t.Helper()
