@@ -91,6 +91,8 @@ fuzz:
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
+	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 
 bench: build
 	bench/ingest.sh

@@ -37,23 +37,40 @@ start_server() { # data-dir -> sets PID and READY_MS (time to ready)
 
 stop_server() { kill -TERM "$PID"; wait "$PID" || true; }
 
+metric() { curl -fs "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {printf "%d", $2}'; }
+
+# run_load NAME LOADGEN-ARGS...: one measured run, then what the write-ahead log did during it:
+# fsyncs per second, bytes written per trace, and the commit lag left when the load stopped.
+run_load() {
+  local name=$1; shift
+  echo
+  echo "== $name"
+  local f0 b0 t0 s0 out
+  f0=$(metric agentobs_wal_fsyncs_total); b0=$(metric agentobs_wal_written_bytes_total)
+  t0=$(metric agentobs_ingested_traces_total); s0=$(date +%s%N)
+  out=$("$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -probe "$@" || true)
+  echo "$out" | sed -n '/^requests/,$p'
+  local f1 b1 t1 s1 secs
+  f1=$(metric agentobs_wal_fsyncs_total); b1=$(metric agentobs_wal_written_bytes_total)
+  t1=$(metric agentobs_ingested_traces_total); s1=$(date +%s%N)
+  secs=$(( (s1 - s0) / 1000000 ))
+  awk -v f=$((f1 - f0)) -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v ms="$secs" 'BEGIN {
+    printf "log: %.0f fsyncs/s, %.0f bytes per trace, ", f * 1000 / ms, (t > 0 ? b / t : 0) }'
+  echo "commit lag at the end: $(metric agentobs_wal_commit_lag_records) records, RSS $(rss_mb $PID) MB"
+}
+
 echo "== fresh data directory"
 start_server "$WORK/data"
 sleep 2
 echo "start-up to ready: ${READY_MS} ms; idle RSS: $(rss_mb $PID) MB"
 
-echo
-echo "== single-trace requests (POST /api/v1/traces, 64 in flight, $DURATION)"
-"$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode single -concurrency 64 -duration "$DURATION" | sed -n '/^requests/,$p'
-echo
-echo "== batches of 100 (POST /api/v1/traces/batch, 8 in flight, $DURATION)"
-"$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode batch -batch 100 -concurrency 8 -duration "$DURATION" | sed -n '/^requests/,$p'
-echo
-echo "== OTLP/HTTP protobuf, 100 spans per request in traces of 5 (POST /v1/traces, 8 in flight, $DURATION)"
-"$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode otlp -batch 100 -concurrency 8 -duration "$DURATION" | sed -n '/^requests/,$p'
+run_load "single-trace requests (POST /api/v1/traces, 64 in flight, $DURATION)" -mode single -concurrency 64 -duration "$DURATION"
+run_load "single-trace requests, half of them retries of earlier ids (64 in flight, $DURATION)" -mode single -concurrency 64 -repeat 0.5 -duration "$DURATION"
+run_load "batches of 100 (POST /api/v1/traces/batch, 8 in flight, $DURATION)" -mode batch -batch 100 -concurrency 8 -duration "$DURATION"
+run_load "OTLP/HTTP protobuf, 100 spans per request in traces of 5 (POST /v1/traces, 8 in flight, $DURATION)" -mode otlp -batch 100 -concurrency 8 -duration "$DURATION"
 echo
 echo "RSS after load: $(rss_mb $PID) MB"
-curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E '^agentobs_commit_(batch_traces|duration_seconds)_(sum|count)' || true
+curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E '^agentobs_commit_(batch_traces|duration_seconds)_(sum|count)|^agentobs_wal_' || true
 stop_server
 
 echo

@@ -525,3 +525,72 @@ func TestBodyReuse(t *testing.T) {
 		}
 	}
 }
+
+// TestRepeatResendsIDs: with -repeat 0.5 about half the traces reuse an id the same worker
+// sent before, and none is an id never sent.
+func TestRepeatResendsIDs(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{path: "/api/v1/traces", status: http.StatusAccepted, answer: `{}`}
+	srv := newServer(t, rec)
+	cfg := testConfig(srv.URL)
+	cfg.Repeat = 0.5
+	cfg.Concurrency = 1
+	if _, err := run(context.Background(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	seen, repeats := map[string]bool{}, 0
+	for _, b := range rec.bodies {
+		id := checkTrace(t, b, 0)
+		if seen[id] {
+			repeats++
+		}
+		seen[id] = true
+	}
+	share := float64(repeats) / float64(len(rec.bodies))
+	if len(rec.bodies) < 50 || share < 0.3 || share > 0.7 {
+		t.Fatalf("%d of %d traces repeated", repeats, len(rec.bodies))
+	}
+}
+
+// TestProbeMeasuresVisibility: the probe posts its own traces and polls until the server
+// finds them; a server that makes them readable after 20 ms gives about 20 ms.
+func TestProbeMeasuresVisibility(t *testing.T) {
+	t.Parallel()
+	var mu sync.Mutex
+	posted := map[string]time.Time{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if r.Method == http.MethodPost {
+			var in struct {
+				TraceID string `json:"trace_id"`
+			}
+			json.Unmarshal(body, &in)
+			mu.Lock()
+			posted[in.TraceID] = time.Now()
+			mu.Unlock()
+			w.WriteHeader(http.StatusAccepted)
+			return
+		}
+		id := strings.TrimPrefix(r.URL.Path, "/api/v1/traces/")
+		mu.Lock()
+		at, ok := posted[id]
+		mu.Unlock()
+		if !ok || time.Since(at) < 20*time.Millisecond {
+			w.WriteHeader(http.StatusNotFound)
+			return
+		}
+		w.WriteHeader(http.StatusOK)
+	}))
+	t.Cleanup(srv.Close)
+	cfg := testConfig(srv.URL)
+	cfg.Probe, cfg.Duration = true, 400*time.Millisecond
+	res, err := run(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v := res.Visibility; v == nil || v.P50 < 19 || v.P50 > 200 {
+		t.Fatalf("visibility %+v", res.Visibility)
+	}
+}

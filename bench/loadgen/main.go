@@ -94,6 +94,8 @@ flags:
 	fs.DurationVar(&cfg.Timeout, "timeout", 30*time.Second, "per-request timeout, answer included")
 	fs.IntVar(&cfg.Spans, "spans", 0, "extra spans per trace, sent in its spans array: a root agent span, then llm/tool/retrieval steps; 0 sends flat traces, which the server stores as one llm span")
 	fs.BoolVar(&cfg.JSON, "json", false, "print the result as one JSON object instead of text")
+	fs.Float64Var(&cfg.Repeat, "repeat", 0, "share of traces (0 to <1) that resend an id the worker sent before, as client retries do; single and batch modes")
+	fs.BoolVar(&cfg.Probe, "probe", false, "also measure ack-to-queryable: every 50 ms post one more trace and poll GET /api/v1/traces/{id} until it answers (the key needs the read scope)")
 	fs.Uint64Var(&cfg.Seed, "seed", 1, "seed of the generated trace contents; trace ids differ on every run regardless")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err

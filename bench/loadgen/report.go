@@ -31,6 +31,9 @@ type Result struct {
 	RequestsPerS   float64          `json:"requests_per_s"`
 	TracesPerS     float64          `json:"traces_per_s"` // acknowledged traces / elapsed
 	Latency        LatencyMs        `json:"latency_ms"`
+	// Visibility is ack-to-queryable (-probe): from a probe trace's 202 to the first GET
+	// that finds it.
+	Visibility *LatencyMs `json:"visibility_ms,omitempty"`
 
 	WarmupRequests       int64             `json:"warmup_requests"`
 	WarmupFailedRequests int64             `json:"warmup_failed_requests"`
@@ -78,6 +81,9 @@ func writeText(w io.Writer, r *Result) error {
 	row(unit+"/s", "%.1f", r.TracesPerS)
 	l := r.Latency
 	row("latency ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f", l.P50, l.P95, l.P99, l.Max, l.Mean)
+	if v := r.Visibility; v != nil {
+		row("ack-to-read ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f", v.P50, v.P95, v.P99, v.Max, v.Mean)
+	}
 	errorRows(&b, "errors", r.Errors)
 	if len(r.WarmupErrs) > 0 {
 		errorRows(&b, "warmup errors", r.WarmupErrs)

@@ -35,6 +35,11 @@ type config struct {
 	Spans       int
 	Seed        uint64
 	JSON        bool
+	// Repeat is the share of traces that reuse an id this worker sent before, as client
+	// retries do (single and batch modes).
+	Repeat float64
+	// Probe measures how soon an acknowledged trace can be read back.
+	Probe bool
 }
 
 // perRequest is the number of traces in one request (spans in otlp mode).
@@ -61,6 +66,10 @@ func (c *config) validate() error {
 		return errors.New("-timeout must be positive")
 	case c.Spans < 0 || c.Spans > 1000:
 		return errors.New("-spans must be between 0 and 1000")
+	case c.Repeat < 0 || c.Repeat >= 1:
+		return errors.New("-repeat must be in [0, 1)")
+	case c.Repeat > 0 && c.Mode == "otlp":
+		return errors.New("-repeat applies to single and batch modes")
 	case c.Key == "":
 		return errors.New("no API key: pass -key or set AGENTOBS_API_KEY")
 	case !strings.HasPrefix(c.URL, "http://") && !strings.HasPrefix(c.URL, "https://"):
@@ -145,10 +154,18 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 		workers[i] = w
 		wg.Go(func() { w.loop(stopCtx) })
 	}
+	var probe *prober
+	if cfg.Probe {
+		probe = &prober{client: client, base: strings.TrimRight(cfg.URL, "/"), header: header, runID: runID, warmupEnd: warmupEnd}
+		wg.Go(func() { probe.loop(stopCtx) })
+	}
 	wg.Wait()
 	end := time.Now()
 
 	res := summarize(&cfg, runID, workers, end.Sub(warmupEnd))
+	if probe != nil {
+		res.Visibility = probe.summary()
+	}
 	if res.FailedRequests+res.WarmupFailedRequests > 0 {
 		return res, errFailed
 	}
@@ -281,6 +298,10 @@ func (w *worker) do() bool {
 
 func (w *worker) appendTrace(buf []byte, now time.Time) []byte {
 	t := &w.gen.templates[w.rng.IntN(len(w.gen.templates))]
+	if w.cfg.Repeat > 0 && w.seq > 0 && w.rng.Float64() < w.cfg.Repeat {
+		// A retry: an id this worker already sent, which the server must merge, not add.
+		return t.appendTo(buf, w.idPrefix, 1+w.rng.Uint64N(w.seq), now)
+	}
 	w.seq++
 	return t.appendTo(buf, w.idPrefix, w.seq, now)
 }

@@ -34,7 +34,7 @@ func TestNewcomerFlow(t *testing.T) {
 		t.Fatalf("create key = %d %v", code, key)
 	}
 	secret, id := key["key"].(string), key["id"].(string)
-	if code, body := s.postAs("/api/v1/traces", secret, traceInput("nc-1")); code != 202 {
+	if code, body := s.postAs("/api/v1/traces?wait=commit", secret, traceInput("nc-1")); code != 202 {
 		t.Fatalf("ingest with the new key = %d %v", code, body)
 	}
 	// The bootstrap key is an ordinary key of the same workspace: it reads the trace.

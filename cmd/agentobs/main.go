@@ -128,6 +128,11 @@ func (s *settings) integer(p *int, flagName, envName string, def int, help strin
 	s.fs.IntVar(p, flagName, def, help+" ["+envName+"]")
 }
 
+func (s *settings) boolean(p *bool, flagName, envName string, def bool, help string) {
+	s.envs[flagName] = envName
+	s.fs.BoolVar(p, flagName, def, help+" ["+envName+"]")
+}
+
 func (s *settings) duration(p *time.Duration, flagName, envName string, def time.Duration, help string) {
 	s.envs[flagName] = envName
 	s.fs.DurationVar(p, flagName, def, help+" ["+envName+"]")

@@ -139,6 +139,27 @@ func (s *server) do(method, path, key, contentType string, body []byte) (int, []
 	return resp.StatusCode, b, resp.Header
 }
 
+// awaitCommitted waits until everything acknowledged is committed to the store: a 202
+// means durable in the write-ahead log, and the store catches up a moment later.
+func (s *server) awaitCommitted() {
+	s.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		code, body, _ := s.do("GET", "/ready", "", "", nil)
+		var ready struct {
+			Ingestion struct {
+				Records   int  `json:"commit_lag_records"`
+				Replaying bool `json:"replaying"`
+			} `json:"ingestion"`
+		}
+		if code == 200 && json.Unmarshal(body, &ready) == nil && ready.Ingestion.Records == 0 && !ready.Ingestion.Replaying {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	s.t.Fatal("the store did not catch up with the ingestion log in 30s")
+}
+
 func (s *server) post(path string, v any) (int, []byte) {
 	body, _ := json.Marshal(v)
 	code, b, _ := s.do("POST", path, testKey, "application/json", body)
@@ -173,6 +194,7 @@ func TestIngestAndReadBack(t *testing.T) {
 	if code, body := s.post("/api/v1/traces/batch", map[string]any{"traces": []any{agentRun, traceInput("t-2")}}); code != 202 {
 		t.Fatalf("batch = %d %s", code, body)
 	}
+	s.awaitCommitted()
 	code, body, _ = s.do("GET", "/api/v1/traces/t-1", testKey, "", nil)
 	if code != 200 {
 		t.Fatalf("GET trace = %d %s", code, body)
@@ -255,6 +277,7 @@ func TestBatchMixedValidAndInvalid(t *testing.T) {
 		t.Errorf("error path = %+v", e)
 	}
 	for _, id := range []string{"t-a", "t-b"} {
+		s.awaitCommitted()
 		if code, _, _ := s.do("GET", "/api/v1/traces/"+id, testKey, "", nil); code != 200 {
 			t.Errorf("valid item %s not stored: %d", id, code)
 		}
@@ -395,6 +418,7 @@ func TestKill9LosesNothingAcknowledged(t *testing.T) {
 	}
 	// Restart on the same file: the write-ahead log is replayed.
 	s2 := startServer(t, dir)
+	s2.awaitCommitted()
 	for _, id := range []string{acked[0], acked[len(acked)/2], acked[len(acked)-1]} {
 		if code, body, _ := s2.do("GET", "/api/v1/traces/"+id, testKey, "", nil); code != 200 {
 			t.Errorf("acknowledged %s missing after restart: %d %s", id, code, body)

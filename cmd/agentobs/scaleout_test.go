@@ -20,6 +20,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/agentobs/agentobs/internal/queue/redisstream"
 	"github.com/agentobs/agentobs/internal/store/postgres"
 )
 
@@ -551,5 +552,36 @@ func TestScaleOutOTLPParts(t *testing.T) {
 			}
 			time.Sleep(100 * time.Millisecond)
 		}
+	}
+}
+
+// TestScaleOutVolatileRedisRefused: an ingest role refuses to start on a Redis that could
+// lose acknowledged entries, unless --redis-allow-volatile is given; then /ready says so.
+func TestScaleOutVolatileRedisRefused(t *testing.T) {
+	e := newScaleEnv(t)
+	rdb, err := redisstream.NewClient(e.redisURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rdb.Close()
+	ctx := context.Background()
+	if err := rdb.ConfigSet(ctx, "appendfsync", "everysec").Err(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rdb.ConfigSet(context.Background(), "appendfsync", "always") })
+	args := []string{"serve", "--roles=ingest", "--addr", fmt.Sprintf("127.0.0.1:%d", freePort(t)), "--otlp-grpc-addr", "",
+		"--data-dir", t.TempDir(), "--store=postgres", "--postgres-dsn", e.dsn, "--redis-url", e.redisURL,
+		"--queue-stream", e.stream, "--api-key-salt", scaleSalt, "--jwt-secret", scaleSecret}
+	out, err := exec.Command(binPath, args...).CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "appendfsync everysec") || !strings.Contains(string(out), "--redis-allow-volatile") {
+		t.Fatalf("ingest on a volatile Redis: %v\n%s", err, out)
+	}
+	s := e.start("ingest", "--redis-allow-volatile")
+	code, body, _ := s.do("GET", "/ready", "", "", nil)
+	if code != 200 || !strings.Contains(string(body), `"redis_volatile":"appendonly yes, appendfsync everysec"`) {
+		t.Fatalf("/ready = %d %s", code, body)
+	}
+	if !strings.Contains(s.log.String(), "redis is not durable") {
+		t.Error("no warning in the log")
 	}
 }

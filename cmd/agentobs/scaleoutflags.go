@@ -40,6 +40,7 @@ type queueFlags struct {
 	maxDeliveries           int
 	ahead                   int
 	retention               time.Duration
+	allowVolatile           bool
 }
 
 func (f *queueFlags) bind(s *settings) {
@@ -48,7 +49,8 @@ func (f *queueFlags) bind(s *settings) {
 	s.str(&f.group, "queue-group", "AGENTOBS_QUEUE_GROUP", "agentobs-process", "consumer group of the process roles")
 	s.str(&f.consumer, "queue-consumer", "AGENTOBS_QUEUE_CONSUMER", "", "this process's consumer name (default: host-pid-random)")
 	s.integer(&f.maxLen, "queue-max-len", "AGENTOBS_QUEUE_MAX_LEN", 500000, "traces waiting in the stream before ingest answers 503 with Retry-After")
-	s.integer(&f.batch, "queue-batch", "AGENTOBS_QUEUE_BATCH", 2000, "traces a process role reads and commits at once")
+	s.integer(&f.batch, "queue-batch", "AGENTOBS_QUEUE_BATCH", 10000, "most traces a process role reads and commits at once (a batch is whatever is waiting, up to this)")
+	s.boolean(&f.allowVolatile, "redis-allow-volatile", "AGENTOBS_REDIS_ALLOW_VOLATILE", false, "let ingest acknowledge on a Redis without appendonly yes + appendfsync always (acknowledged traces can be lost if Redis crashes)")
 	s.duration(&f.claimIdle, "queue-claim-idle", "AGENTOBS_QUEUE_CLAIM_IDLE", 30*time.Second, "how long an entry may sit unacknowledged on a consumer before another takes it over")
 	s.integer(&f.maxDeliveries, "queue-max-deliveries", "AGENTOBS_QUEUE_MAX_DELIVERIES", 5, "deliveries of one entry before it goes to the dead-letter stream and table")
 	s.integer(&f.ahead, "partitions-ahead", "AGENTOBS_PARTITIONS_AHEAD", 7, "days of PostgreSQL partitions the process role creates in advance")
@@ -63,4 +65,5 @@ func (f *queueFlags) apply(cfg *app.Config) {
 	}
 	cfg.ScaleOut.PartitionsAhead = f.ahead
 	cfg.ScaleOut.Retention = f.retention
+	cfg.ScaleOut.AllowVolatileRedis = f.allowVolatile
 }

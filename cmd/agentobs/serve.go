@@ -49,8 +49,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	sf.bind(s)
 	var pprofAddr string
 	var addr, roles, initKey, prices, logLevel, logFormat, maxBody string
-	var maxBatch, commitBatch, maxPending int
-	var linger, shutdown time.Duration
+	var maxBatch, commitBatch int
+	var commitTimeout, shutdown time.Duration
+	var walDir, walMax, walSegment, walMemory string
 	s.str(&addr, "addr", "AGENTOBS_ADDR", ":8000", "address to listen on")
 	var otlpGRPC string
 	s.str(&otlpGRPC, "otlp-grpc-addr", "AGENTOBS_OTLP_GRPC_ADDR", app.DefaultOTLPGRPCAddr, "address of the OTLP/gRPC trace receiver (empty: off; if the default port is taken, gRPC is skipped with a warning)")
@@ -59,9 +60,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&prices, "prices", "AGENTOBS_PRICES_FILE", "", "JSON price file overriding or extending the built-in model prices")
 	s.str(&maxBody, "max-body-bytes", "AGENTOBS_MAX_BODY_BYTES", "8MiB", "largest accepted request body")
 	s.integer(&maxBatch, "max-batch", "AGENTOBS_MAX_BATCH", 100, "most traces in one batch request")
-	s.integer(&commitBatch, "commit-max-batch", "AGENTOBS_COMMIT_MAX_BATCH", 5000, "most traces in one group commit")
-	s.duration(&linger, "commit-linger", "AGENTOBS_COMMIT_LINGER", 2*time.Millisecond, "how long a group commit waits for more requests")
-	s.integer(&maxPending, "max-pending", "AGENTOBS_MAX_PENDING", 100000, "traces accepted but not yet committed before ingestion answers 429")
+	s.integer(&commitBatch, "commit-max-batch", "AGENTOBS_COMMIT_MAX_BATCH", 10000, "most traces in one store commit (batches are whatever is waiting, up to this)")
+	s.duration(&commitTimeout, "commit-timeout", "AGENTOBS_COMMIT_TIMEOUT", 30*time.Second, "longest a store commit may take before it is abandoned and retried")
+	s.str(&walDir, "wal-dir", "AGENTOBS_WAL_DIR", "", "directory of the ingestion write-ahead log (default: <data-dir>/wal)")
+	s.str(&walMax, "wal-max-bytes", "AGENTOBS_WAL_MAX_BYTES", "1GiB", "most bytes the write-ahead log holds before ingestion answers 429")
+	s.str(&walSegment, "wal-segment-bytes", "AGENTOBS_WAL_SEGMENT_BYTES", "64MiB", "size of one write-ahead log segment file")
+	s.str(&walMemory, "wal-memory-bytes", "AGENTOBS_WAL_MEMORY_BYTES", "128MiB", "uncommitted log kept decoded in memory; beyond it records are read back from disk")
 	s.duration(&shutdown, "shutdown-timeout", "AGENTOBS_SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight work")
 	s.str(&logLevel, "log-level", "AGENTOBS_LOG_LEVEL", "info", "debug, info, warn or error (successful requests are logged at debug)")
 	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")
@@ -91,8 +95,17 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	cfg.PricesFile = prices
 	cfg.Limits = ingest.Limits{MaxBodyBytes: bodyLimit, MaxBatch: maxBatch}
 	cfg.CommitMaxBatch = commitBatch
-	cfg.CommitLinger = linger
-	cfg.MaxPending = maxPending
+	cfg.CommitTimeout = commitTimeout
+	cfg.WAL.Dir = walDir
+	for _, sz := range []struct {
+		flag, value string
+		dst         *int64
+	}{{"wal-max-bytes", walMax, &cfg.WAL.MaxBytes}, {"wal-segment-bytes", walSegment, &cfg.WAL.SegmentBytes},
+		{"wal-memory-bytes", walMemory, &cfg.WAL.MemoryBytes}} {
+		if *sz.dst, err = parseSize(sz.value); err != nil {
+			return usageError{fmt.Errorf("--%s: %v", sz.flag, err)}
+		}
+	}
 	cfg.ShutdownTimeout = shutdown
 	qf.apply(&cfg)
 	if cfg.Auth, err = af.config(); err != nil {

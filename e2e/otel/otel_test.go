@@ -191,7 +191,9 @@ func run(t *testing.T, s *server, c client) string {
 	}
 	cmd.Env = append(os.Environ(),
 		"OTEL_EXPORTER_OTLP_ENDPOINT="+endpoint,
-		"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20"+apiKey,
+		// agentobs-wait=commit: the export returns once the store has the spans, so the
+		// test reads them back at once (docs/ingestion.md).
+		"OTEL_EXPORTER_OTLP_HEADERS=Authorization=Bearer%20"+apiKey+",agentobs-wait=commit",
 		"OTEL_EXPORTER_OTLP_TIMEOUT=20000",
 	)
 	if c.plan {

@@ -22,9 +22,8 @@ import (
 	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
-	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
-	"github.com/agentobs/agentobs/internal/queue/memory"
+	"github.com/agentobs/agentobs/internal/queue/wal"
 	"github.com/agentobs/agentobs/internal/store"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
@@ -39,8 +38,8 @@ type Config struct {
 	PricesFile      string
 	Limits          ingest.Limits
 	CommitMaxBatch  int
-	CommitLinger    time.Duration
-	MaxPending      int
+	CommitTimeout   time.Duration
+	WAL             WALConfig
 	ShutdownTimeout time.Duration
 	DuckDB          duckdb.Options
 	OTLPGRPCAddr    string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
@@ -128,7 +127,7 @@ type App struct {
 	log      *slog.Logger
 	store    store.Store
 	accounts *auth.Service
-	commit   *memory.GroupCommit
+	wal      *wal.Log
 	scale    *scaleOut
 	server   *http.Server
 	listener net.Listener
@@ -229,6 +228,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Log:            log,
 		Registry:       reg,
 		Version:        cfg.Version,
+		API:            active[RoleAPI],
 		Ingest:         active[RoleIngest],
 		Query:          active[RoleQuery],
 	})
@@ -238,17 +238,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		return nil, err
 	}
 	if active[RoleProcess] && !a.scale.queued() {
-		m := api.Metrics()
-		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-		watchCommits(proc, analytics, log)
-		a.commit = memory.New(proc.Handle, memory.Options{
-			MaxBatch:   cfg.CommitMaxBatch,
-			Linger:     cfg.CommitLinger,
-			MaxPending: cfg.MaxPending,
-			Observe:    m.ObserveCommit,
-			Depth:      m.SetQueueDepth,
-		})
-		api.SetPublisher(a.commit)
+		if a.wal, err = openWAL(ctx, cfg, st, api, reg, analytics, log); err != nil {
+			a.scale.close(ctx)
+			st.Close()
+			return nil, err
+		}
 	}
 	a.server = &http.Server{
 		Addr:              cfg.Addr,
@@ -321,8 +315,8 @@ func (a *App) close(ctx context.Context) error {
 		a.eval.Drain(ctx)
 	}
 	var errs []error
-	if a.commit != nil {
-		errs = append(errs, a.commit.Close(ctx))
+	if a.wal != nil {
+		errs = append(errs, a.wal.Close(ctx))
 	}
 	if a.accounts != nil {
 		errs = append(errs, a.accounts.FlushKeyUsage(ctx))

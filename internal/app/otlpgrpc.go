@@ -124,6 +124,13 @@ func (s *otlpServer) Export(ctx context.Context, req *coltracepb.ExportTraceServ
 	if err != nil {
 		return nil, grpcStatus(err)
 	}
+	switch w := first(md, strings.ToLower(httpapi.WaitHeader)); w {
+	case "":
+	case "commit":
+		ctx = httpapi.WithWaitCommit(ctx)
+	default:
+		return nil, status.Errorf(codes.InvalidArgument, "metadata %s must be commit, got %q", strings.ToLower(httpapi.WaitHeader), w)
+	}
 	resp, err = s.api.ExportOTLP(ctx, ws, req)
 	if err != nil {
 		if model.ErrorCode(err) == model.EINTERNAL && !errors.Is(err, context.Canceled) {

@@ -81,7 +81,8 @@ func TestOTLPGRPC(t *testing.T) {
 	if _, err := client.Export(metadata.AppendToOutgoingContext(ctx, "authorization", "Bearer ao_wrong"), req); status.Code(err) != codes.Unauthenticated {
 		t.Fatalf("with a wrong key: %v", err)
 	}
-	resp, err := client.Export(authed, req, grpc.UseCompressor(gzip.Name))
+	// Read-your-write: the export returns after the store commit.
+	resp, err := client.Export(metadata.AppendToOutgoingContext(authed, "agentobs-wait", "commit"), req, grpc.UseCompressor(gzip.Name))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,9 @@ type ScaleOutConfig struct {
 	PartitionsAhead int
 	// Retention drops partitions older than this; 0 keeps everything.
 	Retention time.Duration
+	// AllowVolatileRedis lets an ingest role start on a Redis that could lose acknowledged
+	// entries in a crash (no append-only file, or appendfsync other than always).
+	AllowVolatileRedis bool
 
 	shared *sharedState // set by New when RedisURL is
 }
@@ -115,6 +118,11 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 	cancelPing()
 	reg.MustRegister(s.queue.NewCollector())
 	if active[RoleIngest] {
+		if err := checkRedisDurability(runCtx, rdb, cfg.ScaleOut.AllowVolatileRedis, api, log); err != nil {
+			cancel()
+			rdb.Close()
+			return nil, err
+		}
 		api.SetPublisher(s.queue)
 	}
 	if active[RoleProcess] {
@@ -137,6 +145,27 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 		log.Info("consuming the redis queue", "stream", s.queue.Options().Stream, "consumer", s.queue.Options().Consumer)
 	}
 	return s, nil
+}
+
+// checkRedisDurability refuses to acknowledge on a Redis that could lose what it
+// acknowledged, unless allowed; then the log and /ready say so.
+func checkRedisDurability(ctx context.Context, rdb *redis.Client, allowVolatile bool, api *httpapi.API, log *slog.Logger) error {
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	d, err := redisstream.CheckDurability(cctx, rdb)
+	if err != nil {
+		return fmt.Errorf("%w\nthe ingest role checks Redis persistence before acknowledging anything", err)
+	}
+	if d.Durable {
+		return nil
+	}
+	if !allowVolatile {
+		return fmt.Errorf("redis could lose acknowledged traces in a crash (%s): run it with appendonly yes and "+
+			"appendfsync always, or start with --redis-allow-volatile to accept the risk", d.Detail)
+	}
+	log.Warn("redis is not durable: traces acknowledged shortly before a Redis crash can be lost", "redis", d.Detail)
+	api.SetIngestStatus(func() map[string]any { return map[string]any{"redis_volatile": d.Detail} })
+	return nil
 }
 
 func (s *scaleOut) goRun(f func()) {

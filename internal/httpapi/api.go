@@ -53,7 +53,10 @@ type Config struct {
 	Log          *slog.Logger
 	Registry     *prometheus.Registry
 	Version      string
-	// Ingest and Query say which route groups this process serves (its roles).
+	// API, Ingest and Query say which route groups this process serves (its roles): API
+	// is sign-in, accounts, keys and the web app; a process of none of them (the process
+	// role alone) serves only /health, /ready and /metrics.
+	API    bool
 	Ingest bool
 	Query  bool
 	// Eval answers the evaluate role's routes (evaluations, quality, feedback); nil: the
@@ -69,8 +72,9 @@ type Config struct {
 
 // API holds the handlers' dependencies.
 type API struct {
-	cfg     Config
-	metrics *metrics
+	cfg          Config
+	metrics      *metrics
+	ingestStatus func() map[string]any
 }
 
 // New builds the API and registers its metrics on cfg.Registry.
@@ -90,6 +94,9 @@ func New(cfg Config) *API {
 
 // SetPublisher connects ingestion to the queue; app calls it once the queue exists.
 func (a *API) SetPublisher(p queue.Publisher) { a.cfg.Publisher = p }
+
+// SetIngestStatus adds the ingestion queue's state (commit lag, replay) to /ready.
+func (a *API) SetIngestStatus(f func() map[string]any) { a.ingestStatus = f }
 
 // Metrics exposes hooks for the queue and pipeline, which app wires.
 func (a *API) Metrics() *metrics { return a.metrics }
@@ -133,7 +140,9 @@ func (a *API) Routes() []Route {
 	rs = append(rs, Route{Pattern: "GET /api/v1/openapi.json", Permission: PermPublic, Raw: openAPIHandler()})
 	rs = append(rs, Route{Pattern: "GET /metrics", Permission: PermPublic,
 		Raw: promhttp.HandlerFor(a.cfg.Registry, promhttp.HandlerOpts{Registry: a.cfg.Registry})})
-	a.authRoutes(add)
+	if a.cfg.API {
+		a.authRoutes(add)
+	}
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)
@@ -147,8 +156,10 @@ func (a *API) Routes() []Route {
 	if a.cfg.ABTests != nil {
 		a.abTestRoutes(add)
 	}
-	// The web app answers every GET no other route matched (SPA fallback, see web.go).
-	rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})
+	if a.cfg.API {
+		// The web app answers every GET no other route matched (SPA fallback, see web.go).
+		rs = append(rs, Route{Pattern: "GET /", Permission: PermPublic, Raw: a.webHandler()})
+	}
 	return rs
 }
 
@@ -240,5 +251,10 @@ func (a *API) ready(r *http.Request) (any, error) {
 		a.cfg.Log.Warn("readiness check failed", "err", err)
 		return nil, model.Errorf(model.EUNAVAILABLE, "store is not reachable")
 	}
-	return map[string]string{"status": "ready"}, nil
+	out := map[string]any{"status": "ready"}
+	if a.ingestStatus != nil {
+		// Ready even while a backlog replays: new traces are accepted and queued behind it.
+		out["ingestion"] = a.ingestStatus()
+	}
+	return out, nil
 }

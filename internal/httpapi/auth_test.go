@@ -107,7 +107,7 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 	log := slog.New(slog.NewTextHandler(e.log, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	acfg := auth.Config{Store: st, Tokens: e.tokens, Keys: auth.NewKeyCache(st, time.Minute, auth.WithHasher(hasher)), Log: log,
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
-	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), Ingest: true, Query: true,
+	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
 		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st}}
 	for _, o := range opts {
 		o(&acfg, &hcfg)

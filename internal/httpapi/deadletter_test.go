@@ -62,7 +62,7 @@ func newTestServer(t *testing.T) (*httptest.Server, *rejectingStore) {
 	rs := &rejectingStore{Store: st}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	api := New(Config{Store: rs, Keys: auth.NewKeyCache(st, time.Minute), Prices: pricing.Default(), Log: log,
-		Registry: prometheus.NewRegistry(), Ingest: true, Query: true})
+		Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true})
 	gc := memory.New(pipeline.NewProcessor(rs, log, api.Metrics().DeadLettered).Handle, memory.Options{})
 	t.Cleanup(func() { gc.Close(context.Background()) })
 	api.SetPublisher(gc)

@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"compress/gzip"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -95,7 +97,7 @@ func (a *API) ingestTrace(r *http.Request) (any, error) {
 		return nil, werr
 	}
 	item := a.toItem(in, body, ws)
-	if err := a.cfg.Publisher.Publish(r.Context(), []queue.Item{item}); err != nil {
+	if err := a.publish(r, []queue.Item{item}); err != nil {
 		a.countPublishFailure(err, 1)
 		return nil, err
 	}
@@ -104,10 +106,59 @@ func (a *API) ingestTrace(r *http.Request) (any, error) {
 	return response{status: http.StatusAccepted, body: map[string]any{"trace_id": in.TraceID, "spans": len(in.Spans)}}, nil
 }
 
+// publish hands items to the queue. With ?wait=commit it returns only once they are
+// committed to the store, for callers that read their write at once; by default it returns
+// once they are durable in the queue (docs/ingestion.md).
+func (a *API) publish(r *http.Request, items []queue.Item) error {
+	wait, err := waitForCommit(r)
+	if err != nil {
+		return err
+	}
+	return a.publishItems(r.Context(), items, wait)
+}
+
+func (a *API) publishItems(ctx context.Context, items []queue.Item, waitCommit bool) error {
+	if w, ok := a.cfg.Publisher.(queue.CommitWaiter); ok && waitCommit {
+		return w.PublishAndWait(ctx, items)
+	}
+	return a.cfg.Publisher.Publish(ctx, items)
+}
+
+// WaitHeader asks for the store commit like ?wait=commit does, for clients (OpenTelemetry
+// exporters, gRPC metadata) that can add headers but not query parameters.
+const WaitHeader = "Agentobs-Wait"
+
+func waitForCommit(r *http.Request) (bool, error) {
+	v, field := r.URL.Query().Get("wait"), "wait"
+	if v == "" {
+		v, field = r.Header.Get(WaitHeader), WaitHeader
+	}
+	switch v {
+	case "":
+		return false, nil
+	case "commit":
+		return true, nil
+	default:
+		return false, &model.Error{Code: model.EINVALID, Message: "invalid wait", Fields: []model.FieldError{{
+			Path: model.Path{field}, Detail: fmt.Sprintf("must be commit, got %q", v)}}}
+	}
+}
+
+// WithWaitCommit marks ctx so that ExportOTLP returns only after the store commit.
+func WithWaitCommit(ctx context.Context) context.Context {
+	return context.WithValue(ctx, waitCommitKey{}, true)
+}
+
 func (a *API) countPublishFailure(err error, n int) {
 	reason := "store_unavailable"
-	if model.ErrorCode(err) == model.ETOOMANYREQUEST {
+	switch {
+	case model.ErrorCode(err) == model.ETOOMANYREQUEST:
 		reason = "queue_full"
+	case model.ErrorCode(err) == model.EINVALID:
+		reason = "validation"
+	case errors.Is(err, context.Canceled):
+		// The client went away before its answer: not the store's fault.
+		reason = "client_canceled"
 	}
 	a.metrics.rejected.WithLabelValues(reason).Add(float64(n))
 }
@@ -170,7 +221,7 @@ func (a *API) ingestBatch(r *http.Request) (any, error) {
 	if len(items) == 0 {
 		return nil, &model.Error{Code: model.EINVALID, Message: "no trace in the batch is valid", Fields: allFields}
 	}
-	if err := a.cfg.Publisher.Publish(r.Context(), items); err != nil {
+	if err := a.publish(r, items); err != nil {
 		a.countPublishFailure(err, len(items))
 		return nil, err
 	}

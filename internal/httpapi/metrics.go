@@ -30,10 +30,10 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
 		}, []string{"route"}),
 		ingestedTraces: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "agentobs_ingested_traces_total", Help: "Traces acknowledged after commit.",
+			Name: "agentobs_ingested_traces_total", Help: "Traces acknowledged (durable in the ingestion log or queue).",
 		}),
 		ingestedSpans: prometheus.NewCounter(prometheus.CounterOpts{
-			Name: "agentobs_ingested_spans_total", Help: "Spans acknowledged after commit.",
+			Name: "agentobs_ingested_spans_total", Help: "Spans acknowledged (durable in the ingestion log or queue).",
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "agentobs_rejected_items_total", Help: "Traces or requests refused, by reason.",

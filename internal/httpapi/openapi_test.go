@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"math"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentobs/agentobs/internal/eval"
@@ -48,7 +50,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // TestOpenAPIRoutes checks that the route table and the document list the same routes. When
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
-	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true, Query: true,
+	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
 		Eval: eval.New(eval.Config{}), ABTests: &abtest.Service{}})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
@@ -303,4 +305,30 @@ func queryEndpointsForTest() []string {
 		out = append(out, e.Method+" "+e.Path)
 	}
 	return out
+}
+
+// TestRolesServeOnlyTheirRoutes: a process of the process role alone serves no sign-in,
+// keys, web app, ingestion or queries; each role adds only its own routes.
+func TestRolesServeOnlyTheirRoutes(t *testing.T) {
+	patterns := func(cfg Config) []string {
+		cfg.Log, cfg.Registry = slog.New(slog.NewTextHandler(io.Discard, nil)), prometheus.NewRegistry()
+		var out []string
+		for _, r := range New(cfg).Routes() {
+			out = append(out, r.Pattern)
+		}
+		return out
+	}
+	base := []string{"GET /health", "GET /ready", "GET /api/v1/openapi.json", "GET /metrics"}
+	if diff := cmp.Diff(base, patterns(Config{})); diff != "" {
+		t.Errorf("process role alone (-want +got):\n%s", diff)
+	}
+	has := func(list []string, p string) bool { return slices.Contains(list, p) }
+	ingest := patterns(Config{Ingest: true})
+	if !has(ingest, "POST /api/v1/traces") || has(ingest, "POST /api/v1/auth/login") || has(ingest, "GET /") || has(ingest, "GET /api/v1/traces") {
+		t.Errorf("ingest alone serves %v", ingest)
+	}
+	api := patterns(Config{API: true})
+	if !has(api, "POST /api/v1/auth/login") || !has(api, "GET /") || has(api, "POST /api/v1/traces") {
+		t.Errorf("api alone serves %v", api)
+	}
 }

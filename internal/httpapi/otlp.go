@@ -33,6 +33,9 @@ func (a *API) otlpRoutes() []Route {
 	}
 }
 
+// waitCommitKey marks a context whose export must wait for the store commit (?wait=commit).
+type waitCommitKey struct{}
+
 type otlpEncoding int
 
 const (
@@ -70,7 +73,8 @@ func (a *API) ExportOTLP(ctx context.Context, workspaceID string, req *coltracep
 		pipeline.Enrich(&res.Traces[i], a.cfg.Prices)
 		items[i] = queue.Item{Trace: res.Traces[i]}
 	}
-	if err := a.cfg.Publisher.Publish(ctx, items); err != nil {
+	wait, _ := ctx.Value(waitCommitKey{}).(bool)
+	if err := a.publishItems(ctx, items, wait); err != nil {
 		a.countPublishFailure(err, len(items))
 		return nil, err
 	}
@@ -109,7 +113,16 @@ func (a *API) otlpTraces(w http.ResponseWriter, r *http.Request) {
 		a.writeOTLPStatus(w, r, enc, http.StatusBadRequest, err.Error())
 		return
 	}
-	resp, err := a.ExportOTLP(r.Context(), workspaceID(r.Context()), req)
+	wait, err := waitForCommit(r)
+	if err != nil {
+		a.writeOTLPStatus(w, r, enc, http.StatusBadRequest, model.ErrorMessage(err)+": wait must be commit")
+		return
+	}
+	ctx := r.Context()
+	if wait {
+		ctx = WithWaitCommit(ctx)
+	}
+	resp, err := a.ExportOTLP(ctx, workspaceID(ctx), req)
 	if err != nil {
 		a.writeOTLPError(w, r, enc, err)
 		return

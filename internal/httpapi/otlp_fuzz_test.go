@@ -37,7 +37,7 @@ func FuzzOTLPHandler(f *testing.F) {
 	}
 	f.Add([]byte{0x1f, 0x8b, 0x08}, false, true)
 	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(),
-		Prices: pricing.Default(), Ingest: true})
+		Prices: pricing.Default(), API: true, Ingest: true})
 	api.SetPublisher(acceptingPublisher{})
 	f.Fuzz(func(t *testing.T, body []byte, asJSON, gz bool) {
 		r := httptest.NewRequest("POST", "/v1/traces", bytes.NewReader(body))

@@ -231,7 +231,7 @@ func TestOTLPHTTPOverload(t *testing.T) {
 		{context.DeadlineExceeded, 503},
 	} {
 		api := New(Config{Store: rs, Keys: auth.NewKeyCache(rs.Store, time.Minute), Prices: pricing.Default(),
-			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), Ingest: true})
+			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true})
 		api.SetPublisher(failingPublisher{tc.err})
 		s := httptest.NewServer(api.Handler())
 		a := postOTLP(t, s.URL+"/v1/traces", "application/json", fixture(t, "vercel.json"), false)

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"strconv"
@@ -65,7 +66,15 @@ func problemFields(fields []model.FieldError) []ProblemField {
 	return out
 }
 
+// statusClientClosed is nginx's status for a client that left before its answer; it keeps
+// such requests out of the 5xx counts and error logs.
+const statusClientClosed = 499
+
 func problemFor(err error) Problem {
+	if errors.Is(err, context.Canceled) {
+		return Problem{Type: ProblemTypeBase + "client-closed", Title: "Client closed request", Status: statusClientClosed,
+			Detail: "the client closed the connection before the answer"}
+	}
 	code := model.ErrorCode(err)
 	status, ok := codeStatus[code]
 	if !ok {

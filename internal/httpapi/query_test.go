@@ -70,7 +70,7 @@ func newQueryServer(t *testing.T) *queryServer {
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	analytics := query.New(query.Config{Store: st, Cache: query.NewMemoryCache(8 << 20), Versions: query.NewMemoryVersions(), Log: log})
 	api := New(Config{Store: st, Keys: auth.NewKeyCache(st, time.Minute), Prices: pricing.Default(), Log: log,
-		Registry: prometheus.NewRegistry(), Ingest: true, Query: true, Analytics: analytics})
+		Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true, Analytics: analytics})
 	proc := pipeline.NewProcessor(st, log, nil)
 	proc.OnCommit(query.CommitHook(analytics.Versions(), log))
 	gc := memory.New(proc.Handle, memory.Options{})

@@ -139,7 +139,8 @@ func (a *API) replayDeadLetter(r *http.Request) (any, error) {
 	}
 	in, err := ingest.DecodeTrace(dl.Payload, a.cfg.Limits)
 	if err == nil {
-		err = a.cfg.Publisher.Publish(ctx, []queue.Item{a.toItem(in, dl.Payload, ws)})
+		// Waits for the store, so the answer says whether the trace is stored now.
+		err = a.publishItems(ctx, []queue.Item{a.toItem(in, dl.Payload, ws)}, true)
 	}
 	if err == nil {
 		// The processor may have dead-lettered it again; a fresh letter records that.

@@ -20,7 +20,7 @@ var testScript = strings.Repeat("console.log('agentobs');\n", 100)
 
 func newWebTestServer(t *testing.T, files fstest.MapFS) *httptest.Server {
 	t.Helper()
-	api := New(Config{Registry: prometheus.NewRegistry(), Version: "test", Web: files})
+	api := New(Config{Registry: prometheus.NewRegistry(), Version: "test", Web: files, API: true})
 	srv := httptest.NewServer(api.Handler())
 	t.Cleanup(srv.Close)
 	return srv
@@ -202,7 +202,7 @@ func TestWebWithoutBuild(t *testing.T) {
 
 // The embedded build always compiles: the placeholder keeps dist/ non-empty.
 func TestWebEmbeddedBuildOpens(t *testing.T) {
-	api := New(Config{Registry: prometheus.NewRegistry(), Version: "test"})
+	api := New(Config{Registry: prometheus.NewRegistry(), Version: "test", API: true})
 	srv := httptest.NewServer(api.Handler())
 	defer srv.Close()
 	res, _ := get(t, srv.URL+"/", nil)

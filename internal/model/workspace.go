@@ -76,3 +76,11 @@ type Violation struct {
 	Action      string    `json:"action"`   // logged | redacted | blocked
 	Detail      string    `json:"detail"`
 }
+
+// LogPosition is how far the process role has committed a write-ahead log to the store:
+// every record up to Seq of the log named LogID. It is written in the same transaction as
+// the traces it covers, so a restart replays exactly the records the store lacks.
+type LogPosition struct {
+	LogID string
+	Seq   uint64
+}

@@ -18,6 +18,7 @@ import (
 // Store is what the processor needs of the store.
 type Store interface {
 	WriteTraces(ctx context.Context, traces []model.Trace) error
+	WriteTracesAt(ctx context.Context, traces []model.Trace, pos model.LogPosition) error
 	AddDeadLetter(ctx context.Context, dl model.DeadLetter) error
 	Ping(ctx context.Context) error
 }
@@ -54,14 +55,34 @@ func NewProcessor(s Store, log *slog.Logger, onDeadLetter func(reason string)) *
 // go to the dead-letter table with their raw payload. If the store is unreachable the error
 // is returned and nothing is acknowledged.
 func (p *Processor) Handle(ctx context.Context, items []queue.Item) error {
+	return p.handle(ctx, items, nil)
+}
+
+// HandleAt is a queue.PositionedHandler: Handle for a batch read from a write-ahead log,
+// storing the log position with it. When the batch must be isolated item by item, the
+// items are written on their own and the position after them: a crash in between replays
+// those items, which the store's idempotent writes absorb.
+func (p *Processor) HandleAt(ctx context.Context, items []queue.Item, pos model.LogPosition) error {
+	return p.handle(ctx, items, &pos)
+}
+
+func (p *Processor) handle(ctx context.Context, items []queue.Item, pos *model.LogPosition) error {
 	traces := make([]model.Trace, len(items))
 	for i := range items {
 		traces[i] = items[i].Trace
 	}
-	err := p.store.WriteTraces(ctx, traces)
+	var err error
+	if pos != nil {
+		err = p.store.WriteTracesAt(ctx, traces, *pos)
+	} else {
+		err = p.store.WriteTraces(ctx, traces)
+	}
 	if err == nil {
 		p.committed(traces)
 		return nil
+	}
+	if ctx.Err() != nil {
+		return model.Errorf(model.EUNAVAILABLE, "store did not commit in time: %v", err)
 	}
 	if pingErr := p.store.Ping(ctx); pingErr != nil {
 		return model.Errorf(model.EUNAVAILABLE, "store is unavailable: %v", pingErr)
@@ -74,6 +95,9 @@ func (p *Processor) Handle(ctx context.Context, items []queue.Item) error {
 		} else if err := p.sendToDeadLetters(ctx, items[i], err); err != nil {
 			return err
 		}
+	}
+	if pos != nil {
+		return p.store.WriteTracesAt(ctx, nil, *pos)
 	}
 	return nil
 }
@@ -103,7 +127,10 @@ func (p *Processor) sendToDeadLetters(ctx context.Context, it queue.Item, cause 
 	return nil
 }
 
-var _ queue.Handler = (*Processor)(nil).Handle
+var (
+	_ queue.Handler           = (*Processor)(nil).Handle
+	_ queue.PositionedHandler = (*Processor)(nil).HandleAt
+)
 
 // NewID returns a random 128-bit id in hex.
 func NewID() string {

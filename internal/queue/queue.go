@@ -24,3 +24,14 @@ type Publisher interface {
 
 // Handler processes a batch; it returns nil when the batch is durably handled.
 type Handler func(ctx context.Context, items []Item) error
+
+// PositionedHandler processes a batch read from a log and stores pos, the log position the
+// batch ends at, atomically with it.
+type PositionedHandler func(ctx context.Context, items []Item, pos model.LogPosition) error
+
+// CommitWaiter is a Publisher that acknowledges before the store commits (a write-ahead
+// log); PublishAndWait returns only once the items are committed to the store, for callers
+// that must read their write at once.
+type CommitWaiter interface {
+	PublishAndWait(ctx context.Context, items []Item) error
+}

@@ -22,7 +22,22 @@ type TraceWriter interface {
 	// When WriteTraces returns nil the batch is durable: it survives a crash of the process.
 	// On error nothing of the batch is visible. The store does not keep the slice.
 	WriteTraces(ctx context.Context, traces []model.Trace) error
+
+	// WriteTracesAt is WriteTraces that also stores pos, how far a write-ahead log is
+	// committed, in the same transaction: after a crash the stored position covers exactly
+	// the traces stored. With no traces it stores the position alone.
+	WriteTracesAt(ctx context.Context, traces []model.Trace, pos model.LogPosition) error
+	// LogPosition returns the stored position of the log named logID, 0 when none.
+	LogPosition(ctx context.Context, logID string) (uint64, error)
 }
+
+// SQLSetLogPosition stores a log position ($1 log id, $2 sequence number); both SQL
+// backends speak it.
+const SQLSetLogPosition = `INSERT INTO log_positions (log_id, seq) VALUES ($1, $2)
+ON CONFLICT (log_id) DO UPDATE SET seq = excluded.seq`
+
+// SQLGetLogPosition reads a log position ($1 log id).
+const SQLGetLogPosition = `SELECT seq FROM log_positions WHERE log_id = $1`
 
 // TraceReader reads traces back.
 type TraceReader interface {

@@ -25,6 +25,9 @@ type Options struct {
 	// MaxPending caps traces accepted but not yet committed; beyond it Publish fails fast
 	// with model.ETOOMANYREQUEST so memory stays bounded.
 	MaxPending int
+	// CommitTimeout bounds one commit: a hung store fails the batch with 503 instead of
+	// holding every request (default 30s).
+	CommitTimeout time.Duration
 	// Observe, when set, is told each commit's size and duration.
 	Observe func(items int, took time.Duration, err error)
 	// Depth, when set, is told the number of pending traces whenever it changes.
@@ -58,6 +61,9 @@ func New(handler queue.Handler, opts Options) *GroupCommit {
 	}
 	if opts.MaxPending <= 0 {
 		opts.MaxPending = 100_000
+	}
+	if opts.CommitTimeout <= 0 {
+		opts.CommitTimeout = 30 * time.Second
 	}
 	g := &GroupCommit{
 		handler:  handler,
@@ -154,7 +160,12 @@ func (g *GroupCommit) commit(batch []*request, n int) {
 	}
 	start := time.Now()
 	// The commit outlives any one request's context: other requests share it.
-	err := g.handler(context.Background(), items)
+	ctx, cancel := context.WithTimeout(context.Background(), g.opts.CommitTimeout)
+	err := g.handler(ctx, items)
+	if err != nil && ctx.Err() != nil {
+		err = model.Errorf(model.EUNAVAILABLE, "store did not commit within %s; retry later", g.opts.CommitTimeout)
+	}
+	cancel()
 	if g.opts.Observe != nil {
 		g.opts.Observe(len(items), time.Since(start), err)
 	}

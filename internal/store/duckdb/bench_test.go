@@ -30,23 +30,41 @@ func benchTraces(n, from int) []model.Trace {
 
 // BenchmarkWriteTraces measures the embedded store's durable write path for flat traces.
 func BenchmarkWriteTraces(b *testing.B) {
-	for _, size := range []int{64, 500, 2000} {
-		b.Run(fmt.Sprintf("batch=%d", size), func(b *testing.B) {
-			s, err := Open(context.Background(), b.TempDir()+"/"+FileName, Options{})
+	for _, size := range []int{64, 500, 2000, 10000} {
+		benchWrite(b, size, false)
+	}
+	// As the write-ahead log's consumer writes: with the log position in the transaction.
+	for _, size := range []int{64, 2000} {
+		benchWrite(b, size, true)
+	}
+}
+
+func benchWrite(b *testing.B, size int, positioned bool) {
+	name := fmt.Sprintf("batch=%d", size)
+	if positioned {
+		name += "/positioned"
+	}
+	b.Run(name, func(b *testing.B) {
+		s, err := Open(context.Background(), b.TempDir()+"/"+FileName, Options{})
+		if err != nil {
+			b.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Migrate(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			var err error
+			if positioned {
+				err = s.WriteTracesAt(context.Background(), benchTraces(size, i*size), model.LogPosition{LogID: "bench", Seq: uint64(i + 1)})
+			} else {
+				err = s.WriteTraces(context.Background(), benchTraces(size, i*size))
+			}
 			if err != nil {
 				b.Fatal(err)
 			}
-			defer s.Close()
-			if _, err := s.Migrate(context.Background()); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := s.WriteTraces(context.Background(), benchTraces(size, i*size)); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "traces/s")
-		})
-	}
+		}
+		b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "traces/s")
+	})
 }

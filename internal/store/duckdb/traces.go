@@ -94,7 +94,29 @@ type traceKey struct{ ws, id string }
 // spans, rolls them up together with the new ones, inserts the new traces plainly and
 // upserts only the existing ones.
 func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
-	if len(in) == 0 {
+	return s.writeTraces(ctx, in, nil)
+}
+
+// WriteTracesAt implements store.TraceWriter.
+func (s *Store) WriteTracesAt(ctx context.Context, in []model.Trace, pos model.LogPosition) error {
+	return s.writeTraces(ctx, in, &pos)
+}
+
+// LogPosition implements store.TraceWriter.
+func (s *Store) LogPosition(ctx context.Context, logID string) (uint64, error) {
+	var seq int64
+	err := s.db.QueryRowContext(ctx, store.SQLGetLogPosition, logID).Scan(&seq)
+	if errors.Is(err, sql.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the log position: %w", err)
+	}
+	return uint64(seq), nil
+}
+
+func (s *Store) writeTraces(ctx context.Context, in []model.Trace, pos *model.LogPosition) error {
+	if len(in) == 0 && pos == nil {
 		return nil
 	}
 	batch := store.DedupeTraces(in)
@@ -104,7 +126,7 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 	for i := range batch {
 		model.RollUp(&batch[i], batch[i].Spans)
 	}
-	err := s.writeBatch(ctx, batch, nil, ingestedAt)
+	err := s.writeBatch(ctx, batch, nil, ingestedAt, pos)
 	if !errors.Is(err, errTraceExists) {
 		return err
 	}
@@ -130,7 +152,7 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 		model.RollUp(&t, store.MergeSpans(stored, t.Spans))
 		update = append(update, t)
 	}
-	return s.writeBatch(ctx, fresh, update, ingestedAt)
+	return s.writeBatch(ctx, fresh, update, ingestedAt, pos)
 }
 
 type execFunc func(q string) (int64, error)
@@ -138,7 +160,7 @@ type execFunc func(q string) (int64, error)
 // writeBatch runs one transaction on the writer connection: fresh traces (with their spans
 // and scores) are inserted, update traces are upserted. It returns errTraceExists when a
 // fresh trace turns out to be stored already.
-func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ingestedAt time.Time) error {
+func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ingestedAt time.Time, pos *model.LogPosition) error {
 	agents := s.agents.Changes(fresh, update)
 	err := s.wconn.Raw(func(dc any) error {
 		conn := dc.(*duckdb.Conn)
@@ -195,6 +217,12 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 			}
 			if _, err := exec(`DELETE FROM stage_agents`); err != nil {
 				return fmt.Errorf("cannot clear staging: %w", err)
+			}
+		}
+		if pos != nil {
+			if _, err := conn.ExecContext(ctx, store.SQLSetLogPosition, []driver.NamedValue{
+				{Ordinal: 1, Value: pos.LogID}, {Ordinal: 2, Value: int64(pos.Seq)}}); err != nil {
+				return fmt.Errorf("cannot store the log position: %w", err)
 			}
 		}
 		if _, err := exec("COMMIT"); err != nil {

@@ -62,6 +62,46 @@ type traceKey struct{ ws, id string }
 // The key rows serialise concurrent writers of one trace across processes; batches are sorted
 // by key so that two writers always lock in the same order.
 func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
+	return s.writeTraces(ctx, in, nil)
+}
+
+// WriteTracesAt implements store.TraceWriter.
+func (s *Store) WriteTracesAt(ctx context.Context, in []model.Trace, pos model.LogPosition) error {
+	if len(in) == 0 {
+		_, err := s.pool.Exec(ctx, store.SQLSetLogPosition, pos.LogID, int64(pos.Seq))
+		if err != nil {
+			return fmt.Errorf("cannot store the log position: %w", err)
+		}
+		return nil
+	}
+	return s.writeTraces(ctx, in, &pos)
+}
+
+// LogPosition implements store.TraceWriter.
+func (s *Store) LogPosition(ctx context.Context, logID string) (uint64, error) {
+	var seq int64
+	err := s.pool.QueryRow(ctx, store.SQLGetLogPosition, logID).Scan(&seq)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, fmt.Errorf("cannot read the log position: %w", err)
+	}
+	return uint64(seq), nil
+}
+
+// setLogPosition stores pos, when there is one, in the write transaction.
+func setLogPosition(ctx context.Context, tx pgx.Tx, pos *model.LogPosition) error {
+	if pos == nil {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, store.SQLSetLogPosition, pos.LogID, int64(pos.Seq)); err != nil {
+		return fmt.Errorf("cannot store the log position: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) writeTraces(ctx context.Context, in []model.Trace, pos *model.LogPosition) error {
 	if len(in) == 0 {
 		return nil
 	}
@@ -89,9 +129,9 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 			case <-time.After(time.Duration(attempt*attempt) * 10 * time.Millisecond):
 			}
 		}
-		err = s.writeFast(ctx, batch, ingestedAt)
+		err = s.writeFast(ctx, batch, ingestedAt, pos)
 		if errors.Is(err, errTraceExists) {
-			err = s.writeSlow(ctx, batch, ingestedAt)
+			err = s.writeSlow(ctx, batch, ingestedAt, pos)
 		}
 		if pgCode(err) == "23514" { // no partition for a row: another process dropped it
 			if lerr := s.loadPartitions(ctx); lerr == nil {
@@ -110,7 +150,7 @@ func (s *Store) WriteTraces(ctx context.Context, in []model.Trace) error {
 
 var errTraceExists = errors.New("a trace of the batch already exists")
 
-func (s *Store) writeFast(ctx context.Context, batch []model.Trace, ingestedAt time.Time) error {
+func (s *Store) writeFast(ctx context.Context, batch []model.Trace, ingestedAt time.Time, pos *model.LogPosition) error {
 	agents := s.agents.Changes(batch)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := keyedPlans(ctx, tx); err != nil {
@@ -127,7 +167,10 @@ func (s *Store) writeFast(ctx context.Context, batch []model.Trace, ingestedAt t
 		}
 		delta := newRollupDelta()
 		delta.add(batch, 1)
-		return s.insertAll(ctx, tx, batch, nil, agents, delta, ingestedAt)
+		if err := s.insertAll(ctx, tx, batch, nil, agents, delta, ingestedAt); err != nil {
+			return err
+		}
+		return setLogPosition(ctx, tx, pos)
 	})
 	if err == nil {
 		s.agents.Remember(agents)
@@ -135,7 +178,7 @@ func (s *Store) writeFast(ctx context.Context, batch []model.Trace, ingestedAt t
 	return err
 }
 
-func (s *Store) writeSlow(ctx context.Context, batch []model.Trace, ingestedAt time.Time) error {
+func (s *Store) writeSlow(ctx context.Context, batch []model.Trace, ingestedAt time.Time, pos *model.LogPosition) error {
 	agents := s.agents.Changes(batch)
 	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		if err := keyedPlans(ctx, tx); err != nil {
@@ -239,7 +282,10 @@ func (s *Store) writeSlow(ctx context.Context, batch []model.Trace, ingestedAt t
 			final[i].Spans = spans[i]
 		}
 		delta.add(final, 1)
-		return s.insertAll(ctx, tx, all, spans, agents, delta, ingestedAt)
+		if err := s.insertAll(ctx, tx, all, spans, agents, delta, ingestedAt); err != nil {
+			return err
+		}
+		return setLogPosition(ctx, tx, pos)
 	})
 	if err == nil {
 		s.agents.Remember(agents)

@@ -48,6 +48,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"DeadLetters", testDeadLetters},
 		{"Activity", testActivity},
 		{"LargeBatch", testLargeBatch},
+		{"LogPosition", testLogPosition},
 		{"Analytics", testAnalytics},
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},
@@ -519,5 +520,31 @@ func testLargeBatch(t *testing.T, s store.Store) {
 	mustWrite(t, s, batch[1000:]...)
 	if n, _ := s.CountTraces(ctx(), ws1); n != 2000 {
 		t.Errorf("CountTraces = %d, want 2000", n)
+	}
+}
+
+// testLogPosition: a log position is stored with the traces it covers, moves with each
+// write, can be stored alone, and belongs to one log id.
+func testLogPosition(t *testing.T, s store.Store) {
+	ws := ws1
+	if got, err := s.LogPosition(ctx(), "log-a"); err != nil || got != 0 {
+		t.Fatalf("position of an unknown log = %d, %v", got, err)
+	}
+	if err := s.WriteTracesAt(ctx(), []model.Trace{flat(ws, "p1"), flat(ws, "p2")}, model.LogPosition{LogID: "log-a", Seq: 7}); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, s, ws, "p1")
+	// The slow path (a trace already stored) keeps the position too.
+	if err := s.WriteTracesAt(ctx(), []model.Trace{flat(ws, "p1"), flat(ws, "p3")}, model.LogPosition{LogID: "log-a", Seq: 9}); err != nil {
+		t.Fatal(err)
+	}
+	mustGet(t, s, ws, "p3")
+	if err := s.WriteTracesAt(ctx(), nil, model.LogPosition{LogID: "log-b", Seq: 3}); err != nil {
+		t.Fatal(err)
+	}
+	for id, want := range map[string]uint64{"log-a": 9, "log-b": 3} {
+		if got, err := s.LogPosition(ctx(), id); err != nil || got != want {
+			t.Fatalf("position of %s = %d, %v; want %d", id, got, err, want)
+		}
 	}
 }

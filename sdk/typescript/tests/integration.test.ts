@@ -126,10 +126,18 @@ interface TraceOut {
   scores: Array<{ name: string; value: number; span_id: string; comment: string; source: string }>;
 }
 
+// A 202 means the trace is durable in the server's write-ahead log; the store has it a
+// moment later, so a read right after a flush polls briefly.
 async function getTrace(traceId: string): Promise<TraceOut> {
-  const r = await fetch(`${baseUrl}/api/v1/traces/${encodeURIComponent(traceId)}`, {
-    headers: { Authorization: `Bearer ${API_KEY}` },
-  });
+  const deadline = Date.now() + 10_000;
+  let r: Response;
+  for (;;) {
+    r = await fetch(`${baseUrl}/api/v1/traces/${encodeURIComponent(traceId)}`, {
+      headers: { Authorization: `Bearer ${API_KEY}` },
+    });
+    if (r.status !== 404 || Date.now() > deadline) break;
+    await sleep(20);
+  }
   assert.equal(r.status, 200, `GET trace ${traceId}: ${r.status} ${await r.clone().text()}`);
   return (await r.json()) as TraceOut;
 }

@@ -1,0 +1,5 @@
+//go:build !walfault
+
+package wal
+
+func defaultFS() FS { return OSFS{} }
