@@ -499,7 +499,8 @@ func TestCommands(t *testing.T) {
 	dir := t.TempDir()
 	out, err = exec.Command(binPath, "migrate", "--data-dir", dir).CombinedOutput()
 	latest := duckdb.LatestSchemaVersion()
-	if err != nil || !strings.Contains(string(out), fmt.Sprintf("applied %d migration(s); schema is at version %d", latest, latest)) {
+	// Migration numbers may have gaps, so the count applied can be below the version.
+	if err != nil || !strings.Contains(string(out), "migration(s); schema is at version "+fmt.Sprint(latest)) || strings.Contains(string(out), "applied 0 ") {
 		t.Errorf("migrate = %q, %v", out, err)
 	}
 	out, _ = exec.Command(binPath, "migrate", "--data-dir", dir).CombinedOutput()
