@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/agentobs/agentobs/internal/app"
+	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/eval/provider"
 )
 
@@ -17,6 +18,8 @@ type judgeFlags struct {
 	concurrency                int
 	budget                     string
 	timeout, maxAge            time.Duration
+	sampleRate                 string
+	delay, interval            time.Duration
 }
 
 // judgeKeyEnv names each provider's key and base URL variables.
@@ -41,6 +44,9 @@ func (f *judgeFlags) bind(s *settings) {
 	s.integer(&f.concurrency, "judge-concurrency", "AGENTOBS_JUDGE_CONCURRENCY", 8, "judge calls in flight at most; halved on each rate limit, grown back on success")
 	s.str(&f.budget, "judge-daily-budget-usd", "AGENTOBS_JUDGE_DAILY_BUDGET_USD", "0", "judge spend per UTC day after which evaluations are skipped (0: no limit)")
 	s.duration(&f.timeout, "judge-timeout", "AGENTOBS_JUDGE_TIMEOUT", 60*time.Second, "longest wait for one judge answer")
+	s.str(&f.sampleRate, "eval-sample-rate", "AGENTOBS_EVAL_SAMPLE_RATE", "0", "share of completed traces judged automatically, 0 (off) to 1; the same traces are picked on every restart (hash sampling)")
+	s.duration(&f.delay, "eval-delay", "AGENTOBS_EVAL_DELAY", 30*time.Second, "how long after a trace ended it is judged automatically, so that late spans are in")
+	s.duration(&f.interval, "eval-interval", "AGENTOBS_EVAL_INTERVAL", 10*time.Second, "how often completed traces are looked for")
 	s.duration(&f.maxAge, "judge-max-retry-age", "AGENTOBS_JUDGE_MAX_RETRY_AGE", 2*time.Minute, "how long one judge call may keep retrying 429, 5xx and timeouts")
 }
 
@@ -58,6 +64,10 @@ func (f *judgeFlags) config(s *settings) (app.JudgeConfig, error) {
 	budget, err := strconv.ParseFloat(f.budget, 64)
 	if err != nil || budget < 0 {
 		return app.JudgeConfig{}, usageError{fmt.Errorf("--judge-daily-budget-usd: must be a non-negative number")}
+	}
+	rate, err := strconv.ParseFloat(f.sampleRate, 64)
+	if err != nil || rate < 0 || rate > 1 {
+		return app.JudgeConfig{}, usageError{fmt.Errorf("--eval-sample-rate: must be a number from 0 to 1")}
 	}
 	if kind == "" {
 		return app.JudgeConfig{}, nil
@@ -84,5 +94,6 @@ func (f *judgeFlags) config(s *settings) (app.JudgeConfig, error) {
 		Provider:       provider.Config{Kind: kind, Model: model, BaseURL: base, APIKey: key, Mode: provider.Mode(f.mode), Timeout: f.timeout},
 		Limits:         provider.Limits{MaxConcurrency: f.concurrency, MaxAge: f.maxAge},
 		DailyBudgetUSD: budget,
+		Online:         eval.Online{SampleRate: rate, Delay: f.delay, Interval: f.interval},
 	}, nil
 }

@@ -286,7 +286,7 @@ func (a *App) Serve(ctx context.Context) error {
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
 	if a.eval != nil {
-		startEval(flushCtx, a.eval, a.store, a.log)
+		startEval(flushCtx, a.eval, a.cfg.Judge.Online, a.store, a.log)
 	}
 	select {
 	case err := <-errc:

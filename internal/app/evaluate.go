@@ -17,6 +17,8 @@ type JudgeConfig struct {
 	Provider       provider.Config
 	Limits         provider.Limits
 	DailyBudgetUSD float64
+	// Online judges a sample of completed traces; a zero SampleRate leaves it off.
+	Online eval.Online
 }
 
 // newEval builds the evaluate role's service on st.
@@ -34,18 +36,23 @@ func newEval(cfg JudgeConfig, st store.Store, prices *pricing.Table, log *slog.L
 	return eval.New(ec), nil
 }
 
-// startEval runs the batch workers and resumes the evaluations a previous process left
-// pending, in every workspace.
-func startEval(ctx context.Context, svc *eval.Service, st store.Store, log *slog.Logger) {
-	wss, err := st.ListWorkspaces(ctx)
+// startEval runs the batch workers, resumes the evaluations a previous process left
+// pending, in every workspace, and runs the online evaluator when it is on.
+func startEval(ctx context.Context, svc *eval.Service, online eval.Online, st store.Store, log *slog.Logger) {
+	list := func(ctx context.Context) ([]string, error) {
+		wss, err := st.ListWorkspaces(ctx)
+		ids := make([]string, len(wss))
+		for i, w := range wss {
+			ids[i] = w.ID
+		}
+		return ids, err
+	}
+	ids, err := list(ctx)
 	if err != nil {
 		log.Error("cannot list workspaces to resume evaluations", "err", err)
 	}
-	ids := make([]string, len(wss))
-	for i, w := range wss {
-		ids[i] = w.ID
-	}
 	svc.Start(ctx, ids)
+	go svc.RunOnline(ctx, online, list)
 }
 
 // abTests serves A/B tests in processes with the evaluate role.

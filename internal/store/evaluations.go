@@ -44,6 +44,8 @@ type Evaluations interface {
 	// PutScore stores or replaces a score of a stored trace (human feedback); the trace
 	// must exist (model.ENOTFOUND otherwise).
 	PutScore(ctx context.Context, s model.Score) error
+	// CompletedTraces lists traces that ended in [from, to), oldest first.
+	CompletedTraces(ctx context.Context, workspaceID string, from, to time.Time, limit int) ([]TraceRef, error)
 }
 
 // EvaluationQuery selects evaluations.
@@ -480,4 +482,34 @@ func EachRow(rows Rows, row func(scan func(...any) error) error) error {
 		}
 	}
 	return rows.Err()
+}
+
+// CompletedTraces lists the ids and agents of traces of the workspace that ended in
+// [from, to), oldest first, at most limit; the online evaluators pick from them.
+func (e EvalSQL) CompletedTraces(ctx context.Context, workspaceID string, from, to time.Time, limit int) ([]TraceRef, error) {
+	out := []TraceRef{}
+	// Bounding start_time too lets PostgreSQL skip old partitions; runs longer than a day
+	// are not judged online.
+	err := e.DB.Query(ctx, fmt.Sprintf(`SELECT trace_id, agent_id, end_time FROM traces WHERE workspace_id = $1 AND end_time >= $2 AND end_time < $3
+		AND start_time >= $4 AND start_time < $3 ORDER BY end_time, trace_id LIMIT %d`, max(limit, 1)),
+		[]any{workspaceID, from, to, from.Add(-24 * time.Hour)}, func(scan func(...any) error) error {
+			var r TraceRef
+			if err := scan(&r.TraceID, &r.AgentID, &r.EndTime); err != nil {
+				return err
+			}
+			r.EndTime = r.EndTime.UTC()
+			out = append(out, r)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list completed traces: %w", err)
+	}
+	return out, nil
+}
+
+// TraceRef names a trace.
+type TraceRef struct {
+	TraceID string
+	AgentID string
+	EndTime time.Time
 }

@@ -182,6 +182,14 @@ func testEvaluations(t *testing.T, s store.Store) {
 	if len(tr.Scores) != 1 || tr.Scores[0].Value != 0 || tr.Scores[0].Comment != "changed my mind" || tr.Scores[0].Source != model.ScoreSourceHuman {
 		t.Errorf("trace scores = %+v", tr.Scores)
 	}
+	// The online evaluator's window: traces that ended in [from, to), oldest first.
+	refs, err := s.CompletedTraces(c, ws1, t0, t0.Add(time.Hour), 10)
+	if err != nil || len(refs) != 1 || refs[0].TraceID != "fb-1" || !refs[0].EndTime.Equal(t0.Add(250*time.Millisecond)) {
+		t.Errorf("CompletedTraces = %+v, %v", refs, err)
+	}
+	if refs, _ := s.CompletedTraces(c, ws1, t0.Add(time.Second), t0.Add(time.Hour), 10); len(refs) != 0 {
+		t.Errorf("CompletedTraces after the end = %+v", refs)
+	}
 	fb.TraceID = "missing"
 	if err := s.PutScore(c, fb); !isCode(err, model.ENOTFOUND) {
 		t.Errorf("PutScore on an unknown trace: %v", err)
