@@ -37,22 +37,28 @@ func TestOnlineTickJudgesASampleAfterTheDelay(t *testing.T) {
 	srv := providertest.New(provider.KindGemini, goodJudge)
 	defer srv.Close()
 	svc := newService(t, st, srv, Evaluator{})
+	now := time.Now()
+	svc.cfg.Now = func() time.Time { return now }
 	ctx, stop := context.WithCancel(context.Background())
 	defer stop()
 	svc.Start(ctx, nil)
 	o := Online{SampleRate: 0.3, Delay: 100 * time.Second, Criteria: []string{"accuracy"}}
-	from := time.Now().Add(-time.Hour)
+	from := now.Add(-time.Hour)
 	next := svc.OnlineTick(ctx, ws, o, from)
-	if d := time.Since(next); d < 99*time.Second || d > 101*time.Second {
-		t.Errorf("next window starts %v ago, want the delay", d)
+	if !next.Equal(now.Add(-o.Delay)) {
+		t.Errorf("next window starts at %v, want now minus the delay", next)
 	}
 	// Ask again over the same window: nothing is judged twice.
 	svc.OnlineTick(ctx, ws, o, from)
 
+	// The traces that had ended a delay ago (trace i started i seconds before seeding).
+	due, err := st.CompletedTraces(context.Background(), ws, from, next, 1000)
+	if err != nil || len(due) < 90 || len(due) > 110 {
+		t.Fatalf("%d traces due of %d, %v", len(due), len(ids), err)
+	}
 	want := 0
-	for i, id := range ids {
-		// seedTraces: trace i started i seconds ago and lasted 300 ms.
-		if time.Duration(i)*time.Second > 101*time.Second && Sampled("default", 1, id, 0.3) {
+	for _, r := range due {
+		if Sampled("default", 1, r.TraceID, 0.3) {
 			want++
 		}
 	}
@@ -62,8 +68,8 @@ func TestOnlineTickJudgesASampleAfterTheDelay(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if int(total) >= want-1 && len(srv.Calls()) == int(total) {
-			if math.Abs(float64(int(total)-want)) > 1 { // a trace right at the window's edge may fall either way
+		if int(total) >= want && len(srv.Calls()) == int(total) {
+			if int(total) != want {
 				t.Errorf("%d auto evaluations, want %d", total, want)
 			}
 			for _, ev := range evs {
