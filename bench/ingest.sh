@@ -6,12 +6,14 @@
 #   bench/ingest.sh                 # all of it; seeds 1M traces once into bench/.data-1m
 #   SEED_TRACES=200000 bench/ingest.sh
 #   DURATION=30s bench/ingest.sh
+#   SEED_TRACES=0 bench/ingest.sh   # ingestion only, no start-up measurement
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10s}
 SEED_TRACES=${SEED_TRACES:-1000000}
 PORT=${PORT:-18765}
+GRPC_PORT=${GRPC_PORT:-18766}
 KEY=ao_bench_0123456789abcdef0123456789
 WORK=$(mktemp -d)
 SEEDED=bench/.data-$SEED_TRACES
@@ -25,7 +27,7 @@ rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
 start_server() { # data-dir -> sets PID and READY_MS (time to ready)
   local dir=$1 start end
   start=$(date +%s%N)
-  AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" --data-dir "$dir" >"$WORK/server.log" 2>&1 &
+  AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "127.0.0.1:$GRPC_PORT" --data-dir "$dir" >"$WORK/server.log" 2>&1 &
   PID=$!
   until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do
     kill -0 $PID 2>/dev/null || { cat "$WORK/server.log"; exit 1; }
@@ -68,11 +70,13 @@ run_load "single-trace requests (POST /api/v1/traces, 64 in flight, $DURATION)" 
 run_load "single-trace requests, half of them retries of earlier ids (64 in flight, $DURATION)" -mode single -concurrency 64 -repeat 0.5 -duration "$DURATION"
 run_load "batches of 100 (POST /api/v1/traces/batch, 8 in flight, $DURATION)" -mode batch -batch 100 -concurrency 8 -duration "$DURATION"
 run_load "OTLP/HTTP protobuf, 100 spans per request in traces of 5 (POST /v1/traces, 8 in flight, $DURATION)" -mode otlp -batch 100 -concurrency 8 -duration "$DURATION"
+run_load "OTLP/gRPC, 100 spans per request in traces of 5 (TraceService/Export, 8 in flight, $DURATION)" -mode grpc -grpc-addr "127.0.0.1:$GRPC_PORT" -batch 100 -concurrency 8 -duration "$DURATION"
 echo
 echo "RSS after load: $(rss_mb $PID) MB"
 curl -fs "http://127.0.0.1:$PORT/metrics" | grep -E '^agentobs_commit_(batch_traces|duration_seconds)_(sum|count)|^agentobs_wal_' || true
 stop_server
 
+[ "$SEED_TRACES" = 0 ] && exit 0
 echo
 echo "== start-up on a database of $SEED_TRACES traces"
 if [ ! -f "$SEEDED/agentobs.duckdb" ]; then

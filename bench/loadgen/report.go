@@ -33,7 +33,8 @@ type Result struct {
 	Latency        LatencyMs        `json:"latency_ms"`
 	// Visibility is ack-to-queryable (-probe): from a probe trace's 202 to the first GET
 	// that finds it.
-	Visibility *LatencyMs `json:"visibility_ms,omitempty"`
+	Visibility    *LatencyMs `json:"visibility_ms,omitempty"`
+	ProbeFailures int        `json:"probe_failures,omitempty"`
 
 	WarmupRequests       int64             `json:"warmup_requests"`
 	WarmupFailedRequests int64             `json:"warmup_failed_requests"`
@@ -63,8 +64,8 @@ func writeText(w io.Writer, r *Result) error {
 	switch r.Mode {
 	case "batch":
 		shape = fmt.Sprintf("batch of %d", r.Batch)
-	case "otlp":
-		shape, unit = fmt.Sprintf("otlp, %d spans per request", r.Batch), "spans" // counts are spans
+	case "otlp", "grpc":
+		shape, unit = fmt.Sprintf("%s, %d spans per request", r.Mode, r.Batch), "spans" // counts are spans
 	}
 	fmt.Fprintf(&b, "agentobs loadgen  run %s  %s  concurrency %d  spans %d  seed %d  %s\n",
 		r.RunID, shape, r.Concurrency, r.Spans, r.Seed, r.URL)
@@ -82,7 +83,7 @@ func writeText(w io.Writer, r *Result) error {
 	l := r.Latency
 	row("latency ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f", l.P50, l.P95, l.P99, l.Max, l.Mean)
 	if v := r.Visibility; v != nil {
-		row("ack-to-read ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f", v.P50, v.P95, v.P99, v.Max, v.Mean)
+		row("ack-to-read ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f  (%d probes failed)", v.P50, v.P95, v.P99, v.Max, v.Mean, r.ProbeFailures)
 	}
 	errorRows(&b, "errors", r.Errors)
 	if len(r.WarmupErrs) > 0 {

@@ -20,13 +20,18 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 )
 
 // config is the parsed command line.
 type config struct {
 	URL         string
 	Key         string
-	Mode        string // "single" or "batch"
+	Mode        string // "single", "batch", "otlp" or "grpc"
+	GRPCAddr    string // grpc mode: host:port of the OTLP/gRPC receiver
 	Batch       int
 	Concurrency int
 	Duration    time.Duration
@@ -44,16 +49,21 @@ type config struct {
 
 // perRequest is the number of traces in one request (spans in otlp mode).
 func (c *config) perRequest() int {
-	if c.Mode == "batch" || c.Mode == "otlp" {
+	if c.Mode == "batch" || c.otlpShape() {
 		return c.Batch
 	}
 	return 1
 }
 
+// otlpShape: the request is an OTLP ExportTraceServiceRequest (over HTTP or gRPC).
+func (c *config) otlpShape() bool { return c.Mode == "otlp" || c.Mode == "grpc" }
+
 func (c *config) validate() error {
 	switch {
-	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp":
-		return fmt.Errorf("-mode must be single, batch or otlp, not %q", c.Mode)
+	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp" && c.Mode != "grpc":
+		return fmt.Errorf("-mode must be single, batch, otlp or grpc, not %q", c.Mode)
+	case c.Mode == "grpc" && c.GRPCAddr == "":
+		return errors.New("-mode grpc needs -grpc-addr")
 	case c.Mode != "single" && c.Batch < 1:
 		return errors.New("-batch must be at least 1")
 	case c.Concurrency < 1:
@@ -68,7 +78,7 @@ func (c *config) validate() error {
 		return errors.New("-spans must be between 0 and 1000")
 	case c.Repeat < 0 || c.Repeat >= 1:
 		return errors.New("-repeat must be in [0, 1)")
-	case c.Repeat > 0 && c.Mode == "otlp":
+	case c.Repeat > 0 && c.otlpShape():
 		return errors.New("-repeat applies to single and batch modes")
 	case c.Key == "":
 		return errors.New("no API key: pass -key or set AGENTOBS_API_KEY")
@@ -103,7 +113,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	}
 	contentType := "application/json"
 	var otlpTpl *otlpTemplate
-	if cfg.Mode == "otlp" {
+	if cfg.otlpShape() {
 		endpoint, contentType = strings.TrimRight(cfg.URL, "/")+"/v1/traces", "application/x-protobuf"
 		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans); err != nil {
 			return nil, err
@@ -134,6 +144,19 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	stopCtx, cancel := context.WithDeadline(ctx, warmupEnd.Add(cfg.Duration))
 	defer cancel()
 
+	var conns []*grpc.ClientConn
+	if cfg.Mode == "grpc" {
+		// A connection per 8 workers: gRPC multiplexes, yet one connection serialises on
+		// its transport's writer.
+		for range (cfg.Concurrency + 7) / 8 {
+			conn, err := dialGRPC(cfg.GRPCAddr)
+			if err != nil {
+				return nil, err
+			}
+			defer conn.Close()
+			conns = append(conns, conn)
+		}
+	}
 	workers := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -151,12 +174,18 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			st:        newStats(),
 			warm:      newStats(),
 		}
+		if conns != nil {
+			w.grpc = conns[i%len(conns)]
+		}
 		workers[i] = w
 		wg.Go(func() { w.loop(stopCtx) })
 	}
 	var probe *prober
 	if cfg.Probe {
-		probe = &prober{client: client, base: strings.TrimRight(cfg.URL, "/"), header: header, runID: runID, warmupEnd: warmupEnd}
+		// The probe posts JSON whatever the load's own encoding.
+		probeHeader := header.Clone()
+		probeHeader.Set("Content-Type", "application/json")
+		probe = &prober{client: client, base: strings.TrimRight(cfg.URL, "/"), header: probeHeader, runID: runID, warmupEnd: warmupEnd}
 		wg.Go(func() { probe.loop(stopCtx) })
 	}
 	wg.Wait()
@@ -164,7 +193,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 
 	res := summarize(&cfg, runID, workers, end.Sub(warmupEnd))
 	if probe != nil {
-		res.Visibility = probe.summary()
+		res.Visibility, res.ProbeFailures = probe.summary(), probe.failed
 	}
 	if res.FailedRequests+res.WarmupFailedRequests > 0 {
 		return res, errFailed
@@ -207,7 +236,8 @@ type worker struct {
 	endpoint  string
 	header    http.Header
 	gen       *generator
-	otlp      *otlpTemplate // otlp mode
+	otlp      *otlpTemplate    // otlp and grpc modes
+	grpc      *grpc.ClientConn // grpc mode
 	otlpID    [8]byte
 	rng       *mrand.Rand
 	idPrefix  []byte
@@ -254,6 +284,9 @@ func (w *worker) do() bool {
 		buf = w.appendTrace(buf, now)
 	}
 	b.reset(buf)
+	if w.grpc != nil {
+		return w.doGRPC(buf, n)
+	}
 
 	// Not tied to the run's deadline: a request in flight when the duration ends finishes.
 	req, err := http.NewRequestWithContext(context.Background(), http.MethodPost, w.endpoint, b)
@@ -293,6 +326,27 @@ func (w *worker) do() bool {
 	case status < 200 || status > 299:
 		st.fail(strconv.Itoa(status), sample)
 	}
+	return true
+}
+
+func (w *worker) doGRPC(body []byte, n int) bool {
+	t0 := time.Now()
+	resp, err := exportGRPC(w.grpc, w.cfg.Key, body, w.cfg.Timeout)
+	t1 := time.Now()
+	w.body.Close() // gRPC copied the body: the buffer is free again
+	st := &w.st
+	if t1.Before(w.warmupEnd) {
+		st = &w.warm
+	} else {
+		st.lat = append(st.lat, t1.Sub(t0))
+	}
+	st.requests++
+	st.sent += int64(n)
+	if err != nil {
+		st.fail("grpc: "+status.Code(err).String(), err.Error())
+		return status.Code(err) != codes.Unavailable
+	}
+	st.acked += otlpAcked(resp, n)
 	return true
 }
 

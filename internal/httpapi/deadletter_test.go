@@ -21,6 +21,7 @@ import (
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/queue"
 	"github.com/agentobs/agentobs/internal/queue/memory"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
@@ -130,5 +131,54 @@ func TestDeadLetterListAndReplay(t *testing.T) {
 	}
 	if code, body := call(t, srv, "GET", "/api/v1/admin/dead-letters?limit=0", ""); code != 400 || !strings.Contains(body["errors"].([]any)[0].(map[string]any)["field"].(string), "limit") {
 		t.Errorf("bad limit = %d %v", code, body)
+	}
+}
+
+// blockingPublisher holds every request until its context ends, like a commit that takes
+// longer than the client waits.
+type blockingPublisher struct{}
+
+func (blockingPublisher) Publish(ctx context.Context, _ []queue.Item) error {
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+// TestClientCancelIsNotAStoreFailure: a client that leaves before its answer is counted as
+// client_canceled and answered 499, not logged as a 500 or counted against the store.
+func TestClientCancelIsNotAStoreFailure(t *testing.T) {
+	reg := prometheus.NewRegistry()
+	api := New(Config{Store: nil, Keys: nil, Prices: pricing.Default(), Registry: reg, API: true, Ingest: true,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	api.SetPublisher(blockingPublisher{})
+	ctx, cancel := context.WithCancel(context.Background())
+	req := httptest.NewRequestWithContext(ctx, "POST", "/api/v1/traces",
+		strings.NewReader(`{"trace_id":"c-1","agent_id":"bot","timestamp":"2026-11-25T10:00:00Z"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req = req.WithContext(context.WithValue(ctx, ctxPrincipalKey{}, &auth.Principal{WorkspaceID: "11111111-1111-4111-8111-111111111111"}))
+	rec := httptest.NewRecorder()
+	time.AfterFunc(20*time.Millisecond, cancel)
+	api.wrap(api.ingestTrace).ServeHTTP(rec, req)
+	if rec.Code != statusClientClosed {
+		t.Fatalf("status %d, want 499", rec.Code)
+	}
+	families, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := map[string]float64{}
+	for _, f := range families {
+		if f.GetName() != "agentobs_rejected_items_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "reason" {
+					counts[l.GetValue()] = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	if counts["client_canceled"] != 1 || counts["store_unavailable"] != 0 {
+		t.Fatalf("rejections %v", counts)
 	}
 }

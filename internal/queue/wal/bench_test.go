@@ -3,6 +3,9 @@ package wal
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -64,4 +67,53 @@ func benchTrace() model.Trace {
 		Output: "Your order shipped yesterday from our Leeds warehouse and should arrive tomorrow before noon.",
 		Model:  "gpt-4o-mini", Provider: "openai", TokensInput: &in, TokensOutput: &out, CostUSD: &cost,
 		Tags: []string{"prod", "support"}, Metadata: []byte(`{"release":"1.2","region":"eu"}`)}
+}
+
+// BenchmarkOpenWithBacklog measures start-up on a log of 1 GiB that the store has not
+// committed (AGENTOBS_BENCH_BACKLOG_MIB changes the size): Open and Start return at once and
+// the replay runs behind them, so a server with a backlog is ready in milliseconds.
+func BenchmarkOpenWithBacklog(b *testing.B) {
+	mib := 1024
+	if v, err := strconv.Atoi(os.Getenv("AGENTOBS_BENCH_BACKLOG_MIB")); err == nil && v > 0 {
+		mib = v
+	}
+	dir := b.TempDir()
+	payload := appendItems(nil, []queue.Item{{Trace: benchTrace()}})
+	const segBytes = 64 << 20
+	seq := uint64(1)
+	var seg []byte
+	for written := 0; written < mib<<20; written += len(seg) {
+		seg = seg[:0]
+		first := seq
+		for len(seg) < segBytes {
+			seg = appendRecord(seg, seq, payload)
+			seq++
+		}
+		if err := os.WriteFile(filepath.Join(dir, fmt.Sprintf("%020d%s", first, segmentSuffix)), seg, 0o644); err != nil {
+			b.Fatal(err)
+		}
+	}
+	hold := make(chan struct{})
+	defer close(hold)
+	b.ResetTimer()
+	for range b.N {
+		start := time.Now()
+		l, err := Open(dir, Options{Log: quiet()})
+		if err != nil {
+			b.Fatal(err)
+		}
+		l.Start(0, func(ctx context.Context, _ []queue.Item, _ model.LogPosition) error {
+			select {
+			case <-hold:
+			case <-ctx.Done():
+			}
+			return ctx.Err()
+		})
+		b.ReportMetric(float64(time.Since(start).Milliseconds()), "ms-to-ready")
+		b.StopTimer()
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Millisecond)
+		l.Close(ctx)
+		cancel()
+		b.StartTimer()
+	}
 }

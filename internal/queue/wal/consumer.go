@@ -15,6 +15,11 @@ import (
 // batches grow only when records arrive faster than commits.
 func (l *Log) consumeLoop(ctx context.Context, h queue.PositionedHandler) {
 	defer close(l.consumed)
+	defer func() {
+		if l.reading != nil {
+			l.reading.Close()
+		}
+	}()
 	c := &committer{l: l, h: h}
 	if err := l.replay(ctx, c); err != nil {
 		return
@@ -104,11 +109,19 @@ func (l *Log) readBack(ctx context.Context, e entry) ([]queue.Item, error) {
 }
 
 func (l *Log) readRecord(e entry) ([]queue.Item, error) {
-	f, err := l.fs.Open(l.path(e.seg))
-	if err != nil {
-		return nil, err
+	// The consumer reads records in order, so one open segment serves a run of them.
+	if l.reading == nil || l.readingSeg != e.seg {
+		if l.reading != nil {
+			l.reading.Close()
+			l.reading, l.readingSeg = nil, nil
+		}
+		f, err := l.fs.Open(l.path(e.seg))
+		if err != nil {
+			return nil, err
+		}
+		l.reading, l.readingSeg = f, e.seg
 	}
-	defer f.Close()
+	f := l.reading
 	buf := make([]byte, e.size)
 	if n, err := f.ReadAt(buf, e.off); n < len(buf) {
 		return nil, err

@@ -61,7 +61,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBatch = 10_000
 	}
 	if o.MemoryBytes <= 0 {
-		o.MemoryBytes = 128 << 20
+		o.MemoryBytes = 32 << 20
 	}
 	if o.CommitTimeout <= 0 {
 		o.CommitTimeout = 30 * time.Second
@@ -138,15 +138,18 @@ type Log struct {
 	lastWriteErr error
 	stats        Stats
 
-	writing   *segment // the segment open for writing, under mu for the consumer's sake
-	active    File     // the writer goroutine's
-	activeSeg *segment
-	wake      chan struct{}
-	draining  chan struct{}
-	stopped   chan struct{}
-	consumed  chan struct{}
-	cancel    context.CancelFunc
-	openedAt  time.Time
+	writing *segment // the segment open for writing, under mu for the consumer's sake
+	// reading is the consumer's open segment for records beyond the memory window.
+	reading    File
+	readingSeg *segment
+	active     File // the writer goroutine's
+	activeSeg  *segment
+	wake       chan struct{}
+	draining   chan struct{}
+	stopped    chan struct{}
+	consumed   chan struct{}
+	cancel     context.CancelFunc
+	openedAt   time.Time
 }
 
 type waiter struct {

@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Sustained ingestion: does the store keep up with the write-ahead log? Starts agentobs on a
+# fresh data directory, sends load for DURATION, and every 30 s prints the commit lag
+# (records and seconds), the log's size and the server's RSS; at the end it waits for the lag
+# to drain and says how long that took.
+#
+#   bench/sustain.sh                                   # 10 minutes of batches of 100
+#   DURATION=2m MODE=single CONCURRENCY=64 bench/sustain.sh
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+DURATION=${DURATION:-10m}
+MODE=${MODE:-batch}
+CONCURRENCY=${CONCURRENCY:-8}
+PORT=${PORT:-18767}
+KEY=ao_bench_0123456789abcdef0123456789
+WORK=$(mktemp -d)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
+
+go build -o "$WORK/agentobs" ./cmd/agentobs
+go build -o "$WORK/loadgen" ./bench/loadgen
+
+AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+PID=$!
+until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do sleep 0.05; done
+
+metric() { curl -fs "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
+sample() {
+  printf "%6ss  lag %8.0f records %6.2f s  log %6.1f MiB  RSS %6.1f MB\n" "$1" \
+    "$(metric agentobs_wal_commit_lag_records)" "$(metric agentobs_wal_commit_lag_seconds)" \
+    "$(awk -v b="$(metric agentobs_wal_bytes)" 'BEGIN {print b / 1048576}')" \
+    "$(awk '/VmRSS/ {print $2/1024}' "/proc/$PID/status")"
+}
+
+echo "== $MODE, $CONCURRENCY in flight, $DURATION"
+"$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode "$MODE" -concurrency "$CONCURRENCY" \
+  -duration "$DURATION" -warmup 0s -probe >"$WORK/load.txt" 2>&1 &
+LOAD=$!
+start=$(date +%s)
+while kill -0 $LOAD 2>/dev/null; do
+  sleep 30
+  kill -0 $LOAD 2>/dev/null && sample $(( $(date +%s) - start ))
+done
+wait $LOAD || true
+sed -n '/^requests/,$p' "$WORK/load.txt"
+end=$(date +%s)
+until [ "$(metric agentobs_wal_commit_lag_records)" = 0 ]; do sleep 0.2; done
+echo "backlog drained $(( $(date +%s) - end )) s after the load stopped"
+sample "end"
