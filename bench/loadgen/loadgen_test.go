@@ -535,6 +535,7 @@ func TestRepeatResendsIDs(t *testing.T) {
 	cfg := testConfig(srv.URL)
 	cfg.Repeat = 0.5
 	cfg.Concurrency = 1
+	cfg.Duration = 400 * time.Millisecond
 	if _, err := run(context.Background(), cfg); err != nil {
 		t.Fatal(err)
 	}
@@ -549,7 +550,8 @@ func TestRepeatResendsIDs(t *testing.T) {
 		seen[id] = true
 	}
 	share := float64(repeats) / float64(len(rec.bodies))
-	if len(rec.bodies) < 50 || share < 0.3 || share > 0.7 {
+	// Enough traces for the share to be meaningful on a busy machine, a wide band for chance.
+	if len(rec.bodies) < 20 || share < 0.2 || share > 0.8 {
 		t.Fatalf("%d of %d traces repeated", repeats, len(rec.bodies))
 	}
 }

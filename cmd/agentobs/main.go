@@ -40,6 +40,7 @@ Commands:
   migrate   apply database migrations and exit
   seed      write realistic synthetic traces for demos and benchmarks
   eval      judge tools: "eval calibrate" measures the LLM judge against human labels
+  guardrails  train the guardrail classifiers or measure the detectors on labelled data
   version   print the version
 
 Run "agentobs <command> --help" for the flags of a command. Every flag can also be set
@@ -66,6 +67,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdSeed(rest, stdout, stderr)
 	case "eval":
 		err = cmdEval(rest, stdout, stderr)
+	case "guardrails":
+		err = cmdGuardrails(rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "agentobs", buildVersion())
 		return 0

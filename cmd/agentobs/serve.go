@@ -69,6 +69,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.duration(&shutdown, "shutdown-timeout", "AGENTOBS_SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight work")
 	s.str(&logLevel, "log-level", "AGENTOBS_LOG_LEVEL", "info", "debug, info, warn or error (successful requests are logged at debug)")
 	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")
+	var guardrails string
+	s.str(&guardrails, "guardrails", "AGENTOBS_GUARDRAILS", "on", "on: guardrail checks, redaction before storage and the background scan (docs/guardrails.md); off: none")
 	s.str(&pprofAddr, "pprof-addr", "AGENTOBS_PPROF_ADDR", "", "serve Go profiling endpoints (/debug/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	var af authFlags
 	af.bind(s)
@@ -107,6 +109,13 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		}
 	}
 	cfg.ShutdownTimeout = shutdown
+	switch guardrails {
+	case "on":
+	case "off":
+		cfg.GuardrailsOff = true
+	default:
+		return usageError{fmt.Errorf("--guardrails %q: use on or off", guardrails)}
+	}
 	qf.apply(&cfg)
 	if cfg.Auth, err = af.config(); err != nil {
 		return err

@@ -20,6 +20,7 @@ import (
 
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -47,6 +48,8 @@ type Config struct {
 	Auth            AuthConfig
 	ScaleOut        ScaleOutConfig
 	Judge           JudgeConfig
+	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
+	GuardrailsOff bool
 }
 
 // Role names. "all" runs every role in one process.
@@ -57,6 +60,7 @@ const (
 	RoleProcess = "process"
 	RoleQuery   = "query"
 	RoleEval    = "evaluate"
+	RoleGuard   = "guard"
 )
 
 // roles lists each role with the roles it implies, in the manner of a module table:
@@ -71,7 +75,8 @@ var roles = []struct {
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
 	{RoleEval, []string{RoleAPI}, "LLM-as-judge evaluations, quality overview, human feedback"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleEval}, "every role in one process"},
+	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleEval}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -100,7 +105,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, evaluate, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, evaluate, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -133,6 +138,8 @@ type App struct {
 	listener net.Listener
 	otlp     *otlpServer
 	eval     *eval.Service // nil without the evaluate role
+	guard    *guardrail.Service
+	guardRun chan struct{} // closed when the guardrail scan has drained
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -200,6 +207,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		return nil, err
 	}
 
+	guard, err := newGuardrails(cfg, active, st, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	var guardStore httpapi.GuardrailStore
+	if active[RoleGuard] && guard != nil {
+		guardStore = st
+	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	analytics := cfg.ScaleOut.shared.analytics(st, log)
@@ -231,8 +247,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		API:            active[RoleAPI],
 		Ingest:         active[RoleIngest],
 		Query:          active[RoleQuery],
+		Guard:          guard,
+		Guardrails:     guardStore,
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, eval: evalSvc}
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, eval: evalSvc}
+	if active[RoleProcess] {
+		cfg.ScaleOut.guard = guard
+		cfg.ScaleOut.runGuard = a.runGuard
+	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
 		st.Close()
 		return nil, err
@@ -254,6 +276,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 	a.otlp = newOTLPServer(cfg, api, log, active[RoleIngest])
 	return a, nil
+}
+
+// runGuard starts the guardrail scan once; close waits for it to drain.
+func (a *App) runGuard(run func()) {
+	if a.guardRun != nil {
+		return
+	}
+	a.guardRun = make(chan struct{})
+	go func() {
+		defer close(a.guardRun)
+		run()
+	}()
 }
 
 // Listen binds the address; separate from Serve so callers know the port before serving.
@@ -322,6 +356,14 @@ func (a *App) close(ctx context.Context) error {
 		errs = append(errs, a.accounts.FlushKeyUsage(ctx))
 	}
 	errs = append(errs, a.scale.close(ctx))
+	if a.guardRun != nil {
+		// Committed traces are all queued now: scan them before the store closes.
+		a.guard.Stop()
+		select {
+		case <-a.guardRun:
+		case <-ctx.Done():
+		}
+	}
 	errs = append(errs, a.store.Close())
 	return errors.Join(errs...)
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/cluster"
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -41,7 +42,9 @@ type ScaleOutConfig struct {
 	// entries in a crash (no append-only file, or appendfsync other than always).
 	AllowVolatileRedis bool
 
-	shared *sharedState // set by New when RedisURL is
+	shared   *sharedState       // set by New when RedisURL is
+	guard    *guardrail.Service // set by New for the process role when guardrails are on
+	runGuard func(func())
 }
 
 func openPostgres(ctx context.Context, cfg Config) (store.Store, int, error) {
@@ -131,6 +134,7 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 		if analytics != nil {
 			proc.OnCommit(query.CommitHook(analytics.Versions(), log))
 		}
+		watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 		// Ingest enriched the trace already; enriching again is idempotent and lets the
 		// process role's price table fill what an older ingest left out.
 		handler := func(ctx context.Context, items []queue.Item) error {

@@ -38,6 +38,7 @@ func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, 
 	m := api.Metrics()
 	proc := pipeline.NewProcessor(st, log, m.DeadLettered)
 	watchCommits(proc, analytics, log)
+	watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 	l, err := wal.Open(dir, wal.Options{
 		SegmentBytes:  cfg.WAL.SegmentBytes,
 		MaxBytes:      cfg.WAL.MaxBytes,

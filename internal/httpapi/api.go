@@ -18,6 +18,7 @@ import (
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/eval/abtest"
+	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -68,6 +69,10 @@ type Config struct {
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
 	Web fs.FS
+	// Guard runs guardrail checks and redacts traces before they are queued; with
+	// Guardrails (its store) it enables the guardrail routes. Nil: neither.
+	Guard      *guardrail.Service
+	Guardrails GuardrailStore
 }
 
 // API holds the handlers' dependencies.
@@ -115,6 +120,7 @@ const (
 	PermAdmin  Permission = "admin"  // manage keys, members and dead letters
 	PermOwner  Permission = "owner"  // what only a workspace's owners may do
 	PermUser   Permission = "user"   // any signed-in user, whatever their workspace (not API keys)
+	PermCheck  Permission = "check"  // run a guardrail check: whoever may read or ingest
 )
 
 // Route is one entry of the route table. Exactly one of Handle and Raw is set.
@@ -155,6 +161,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.ABTests != nil {
 		a.abTestRoutes(add)
+	}
+	if a.cfg.Guard != nil && a.cfg.Guardrails != nil {
+		a.guardrailRoutes(add)
 	}
 	if a.cfg.API {
 		// The web app answers every GET no other route matched (SPA fallback, see web.go).

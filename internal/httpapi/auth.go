@@ -43,6 +43,9 @@ func allowed(p *auth.Principal, perm Permission) bool {
 		return true
 	case PermUser:
 		return p.IsUser()
+	case PermCheck:
+		// Agents call checks inline with whichever key they have.
+		return allowed(p, PermRead) || allowed(p, PermIngest)
 	}
 	if p.WorkspaceID == "" {
 		return false
@@ -183,7 +186,7 @@ func denial(p *auth.Principal, perm Permission) error {
 	case p.WorkspaceID == "":
 		return model.Errorf(model.EFORBIDDEN, "no workspace selected: create one or switch to one you belong to")
 	case !p.IsUser():
-		if perm == PermIngest || perm == PermRead {
+		if perm == PermIngest || perm == PermRead || perm == PermCheck {
 			return model.Errorf(model.EFORBIDDEN, "this API key lacks the %q scope", string(perm))
 		}
 		return model.Errorf(model.EFORBIDDEN, "API keys cannot do this; sign in as a user with the right role")

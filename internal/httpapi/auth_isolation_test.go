@@ -22,6 +22,7 @@ var documentedMatrix = map[Permission][]string{
 	PermAdmin:  {"owner", "admin"},
 	PermOwner:  {"owner"},
 	PermUser:   {"owner", "admin", "member", "viewer"},
+	PermCheck:  {"owner", "admin", "member", "viewer", "key:read", "key:ingest"},
 }
 
 var principalKinds = []string{"owner", "admin", "member", "viewer", "key:read", "key:ingest"}

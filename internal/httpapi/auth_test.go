@@ -29,6 +29,7 @@ import (
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/queue/memory"
+	"github.com/agentobs/agentobs/internal/store"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
 
@@ -58,7 +59,8 @@ func (s *syncBuffer) String() string {
 type authEnv struct {
 	t      *testing.T
 	srv    *httptest.Server
-	st     *duckdb.Store
+	st     store.Store
+	dbPath string // the DuckDB file, when the store is DuckDB
 	svc    *auth.Service
 	api    *API
 	tokens *auth.Tokens
@@ -83,7 +85,8 @@ func fakeJudge(t *testing.T) *provider.Client {
 func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 	t.Helper()
 	ctx := context.Background()
-	st, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), duckdb.FileName), duckdb.Options{Threads: 2})
+	path := filepath.Join(t.TempDir(), duckdb.FileName)
+	st, err := duckdb.Open(ctx, path, duckdb.Options{Threads: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -91,6 +94,16 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 	if _, err := st.Migrate(ctx); err != nil {
 		t.Fatal(err)
 	}
+	e := newAuthEnvOn(t, st, opts...)
+	e.dbPath = path
+	return e
+}
+
+// newAuthEnvOn is newAuthEnv on a given, migrated store.
+func newAuthEnvOn(t *testing.T, st store.Store, opts ...envOption) *authEnv {
+	t.Helper()
+	ctx := context.Background()
+	var err error
 	e := &authEnv{t: t, st: st, log: &syncBuffer{}, wsID: auth.NewUUID(), key: auth.GenerateAPIKey()}
 	hasher := auth.NewKeyHasher([]byte("test-salt-test-salt-test-salt-test-salt"))
 	if err := st.CreateWorkspace(ctx, model.Workspace{ID: e.wsID, Name: "Default", CreatedAt: time.Now().UTC()}); err != nil {
@@ -108,7 +121,8 @@ func newAuthEnv(t *testing.T, opts ...envOption) *authEnv {
 	acfg := auth.Config{Store: st, Tokens: e.tokens, Keys: auth.NewKeyCache(st, time.Minute, auth.WithHasher(hasher)), Log: log,
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
 	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
-		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st}}
+		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st},
+		Guard: testGuard(t, st), Guardrails: st}
 	for _, o := range opts {
 		o(&acfg, &hcfg)
 	}

@@ -75,10 +75,31 @@ func checkWorkspace(in *ingest.TraceInput, workspace string, prefix model.Path) 
 	}}}
 }
 
-func (a *API) toItem(in *ingest.TraceInput, raw []byte, workspaceID string) queue.Item {
+func (a *API) toItem(ctx context.Context, in *ingest.TraceInput, raw []byte, workspaceID string) (queue.Item, error) {
 	t := in.ToModel(workspaceID)
 	pipeline.Enrich(&t, a.cfg.Prices)
-	return queue.Item{Raw: raw, Trace: t}
+	it := queue.Item{Raw: raw, Trace: t}
+	return it, a.redact(ctx, &it)
+}
+
+// redact applies the workspace's redaction before the item reaches any queue, log or store.
+// A redacted item loses its raw payload, so a dead letter can only hold the redacted form.
+// When the settings cannot be read the request fails (retryable) rather than risk storing
+// what should have been redacted.
+func (a *API) redact(ctx context.Context, it *queue.Item) error {
+	if a.cfg.Guard == nil {
+		return nil
+	}
+	changed, err := a.cfg.Guard.RedactTrace(ctx, &it.Trace)
+	if err != nil {
+		a.cfg.Log.Warn("cannot read guardrail settings for redaction", "workspace", it.Trace.WorkspaceID, "err", err)
+		return model.Errorf(model.EUNAVAILABLE, "guardrail settings are unavailable; retry later")
+	}
+	if changed {
+		it.Raw = nil
+		a.metrics.redactedTraces.Inc()
+	}
+	return nil
 }
 
 func (a *API) ingestTrace(r *http.Request) (any, error) {
@@ -96,7 +117,10 @@ func (a *API) ingestTrace(r *http.Request) (any, error) {
 		a.metrics.rejected.WithLabelValues("validation").Inc()
 		return nil, werr
 	}
-	item := a.toItem(in, body, ws)
+	item, err := a.toItem(r.Context(), in, body, ws)
+	if err != nil {
+		return nil, err
+	}
 	if err := a.publish(r, []queue.Item{item}); err != nil {
 		a.countPublishFailure(err, 1)
 		return nil, err
@@ -209,7 +233,11 @@ func (a *API) ingestBatch(r *http.Request) (any, error) {
 			allFields = append(allFields, itemErr.Fields...)
 			result.Rejected++
 		} else {
-			items = append(items, a.toItem(d.Trace, d.Raw, ws))
+			it, err := a.toItem(r.Context(), d.Trace, d.Raw, ws)
+			if err != nil {
+				return nil, err
+			}
+			items = append(items, it)
 			spans += len(d.Trace.Spans)
 			result.Accepted++
 		}

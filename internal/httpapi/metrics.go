@@ -18,6 +18,7 @@ type metrics struct {
 	commitFailures prometheus.Counter
 	queueDepth     prometheus.Gauge
 	deadLetters    prometheus.Counter
+	redactedTraces prometheus.Counter
 }
 
 func newMetrics(reg prometheus.Registerer) *metrics {
@@ -55,10 +56,13 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		deadLetters: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "agentobs_dead_letters_total", Help: "Traces sent to the dead-letter table.",
 		}),
+		redactedTraces: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentobs_guardrail_redacted_traces_total", Help: "Traces changed by guardrail redaction before they were queued.",
+		}),
 	}
 	if reg != nil {
 		reg.MustRegister(m.requests, m.duration, m.ingestedTraces, m.ingestedSpans, m.rejected,
-			m.batchSize, m.commitLatency, m.commitFailures, m.queueDepth, m.deadLetters)
+			m.batchSize, m.commitLatency, m.commitFailures, m.queueDepth, m.deadLetters, m.redactedTraces)
 	}
 	return m
 }

@@ -72,6 +72,9 @@ func (a *API) ExportOTLP(ctx context.Context, workspaceID string, req *coltracep
 	for i := range res.Traces {
 		pipeline.Enrich(&res.Traces[i], a.cfg.Prices)
 		items[i] = queue.Item{Trace: res.Traces[i]}
+		if err := a.redact(ctx, &items[i]); err != nil {
+			return nil, err
+		}
 	}
 	wait, _ := ctx.Value(waitCommitKey{}).(bool)
 	if err := a.publishItems(ctx, items, wait); err != nil {

@@ -138,9 +138,13 @@ func (a *API) replayDeadLetter(r *http.Request) (any, error) {
 		return nil, err
 	}
 	in, err := ingest.DecodeTrace(dl.Payload, a.cfg.Limits)
+	var item queue.Item
+	if err == nil {
+		item, err = a.toItem(ctx, in, dl.Payload, ws)
+	}
 	if err == nil {
 		// Waits for the store, so the answer says whether the trace is stored now.
-		err = a.publishItems(ctx, []queue.Item{a.toItem(in, dl.Payload, ws)}, true)
+		err = a.publishItems(ctx, []queue.Item{item}, true)
 	}
 	if err == nil {
 		// The processor may have dead-lettered it again; a fresh letter records that.

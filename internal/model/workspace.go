@@ -63,18 +63,24 @@ type Event struct {
 	Details     json.RawMessage `json:"details"`
 }
 
-// Violation is a guardrail finding on a trace.
+// Violation is a guardrail finding on a trace. Detail never holds the text that was
+// found: it is the surrounding text with the finding replaced by its placeholder.
 type Violation struct {
 	WorkspaceID string    `json:"workspace_id"`
 	ID          string    `json:"id"`
 	Time        time.Time `json:"time"`
 	TraceID     string    `json:"trace_id"`
+	SpanID      string    `json:"span_id"`
 	AgentID     string    `json:"agent_id"`
-	Type        string    `json:"type"`     // pii | toxicity | injection | jailbreak | custom
-	Subtype     string    `json:"subtype"`  // e.g. email, ssn
+	Type        string    `json:"type"`     // pii | secret | toxicity | injection | jailbreak | custom
+	Subtype     string    `json:"subtype"`  // e.g. EMAIL, SSN, or the custom rule's kind
 	Severity    string    `json:"severity"` // low | medium | high | critical
-	Action      string    `json:"action"`   // logged | redacted | blocked
+	Action      string    `json:"action"`   // logged | flagged | redacted | blocked
 	Detail      string    `json:"detail"`
+	Direction   string    `json:"direction"` // input | output, "" when unknown
+	Score       float64   `json:"score"`
+	Detector    string    `json:"detector"`
+	RuleID      string    `json:"rule_id"`
 }
 
 // LogPosition is how far the process role has committed a write-ahead log to the store:

@@ -29,16 +29,17 @@ type Processor struct {
 	log        *slog.Logger
 	now        func() time.Time
 	deadLetter func(reason string)
-	onCommit   func(traces []model.Trace)
+	onCommit   []func(traces []model.Trace)
 }
 
 // OnCommit registers f to be told of every committed write, before it is acknowledged; the
-// query cache learns from it that a workspace's data changed. f must not keep the slice.
-func (p *Processor) OnCommit(f func(traces []model.Trace)) { p.onCommit = f }
+// query cache learns from it that a workspace's data changed, the guardrail scanner queues
+// the texts. f must not keep the slice. Hooks run in the order they were registered.
+func (p *Processor) OnCommit(f func(traces []model.Trace)) { p.onCommit = append(p.onCommit, f) }
 
 func (p *Processor) committed(traces []model.Trace) {
-	if p.onCommit != nil {
-		p.onCommit(traces)
+	for _, f := range p.onCommit {
+		f(traces)
 	}
 }
 

@@ -28,6 +28,17 @@ type Dialect struct {
 	Contains func(haystack, needle string) string
 }
 
+// appendIn adds "expr is one of vals" to conds; no values means no condition.
+func (d Dialect) appendIn(conds []string, expr string, vals []string, args *SQLArgs) []string {
+	switch len(vals) {
+	case 0:
+		return conds
+	case 1:
+		return append(conds, expr+" = "+args.Add(vals[0]))
+	}
+	return append(conds, d.AnyOf(expr, args.Add(vals)))
+}
+
 // WhereTraces renders f as conditions on the traces table, aliased by prefix ("" or "t.").
 func (d Dialect) WhereTraces(f TraceFilter, prefix string, args *SQLArgs) string {
 	c := []string{prefix + "workspace_id = " + args.Add(f.WorkspaceID)}
@@ -37,15 +48,7 @@ func (d Dialect) WhereTraces(f TraceFilter, prefix string, args *SQLArgs) string
 	if !f.To.IsZero() {
 		c = append(c, prefix+"start_time < "+args.Add(f.To))
 	}
-	in := func(expr string, vals []string) {
-		switch len(vals) {
-		case 0:
-		case 1:
-			c = append(c, expr+" = "+args.Add(vals[0]))
-		default:
-			c = append(c, d.AnyOf(expr, args.Add(vals)))
-		}
-	}
+	in := func(expr string, vals []string) { c = d.appendIn(c, expr, vals, args) }
 	in(prefix+"agent_id", f.AgentIDs)
 	in(prefix+"model", f.Models)
 	in(prefix+"provider", f.Providers)

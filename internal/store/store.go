@@ -98,6 +98,7 @@ type Store interface {
 	Activity
 	Evaluations
 	ABTests
+	Guardrails
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

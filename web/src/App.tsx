@@ -21,6 +21,7 @@ const pages = {
   cost: () => import('@/pages/Cost'),
   performance: () => import('@/pages/Performance'),
   quality: () => import('@/pages/Quality'),
+  safety: () => import('@/pages/Safety'),
 }
 const SignIn = lazy(pages.signin)
 const Register = lazy(pages.register)
@@ -33,6 +34,7 @@ const Usage = lazy(pages.usage)
 const Cost = lazy(pages.cost)
 const Performance = lazy(pages.performance)
 const Quality = lazy(pages.quality)
+const Safety = lazy(pages.safety)
 const NotFound = lazy(() => import('@/pages/NotFound'))
 
 /**
@@ -40,7 +42,7 @@ const NotFound = lazy(() => import('@/pages/NotFound'))
  * session is being restored instead of after.
  */
 export function preloadRoute(pathname: string): void {
-  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality)(\/[^/]+)?)?\/?$/.exec(pathname)
+  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality|safety)(\/[^/]+)?)?\/?$/.exec(pathname)
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
@@ -49,7 +51,7 @@ export function preloadRoute(pathname: string): void {
     if (!section) load = pages.home
     else if (section === 'traces') load = detail ? pages.trace : pages.traces
     else if (section === 'sessions') load = detail ? pages.session : pages.sessions
-    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality']
+    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality' | 'safety']
   }
   void load?.().catch(() => {})
 }
@@ -71,6 +73,7 @@ export function AppRoutes() {
           <Route path="cost" element={<Cost />} />
           <Route path="performance" element={<Performance />} />
           <Route path="quality" element={<Quality />} />
+          <Route path="safety" element={<Safety />} />
           <Route path="*" element={<NotFound />} />
         </Route>
         <Route path="*" element={<NotFound />} />

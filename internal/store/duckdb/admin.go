@@ -229,26 +229,6 @@ func (s *Store) WriteEvents(ctx context.Context, events []model.Event) error {
 	return tx.Commit()
 }
 
-// WriteViolations implements store.Activity; violations are idempotent on (workspace, id).
-func (s *Store) WriteViolations(ctx context.Context, violations []model.Violation) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
-	tx, err := s.wconn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for _, v := range violations {
-		if _, err := tx.ExecContext(ctx, `INSERT INTO violations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO UPDATE SET
-			time = excluded.time, trace_id = excluded.trace_id, agent_id = excluded.agent_id, type = excluded.type,
-			subtype = excluded.subtype, severity = excluded.severity, action = excluded.action, detail = excluded.detail`,
-			v.WorkspaceID, v.ID, v.Time, v.TraceID, v.AgentID, v.Type, v.Subtype, v.Severity, v.Action, v.Detail); err != nil {
-			return fmt.Errorf("cannot write violation %q: %w", v.ID, err)
-		}
-	}
-	return tx.Commit()
-}
-
 // ListEvents implements store.Activity, newest first.
 func (s *Store) ListEvents(ctx context.Context, workspaceID string, limit int) ([]model.Event, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT workspace_id, id, time, type, agent_id, title, severity, details FROM events
@@ -267,26 +247,6 @@ func (s *Store) ListEvents(ctx context.Context, workspaceID string, limit int) (
 		e.Time = e.Time.UTC()
 		e.Details = json.RawMessage(details)
 		out = append(out, e)
-	}
-	return out, rows.Err()
-}
-
-// ListViolations implements store.Activity, newest first.
-func (s *Store) ListViolations(ctx context.Context, workspaceID string, limit int) ([]model.Violation, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT workspace_id, id, time, trace_id, agent_id, type, subtype, severity, action, detail
-		FROM violations WHERE workspace_id = ? ORDER BY time DESC, id LIMIT ?`, workspaceID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("cannot list violations: %w", err)
-	}
-	defer rows.Close()
-	out := []model.Violation{}
-	for rows.Next() {
-		var v model.Violation
-		if err := rows.Scan(&v.WorkspaceID, &v.ID, &v.Time, &v.TraceID, &v.AgentID, &v.Type, &v.Subtype, &v.Severity, &v.Action, &v.Detail); err != nil {
-			return nil, err
-		}
-		v.Time = v.Time.UTC()
-		out = append(out, v)
 	}
 	return out, rows.Err()
 }

@@ -225,19 +225,6 @@ func (s *Store) WriteEvents(ctx context.Context, events []model.Event) error {
 	return s.sendBatchTx(ctx, b, "events")
 }
 
-// WriteViolations implements store.Activity; violations are idempotent on (workspace, id).
-func (s *Store) WriteViolations(ctx context.Context, violations []model.Violation) error {
-	b := &pgx.Batch{}
-	for _, v := range violations {
-		b.Queue(`INSERT INTO violations (workspace_id, id, time, trace_id, agent_id, type, subtype, severity, action, detail)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)
-			ON CONFLICT (workspace_id, id) DO UPDATE SET time = excluded.time, trace_id = excluded.trace_id, agent_id = excluded.agent_id,
-			type = excluded.type, subtype = excluded.subtype, severity = excluded.severity, action = excluded.action, detail = excluded.detail`,
-			v.WorkspaceID, v.ID, v.Time, v.TraceID, txt(v.AgentID), txt(v.Type), txt(v.Subtype), txt(v.Severity), txt(v.Action), txt(v.Detail))
-	}
-	return s.sendBatchTx(ctx, b, "violations")
-}
-
 func (s *Store) sendBatchTx(ctx context.Context, b *pgx.Batch, what string) error {
 	if b.Len() == 0 {
 		return nil
@@ -269,27 +256,6 @@ func (s *Store) ListEvents(ctx context.Context, workspaceID string, limit int) (
 	})
 	if err != nil {
 		return nil, fmt.Errorf("cannot list events: %w", err)
-	}
-	return out, nil
-}
-
-// ListViolations implements store.Activity, newest first.
-func (s *Store) ListViolations(ctx context.Context, workspaceID string, limit int) ([]model.Violation, error) {
-	rows, err := s.pool.Query(ctx, `SELECT workspace_id, id, time, trace_id, agent_id, type, subtype, severity, action, detail
-		FROM violations WHERE workspace_id = $1 ORDER BY time DESC, id LIMIT $2`, workspaceID, limit)
-	if err != nil {
-		return nil, fmt.Errorf("cannot list violations: %w", err)
-	}
-	out := []model.Violation{}
-	var v model.Violation
-	_, err = pgx.ForEachRow(rows, []any{&v.WorkspaceID, &v.ID, &v.Time, &v.TraceID, &v.AgentID, &v.Type, &v.Subtype, &v.Severity, &v.Action, &v.Detail}, func() error {
-		c := v
-		c.Time = c.Time.UTC()
-		out = append(out, c)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("cannot list violations: %w", err)
 	}
 	return out, nil
 }

@@ -54,6 +54,8 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Accounts", testAccounts},
 		{"Evaluations", testEvaluations},
 		{"ABTests", testABTests},
+		{"ViolationPages", testViolationPages},
+		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {

@@ -24,6 +24,12 @@ import type {
   Trace,
   TraceList,
   UsageOverview,
+  CheckResult,
+  GuardrailRule,
+  GuardrailRuleInput,
+  GuardrailSettings,
+  ViolationPage,
+  ViolationStats,
 } from '@/api/types'
 
 type Opts<T> = Omit<UseQueryOptions<T, Error, T, readonly unknown[]>, 'queryKey' | 'queryFn'>
@@ -77,3 +83,33 @@ export const usePerformanceOverview = (q: Query) => useApi<PerformanceOverview>(
 export const useLatency = (q: Query) => useApi<LatencySeries>('/api/v1/performance/latency', q, keep)
 export const useThroughput = (q: Query) => useApi<ThroughputSeries>('/api/v1/performance/throughput', q, keep)
 export const useErrorAnalysis = (q: Query) => useApi<ErrorAnalysis>('/api/v1/performance/errors', q)
+
+export const useViolations = (q: Query) => useApi<ViolationPage>('/api/v1/guardrails/violations', q, keep)
+export const useViolationStats = (q: Query) => useApi<ViolationStats>('/api/v1/guardrails/violations/stats', q, keep)
+export const useGuardrailRules = () => useApi<{ rules: GuardrailRule[] }>('/api/v1/guardrails/rules')
+export const useGuardrailSettings = () => useApi<GuardrailSettings>('/api/v1/guardrails/settings')
+
+export function useCheckText() {
+  return useMutation({
+    mutationFn: (input: { text: string; direction: 'input' | 'output' }) =>
+      request<CheckResult>('/api/v1/guardrails/check', { method: 'POST', body: input }),
+  })
+}
+
+function useGuardrailMutation<I, O>(fn: (input: I) => Promise<O>) {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: fn,
+    onSuccess: () => {
+      void qc.invalidateQueries({ queryKey: ['/api/v1/guardrails/rules'] })
+      void qc.invalidateQueries({ queryKey: ['/api/v1/guardrails/settings'] })
+    },
+  })
+}
+
+export const useCreateRule = () =>
+  useGuardrailMutation((input: Partial<GuardrailRuleInput>) => request<GuardrailRule>('/api/v1/guardrails/rules', { method: 'POST', body: input }))
+export const useDeleteRule = () =>
+  useGuardrailMutation((id: string) => request<void>(`/api/v1/guardrails/rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
+export const useSaveGuardrailSettings = () =>
+  useGuardrailMutation((input: GuardrailSettings) => request<GuardrailSettings>('/api/v1/guardrails/settings', { method: 'PUT', body: input }))

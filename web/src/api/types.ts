@@ -401,3 +401,81 @@ export interface Problem {
   request_id?: string
   errors?: { field: string; pointer: string; detail: string }[]
 }
+
+// Guardrails (internal/guardrail, internal/httpapi/guardrails.go).
+export type GuardrailCategory = 'pii' | 'secret' | 'injection' | 'toxicity' | 'custom'
+export type GuardrailAction = 'off' | 'log' | 'flag' | 'redact' | 'block'
+
+export interface Finding {
+  category: GuardrailCategory
+  type: string
+  /** Code-point offsets, end exclusive. */
+  start: number
+  end: number
+  score: number
+  detector: string
+  rule?: string
+}
+
+export interface CheckResult {
+  flagged: boolean
+  action: 'allow' | GuardrailAction
+  findings: Finding[]
+  redacted_text: string
+}
+
+export interface Violation {
+  id: string
+  time: string
+  trace_id: string
+  span_id: string
+  agent_id: string
+  type: string
+  subtype: string
+  severity: 'low' | 'medium' | 'high' | 'critical'
+  action: string
+  detail: string
+  direction: string
+  score: number
+  detector: string
+  rule_id: string
+}
+
+export interface ViolationPage {
+  violations: Violation[]
+  next_cursor?: string
+}
+
+export interface ViolationStats {
+  from: string
+  to: string
+  bucket: 'hour' | 'day'
+  total: number
+  by_type: Record<string, number>
+  buckets: { bucket: string; type: string; count: number }[]
+}
+
+export interface GuardrailRule {
+  id: string
+  name: string
+  kind: 'regex' | 'keywords' | 'length' | 'json_schema' | 'denied_topic'
+  pattern?: string
+  keywords?: string[]
+  min_matches?: number
+  max_length?: number
+  schema?: unknown
+  directions: string[]
+  agents: string[]
+  action: Exclude<GuardrailAction, 'off'>
+  severity: 'low' | 'medium' | 'high' | 'critical'
+  enabled: boolean
+  created_at: string
+  updated_at: string
+}
+
+export type GuardrailRuleInput = Omit<GuardrailRule, 'id' | 'created_at' | 'updated_at'>
+
+export interface GuardrailSettings {
+  actions: Record<string, GuardrailAction>
+  updated_at?: string
+}

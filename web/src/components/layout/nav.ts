@@ -1,4 +1,4 @@
-import { Activity, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
+import { Activity, BadgeCheck, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -9,7 +9,7 @@ export interface NavItem {
   testId: string
 }
 
-// Only pages that work are listed; Safety, Impact and Settings join when they exist.
+// Only pages that work are listed; Impact and Settings join when they exist.
 export const NAV: NavItem[] = [
   { to: '/dashboard', label: 'Home', icon: Home, end: true, testId: 'nav-home' },
   { to: '/dashboard/traces', label: 'Traces', icon: ListTree, testId: 'nav-traces' },
@@ -17,5 +17,6 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/usage', label: 'Usage', icon: Activity, testId: 'nav-usage' },
   { to: '/dashboard/cost', label: 'Cost', icon: DollarSign, testId: 'nav-cost' },
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
-  { to: '/dashboard/quality', label: 'Quality', icon: ShieldCheck, testId: 'nav-quality' },
+  { to: '/dashboard/quality', label: 'Quality', icon: BadgeCheck, testId: 'nav-quality' },
+  { to: '/dashboard/safety', label: 'Safety', icon: ShieldCheck, testId: 'nav-safety' },
 ]

@@ -1,0 +1,35 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+
+	"github.com/agentobs/agentobs/internal/guardrail"
+	"github.com/agentobs/agentobs/internal/pipeline"
+	"github.com/agentobs/agentobs/internal/store"
+)
+
+// newGuardrails builds the guardrail service when a role of this process uses it: guard
+// (checks, rules, violations), ingest (redaction before queueing) or process (the
+// background scan). It is nil when guardrails are off.
+func newGuardrails(cfg Config, active map[string]bool, st store.Store, log *slog.Logger) (*guardrail.Service, error) {
+	if cfg.GuardrailsOff || !(active[RoleGuard] || active[RoleIngest] || active[RoleProcess]) {
+		return nil, nil
+	}
+	sc, err := guardrail.New()
+	if err != nil {
+		return nil, fmt.Errorf("cannot load guardrail detectors: %w", err)
+	}
+	return guardrail.NewService(guardrail.Config{Scanner: sc, Store: st, Log: log}), nil
+}
+
+// watchGuardrails makes the processor queue committed traces for the guardrail scan and
+// runs the scan until the process stops.
+func watchGuardrails(proc *pipeline.Processor, guard *guardrail.Service, run func(func())) {
+	if guard == nil {
+		return
+	}
+	proc.OnCommit(guard.OnCommit)
+	run(func() { guard.Run(context.Background()) })
+}

@@ -1,0 +1,176 @@
+package guardrail
+
+import (
+	"bufio"
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"hash/fnv"
+	"io"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// Labelled data: CSV files "text,label" for classification (file names starting with
+// "injection_" or "toxicity_") and JSON lines {"text", "entities": [{"type","start","end"}]}
+// for PII spans (file names starting with "pii_").
+
+// positiveLabels are the labels counted as the positive class.
+var positiveLabels = map[string]bool{"injection": true, "jailbreak": true, "toxic": true, "1": true, "true": true, "positive": true}
+
+// Dataset is one labelled file.
+type Dataset struct {
+	Name     string // file name without extension
+	Task     string // injection | toxicity | pii
+	Examples []Example
+	Spans    []PIIExample
+}
+
+// PIIExample is a text with its labelled entities (code-point offsets).
+type PIIExample struct {
+	Text     string      `json:"text"`
+	Entities []PIIEntity `json:"entities"`
+}
+
+// PIIEntity is one labelled span.
+type PIIEntity struct {
+	Type  string `json:"type"`
+	Start int    `json:"start"`
+	End   int    `json:"end"`
+}
+
+// LoadDir reads every labelled file in dir, sorted by name.
+func LoadDir(dir string) ([]Dataset, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read data directory: %w", err)
+	}
+	var out []Dataset
+	for _, e := range entries {
+		name := e.Name()
+		path := filepath.Join(dir, name)
+		base := strings.TrimSuffix(strings.TrimSuffix(name, ".csv"), ".jsonl")
+		var task string
+		switch {
+		case strings.HasPrefix(name, "injection_") && strings.HasSuffix(name, ".csv"):
+			task = "injection"
+		case strings.HasPrefix(name, "toxicity_") && strings.HasSuffix(name, ".csv"):
+			task = "toxicity"
+		case strings.HasPrefix(name, "pii_") && strings.HasSuffix(name, ".jsonl"):
+			task = "pii"
+		default:
+			continue
+		}
+		ds := Dataset{Name: base, Task: task}
+		if task == "pii" {
+			ds.Spans, err = readPIIFile(path)
+		} else {
+			ds.Examples, err = readCSVFile(path, base)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, ds)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func readCSVFile(path, source string) ([]Example, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	r := csv.NewReader(bufio.NewReader(f))
+	r.FieldsPerRecord = -1
+	header, err := r.Read()
+	if err != nil {
+		return nil, fmt.Errorf("%s: cannot read header: %w", path, err)
+	}
+	ti, li := -1, -1
+	for i, h := range header {
+		switch strings.TrimSpace(strings.ToLower(strings.TrimPrefix(h, "\ufeff"))) {
+		case "text":
+			ti = i
+		case "label":
+			li = i
+		}
+	}
+	if ti < 0 || li < 0 {
+		return nil, fmt.Errorf("%s: header needs text and label columns", path)
+	}
+	var out []Example
+	for line := 2; ; line++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return out, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if len(rec) <= max(ti, li) {
+			return nil, fmt.Errorf("%s:%d: missing column", path, line)
+		}
+		out = append(out, Example{Text: rec[ti], Positive: positiveLabels[strings.ToLower(strings.TrimSpace(rec[li]))], Source: source})
+	}
+}
+
+func readPIIFile(path string) ([]PIIExample, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 1<<20), 16<<20)
+	var out []PIIExample
+	for line := 1; sc.Scan(); line++ {
+		if strings.TrimSpace(sc.Text()) == "" {
+			continue
+		}
+		var ex PIIExample
+		if err := json.Unmarshal(sc.Bytes(), &ex); err != nil {
+			return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+		}
+		out = append(out, ex)
+	}
+	return out, sc.Err()
+}
+
+// Holdout reports whether an example belongs to the fifth of the data that training keeps
+// apart for calibration and honest figures. It depends only on the text.
+func Holdout(text string) bool {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(text))
+	return h.Sum32()%5 == 0
+}
+
+// TrainTask trains the classifier of task ("injection" or "toxicity") on the datasets: the
+// rows outside the holdout fold train it, the holdout picks its threshold.
+func TrainTask(task string, sets []Dataset, opt TrainOptions) (*Model, error) {
+	var train, cal []Example
+	for _, ds := range sets {
+		if ds.Task != task {
+			continue
+		}
+		for _, e := range ds.Examples {
+			if Holdout(e.Text) {
+				cal = append(cal, e)
+			} else {
+				train = append(train, e)
+			}
+		}
+	}
+	if opt.MaxFPR == 0 {
+		// Flagging clean text costs trust more than a missed case costs safety: both
+		// thresholds bound the false positives on the rows training never saw.
+		opt.MaxFPR = 0.015
+		if task == "toxicity" {
+			opt.MaxFPR = 0.10
+		}
+	}
+	return Train(task, train, cal, opt)
+}

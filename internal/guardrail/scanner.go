@@ -1,0 +1,162 @@
+package guardrail
+
+import (
+	_ "embed"
+	"fmt"
+	"sort"
+	"sync"
+)
+
+// The shipped classifier weights, reproducible with "agentobs guardrails train".
+var (
+	//go:embed data/injection.model
+	injectionModel []byte
+	//go:embed data/toxicity.model
+	toxicityModel []byte
+)
+
+// Scanner runs the detectors. It is safe for concurrent use.
+type Scanner struct {
+	secrets   *secretRules
+	injection *Model
+	toxicity  *Model
+	bufs      sync.Pool
+}
+
+// New builds a scanner with the embedded rules and models.
+func New() (*Scanner, error) {
+	inj, err := ReadModel(injectionModel)
+	if err != nil {
+		return nil, fmt.Errorf("injection model: %w", err)
+	}
+	tox, err := ReadModel(toxicityModel)
+	if err != nil {
+		return nil, fmt.Errorf("toxicity model: %w", err)
+	}
+	return NewWithModels(inj, tox)
+}
+
+// NewWithModels builds a scanner with the given classifiers (either may be nil: its
+// category then relies on rules alone).
+func NewWithModels(injection, toxicity *Model) (*Scanner, error) {
+	sec, err := loadSecretRules()
+	if err != nil {
+		return nil, err
+	}
+	if injection != nil && toxicity != nil && len(injection.Weights) != len(toxicity.Weights) {
+		return nil, fmt.Errorf("models differ in size (%d and %d weights)", len(injection.Weights), len(toxicity.Weights))
+	}
+	s := &Scanner{secrets: sec, injection: injection, toxicity: toxicity}
+	s.bufs.New = func() any { b := make([]uint32, 0, 4096); return &b }
+	return s, nil
+}
+
+// minClassifyBytes is the shortest text the classifiers score.
+const minClassifyBytes = 24
+
+// Options choose what Scan looks for.
+type Options struct {
+	// Categories to scan; nil means every default category (custom rules run whenever
+	// Rules is not empty).
+	Categories map[Category]bool
+	Direction  Direction
+	AgentID    string
+	Rules      []Rule
+}
+
+func (o Options) want(c Category) bool { return o.Categories == nil || o.Categories[c] }
+
+// Scan returns the findings in text, ordered by position.
+func (s *Scanner) Scan(text string, opt Options) []Finding {
+	if text == "" {
+		return nil
+	}
+	lower := lowerText(text)
+	var spans []span
+	if opt.want(CategoryPII) {
+		spans = scanPII(text, lower, spans)
+	}
+	if opt.want(CategorySecret) {
+		spans = s.secrets.scan(text, lower, spans)
+	}
+	wantInj, wantTox := opt.want(CategoryInjection), opt.want(CategoryToxicity)
+	// A few characters give the classifiers nothing to go on but their prior; rules and the
+	// lexicon still run on them.
+	classify := len(text) >= minClassifyBytes
+	if wantInj || wantTox {
+		var injScore, toxScore float64
+		if classify && ((wantInj && s.injection != nil) || (wantTox && s.toxicity != nil)) {
+			bp := s.bufs.Get().(*[]uint32)
+			dims := 0
+			if s.injection != nil {
+				dims = len(s.injection.Weights)
+			} else {
+				dims = len(s.toxicity.Weights)
+			}
+			feats := features(lower, dims, *bp)
+			if wantInj && s.injection != nil {
+				injScore = s.injection.Score(feats)
+			}
+			if wantTox && s.toxicity != nil {
+				toxScore = s.toxicity.Score(feats)
+			}
+			*bp = feats
+			s.bufs.Put(bp)
+		}
+		if wantInj {
+			if opt.Direction == DirectionOutput {
+				// The classifier learned attacks on models, not model answers; injected text
+				// reaching a model arrives in an input (tool results included), where it runs.
+				injScore = 0
+			}
+			spans = s.scanInjection(text, lower, injScore, spans)
+		}
+		if wantTox {
+			spans = s.scanToxicity(text, lower, toxScore, spans)
+		}
+	}
+	if len(opt.Rules) > 0 {
+		spans = applyRules(text, lower, opt, spans)
+	}
+	sort.SliceStable(spans, func(i, j int) bool {
+		if spans[i].start != spans[j].start {
+			return spans[i].start < spans[j].start
+		}
+		return spans[i].end > spans[j].end
+	})
+	return toFindings(text, dedupe(spans))
+}
+
+// dedupe drops a finding that repeats another's category, type and range.
+func dedupe(spans []span) []span {
+	out := spans[:0]
+	for i, s := range spans {
+		if i > 0 {
+			p := out[len(out)-1]
+			if p.cat == s.cat && p.typ == s.typ && p.start == s.start && p.end == s.end {
+				if s.score > p.score {
+					out[len(out)-1] = s
+				}
+				continue
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// lowerText lowers ASCII letters only, so byte offsets stay those of text.
+func lowerText(s string) string {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 'A' && c <= 'Z' {
+			b := []byte(s)
+			for j := i; j < len(b); j++ {
+				if c := b[j]; c >= 'A' && c <= 'Z' {
+					b[j] = c + 'a' - 'A'
+				}
+			}
+			return string(b)
+		}
+	}
+	return s
+}

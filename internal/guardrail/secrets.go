@@ -1,0 +1,303 @@
+package guardrail
+
+import (
+	_ "embed"
+	"fmt"
+	"math"
+	"regexp"
+	"strings"
+	"sync"
+
+	"github.com/BurntSushi/toml"
+)
+
+// The secret rules are gitleaks' default configuration (MIT, data/LICENSE-gitleaks.txt),
+// embedded unchanged so that it can be refreshed from a new gitleaks release by copying
+// config/gitleaks.toml over it.
+//
+//go:embed data/gitleaks.toml
+var gitleaksTOML []byte
+
+const secretsVersion = "@1"
+
+type secretConfig struct {
+	Allowlist struct {
+		Regexes   []string `toml:"regexes"`
+		Stopwords []string `toml:"stopwords"`
+	} `toml:"allowlist"`
+	Rules []struct {
+		ID          string   `toml:"id"`
+		Regex       string   `toml:"regex"`
+		SecretGroup int      `toml:"secretGroup"`
+		Entropy     float64  `toml:"entropy"`
+		Keywords    []string `toml:"keywords"`
+		Path        string   `toml:"path"`
+		Allowlists  []struct {
+			Regexes     []string `toml:"regexes"`
+			Stopwords   []string `toml:"stopwords"`
+			RegexTarget string   `toml:"regexTarget"`
+			Paths       []string `toml:"paths"`
+		} `toml:"allowlists"`
+	} `toml:"rules"`
+}
+
+type secretRule struct {
+	id          string
+	re          *regexp.Regexp
+	secretGroup int
+	entropy     float64
+	allow       []*regexp.Regexp
+	stopwords   []string
+}
+
+// secretRules is the compiled rule set with a keyword index: a rule's regular expression
+// runs only on text containing one of its keywords, which keeps the scan linear in practice.
+type secretRules struct {
+	rules     []secretRule
+	keywords  *keywordIndex
+	kwRules   [][]int // keyword index -> rules
+	allow     []*regexp.Regexp
+	stopwords []string
+}
+
+var (
+	secretsOnce sync.Once
+	secretsSet  *secretRules
+	secretsErr  error
+)
+
+func loadSecretRules() (*secretRules, error) {
+	secretsOnce.Do(func() { secretsSet, secretsErr = compileSecretRules(gitleaksTOML) })
+	return secretsSet, secretsErr
+}
+
+func compileSecretRules(data []byte) (*secretRules, error) {
+	var cfg secretConfig
+	if _, err := toml.Decode(string(data), &cfg); err != nil {
+		return nil, fmt.Errorf("cannot decode secret rules: %w", err)
+	}
+	s := &secretRules{stopwords: cfg.Allowlist.Stopwords}
+	for _, a := range cfg.Allowlist.Regexes {
+		re, err := regexp.Compile(a)
+		if err != nil {
+			return nil, fmt.Errorf("cannot compile allowlist %q: %w", a, err)
+		}
+		s.allow = append(s.allow, re)
+	}
+	kwIndex := map[string]int{}
+	var words []string
+	for _, r := range cfg.Rules {
+		if r.Regex == "" || r.Path != "" || len(r.Keywords) == 0 {
+			continue // file-type rules do not apply to free text
+		}
+		re, err := regexp.Compile(r.Regex)
+		if err != nil {
+			return nil, fmt.Errorf("cannot compile secret rule %s: %w", r.ID, err)
+		}
+		sr := secretRule{id: r.ID, re: re, secretGroup: r.SecretGroup, entropy: r.Entropy}
+		for _, al := range r.Allowlists {
+			if len(al.Paths) > 0 || (al.RegexTarget != "" && al.RegexTarget != "secret") {
+				continue
+			}
+			for _, a := range al.Regexes {
+				are, err := regexp.Compile(a)
+				if err != nil {
+					return nil, fmt.Errorf("cannot compile allowlist of %s: %w", r.ID, err)
+				}
+				sr.allow = append(sr.allow, are)
+			}
+			sr.stopwords = append(sr.stopwords, al.Stopwords...)
+		}
+		idx := len(s.rules)
+		s.rules = append(s.rules, sr)
+		for _, kw := range r.Keywords {
+			kw = strings.ToLower(kw)
+			k, ok := kwIndex[kw]
+			if len(kw) < 2 {
+				continue
+			}
+			if !ok {
+				k = len(words)
+				kwIndex[kw] = k
+				words = append(words, kw)
+				s.kwRules = append(s.kwRules, nil)
+			}
+			s.kwRules[k] = append(s.kwRules[k], idx)
+		}
+	}
+	s.keywords = newKeywordIndex(words)
+	return s, nil
+}
+
+// Secrets sit next to the words that name them, so a rule's expression runs only on the
+// text around its keywords: from secretBefore bytes before to secretAfter bytes after.
+const (
+	secretBefore = 96
+	secretAfter  = 320
+)
+
+// scan appends secret spans of text; lower is text lowercased byte-for-byte.
+func (s *secretRules) scan(text, lower string, out []span) []span {
+	var windows map[int][][2]int // rule -> merged windows
+	s.keywords.each(lower, func(k, i int) {
+		if windows == nil {
+			windows = map[int][][2]int{}
+		}
+		w := [2]int{max(0, i-secretBefore), min(len(text), i+len(s.keywords.words[k])+secretAfter)}
+		for _, r := range s.kwRules[k] {
+			ws := windows[r]
+			if n := len(ws); n > 0 && ws[n-1][1] >= w[0] {
+				ws[n-1][1] = max(ws[n-1][1], w[1])
+			} else {
+				ws = append(ws, w)
+			}
+			windows[r] = ws
+		}
+	})
+	for r := range s.rules {
+		ws, ok := windows[r]
+		if !ok {
+			continue
+		}
+		rule := &s.rules[r]
+		for _, w := range ws {
+			if hasTokenRun(text[w[0]:w[1]]) {
+				out = s.matchRule(rule, text, w[0], w[1], out)
+			}
+		}
+	}
+	return scanHighEntropy(text, out)
+}
+
+// hasTokenRun reports whether s holds a run of at least ten token characters with a digit,
+// an inner capital or a symbol in it: every secret the rules find has one, prose rarely
+// does, and checking is much cheaper than running the rule.
+func hasTokenRun(s string) bool {
+	n, mixed := 0, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= 'A' && c <= 'Z':
+			mixed = mixed || n > 0
+		case isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == ':' || c == '.' || c == '@':
+			mixed = true
+		default:
+			n, mixed = 0, false
+			continue
+		}
+		n++
+		if n >= 10 && mixed {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *secretRules) matchRule(rule *secretRule, text string, from, to int, out []span) []span {
+	for _, m := range rule.re.FindAllStringSubmatchIndex(text[from:to], -1) {
+		start, end := m[0], m[1]
+		g := rule.secretGroup
+		if g == 0 {
+			// As in gitleaks: the first non-empty group is the secret.
+			for gi := 1; gi*2+1 < len(m); gi++ {
+				if m[gi*2] >= 0 {
+					g = gi
+					break
+				}
+			}
+		}
+		if g > 0 && g*2+1 < len(m) && m[g*2] >= 0 {
+			start, end = m[g*2], m[g*2+1]
+		}
+		start, end = start+from, end+from
+		if end <= start || covered(out, start, end) {
+			continue
+		}
+		secret := text[start:end]
+		if rule.entropy > 0 && shannon(secret) < rule.entropy {
+			continue
+		}
+		if s.allowed(rule, secret) {
+			continue
+		}
+		out = append(out, span{cat: CategorySecret, typ: "API_KEY", start: start, end: end, score: 0.95,
+			detector: "secret/rules" + secretsVersion, rule: rule.id})
+	}
+	return out
+}
+
+func (s *secretRules) allowed(rule *secretRule, secret string) bool {
+	lower := strings.ToLower(secret)
+	for _, list := range [][]*regexp.Regexp{s.allow, rule.allow} {
+		for _, re := range list {
+			if re.MatchString(secret) {
+				return true
+			}
+		}
+	}
+	for _, list := range [][]string{s.stopwords, rule.stopwords} {
+		for _, w := range list {
+			if strings.Contains(lower, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func shannon(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	h, n := 0.0, float64(len(s))
+	for _, c := range counts {
+		if c > 0 {
+			p := float64(c) / n
+			h -= p * math.Log2(p)
+		}
+	}
+	return h
+}
+
+func isTokenChar(c byte) bool {
+	return isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '='
+}
+
+// scanHighEntropy reports long random-looking tokens no rule named: at least 24 characters
+// mixing upper case, lower case and digits with an entropy of 4.2 bits per character or more.
+func scanHighEntropy(text string, out []span) []span {
+	for i := 0; i < len(text); {
+		if !isTokenChar(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		var upper, lowerC, digit bool
+		for j < len(text) && isTokenChar(text[j]) {
+			c := text[j]
+			upper = upper || c >= 'A' && c <= 'Z'
+			lowerC = lowerC || c >= 'a' && c <= 'z'
+			digit = digit || isDigit(c)
+			j++
+		}
+		if j-i >= 24 && upper && lowerC && digit && !strings.Contains(text[i:j], "/") && shannon(text[i:j]) >= 4.2 && !covered(out, i, j) {
+			out = append(out, span{cat: CategorySecret, typ: "HIGH_ENTROPY", start: i, end: j, score: 0.6, detector: "secret/entropy" + secretsVersion})
+		}
+		i = j
+	}
+	return out
+}
+
+func covered(spans []span, s, e int) bool {
+	for _, sp := range spans {
+		if sp.start < e && s < sp.end {
+			return true
+		}
+	}
+	return false
+}

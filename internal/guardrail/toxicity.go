@@ -1,0 +1,156 @@
+package guardrail
+
+import (
+	"strings"
+)
+
+const toxicityVersion = "@1"
+
+// Toxicity finding types.
+const (
+	TypeProfanity = "PROFANITY"
+	TypeToxic     = "TOXIC"
+)
+
+// toxicLexicon holds word stems of insults and profanity, after deobfuscation (see
+// normalizeWord). A word matches when it equals a stem or starts with one that is marked
+// as a prefix.
+var toxicLexicon = map[string]bool{
+	"fuck": true, "fucking": true, "fucker": true, "fuckin": true, "motherfucker": true, "fck": true, "fuk": true,
+	"shit": true, "shitty": true, "bullshit": true, "bitch": true, "bitches": true, "bastard": true,
+	"asshole": true, "assholes": true, "dick": true, "dickhead": true, "cunt": true, "cunts": true, "twat": true,
+	"wanker": true, "prick": true, "pussy": true, "slut": true, "sluts": true, "whore": true, "whores": true,
+	"hoe": true, "hoes": true, "moron": true, "morons": true, "idiot": true, "idiots": true, "stupid": true,
+	"dumb": true, "dumbass": true, "retard": true, "retarded": true, "loser": true, "scum": true, "trash": true,
+	"pathetic": true, "worthless": true, "douche": true, "douchebag": true, "jackass": true, "dipshit": true,
+	"imbecile": true, "cretin": true, "stfu": true, "kys": true, "ugly": true, "disgusting": true, "hate": true,
+	"nigga": true, "niggas": true, "nigger": true, "niggers": true, "faggot": true, "faggots": true, "fag": true,
+	"fags": true, "dyke": true, "tranny": true, "spic": true, "chink": true, "kike": true, "wetback": true,
+	"coon": true, "beaner": true, "gook": true, "raghead": true, "towelhead": true, "pedo": true, "pedophile": true,
+}
+
+// Phrases of threats and abuse that no single word carries.
+var toxicPhrases = newKeywordIndex([]string{"kill yourself", "go die", "shut up", "piece of shit", "i will kill you", "hope you die", "go to hell", "fuck you", "fuck off"})
+
+// leet undoes the usual character substitutions.
+var leet = [256]byte{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's', '!': 'i', '|': 'i', '8': 'b'}
+
+// normalizeWord lowers, undoes leetspeak, drops inner punctuation ("f.u.c.k", "sh*t") and
+// squeezes letters repeated more than twice ("fuuuuck" -> "fuuck"), and also to one
+// ("fuck"). Both forms are written into buf, which must hold 2*len(w) bytes.
+func normalizeWord(w string, buf []byte) (squeezed, single []byte) {
+	squeezed = buf[:0]
+	for i := 0; i < len(w); i++ {
+		c := w[i]
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		if r := leet[c]; r != 0 && (i > 0 || c != '!') {
+			c = r
+		}
+		if c < 'a' || c > 'z' {
+			continue
+		}
+		if n := len(squeezed); n >= 2 && squeezed[n-1] == c && squeezed[n-2] == c {
+			continue
+		}
+		squeezed = append(squeezed, c)
+	}
+	single = buf[len(w):len(w)]
+	for i, c := range squeezed {
+		if i >= 1 && squeezed[i-1] == c {
+			continue
+		}
+		single = append(single, c)
+	}
+	return squeezed, single
+}
+
+func isWordByte(c byte) bool {
+	return isLetter(c) || isDigit(c) || c == '@' || c == '$' || c == '*' || c == '!' || c == '|' || c == '.' || c == '\'' || c >= 0x80
+}
+
+// scanToxicity appends toxicity spans: lexicon words (also when spelled with single letters
+// apart, "f u c k"), phrases, and the classifier's verdict over the whole text.
+func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []span {
+	toxicPhrases.each(lower, func(w, i int) {
+		out = append(out, span{cat: CategoryToxicity, typ: TypeToxic, start: i, end: i + len(toxicPhrases.words[w]), score: 0.9, detector: "toxicity/lexicon" + toxicityVersion})
+	})
+	// Words, plus runs of single letters separated by spaces or dots.
+	var wordBuf [80]byte
+	runStart, runLetters := -1, 0
+	var run []byte
+	flushRun := func(end int) {
+		if runLetters >= 3 {
+			buf := make([]byte, 2*len(run))
+			if _, single := normalizeWord(string(run), buf); toxicLexicon[string(single)] || toxicLexicon[string(run)] {
+				out = append(out, span{cat: CategoryToxicity, typ: TypeProfanity, start: runStart, end: end, score: 0.85, detector: "toxicity/lexicon" + toxicityVersion})
+			}
+		}
+		runStart, runLetters, run = -1, 0, run[:0]
+	}
+	for i := 0; i < len(text); {
+		if !isWordByte(text[i]) {
+			i++
+			continue
+		}
+		j := i
+		for j < len(text) && isWordByte(text[j]) {
+			j++
+		}
+		wStart, wEnd := i, j
+		for wStart < wEnd && (text[wStart] == '.' || text[wStart] == '\'' || text[wStart] == '!') {
+			wStart++
+		}
+		for wEnd > wStart && (text[wEnd-1] == '.' || text[wEnd-1] == '\'' || text[wEnd-1] == '!') {
+			wEnd--
+		}
+		w := text[wStart:wEnd]
+		if len(w) == 1 && isLetter(w[0]) {
+			if runStart < 0 {
+				runStart = wStart
+			}
+			run = append(run, w[0]|0x20)
+			runLetters++
+		} else {
+			if runStart >= 0 {
+				flushRun(i - 1)
+			}
+			if len(w) >= 3 && len(w) <= 40 {
+				squeezed, single := normalizeWord(w, wordBuf[:])
+				if toxicLexicon[string(squeezed)] || toxicLexicon[string(single)] || (strings.Contains(w, "*") && maskedMatch(strings.ToLower(w))) {
+					out = append(out, span{cat: CategoryToxicity, typ: TypeProfanity, start: wStart, end: wStart + len(w), score: 0.8, detector: "toxicity/lexicon" + toxicityVersion})
+				}
+			}
+		}
+		i = j
+	}
+	if runStart >= 0 {
+		flushRun(len(strings.TrimRight(text, " .")))
+	}
+	if s.toxicity != nil && score >= s.toxicity.Threshold {
+		out = append(out, span{cat: CategoryToxicity, typ: TypeToxic, start: 0, end: len(text), score: score, detector: "toxicity/classifier" + toxicityVersion})
+	}
+	return out
+}
+
+// maskedMatch reports whether a word with asterisks ("sh*t", "f**k") fits a lexicon word of
+// the same length.
+func maskedMatch(w string) bool {
+	for lex := range toxicLexicon {
+		if len(lex) != len(w) {
+			continue
+		}
+		ok := true
+		for i := 0; i < len(w); i++ {
+			if w[i] != '*' && w[i] != lex[i] {
+				ok = false
+				break
+			}
+		}
+		if ok {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,68 @@
+import { render, screen, waitFor } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it } from 'vitest'
+import Safety, { Highlighted, Redacted } from '@/pages/Safety'
+import { agents } from '@/test/fixtures'
+import { mockApi, renderAt } from '@/test/utils'
+
+const violation = (id: string, severity: string) => ({
+  id, time: '2026-11-25T09:00:00Z', trace_id: `trace-${id}`, span_id: 's1', agent_id: 'support-bot', type: 'pii', subtype: 'EMAIL',
+  severity, action: 'redacted', detail: 'write to [EMAIL] today', direction: 'input', score: 1, detector: 'pii/email@1', rule_id: '',
+})
+
+const stats = {
+  from: '2026-11-24T10:00:00Z', to: '2026-11-25T10:00:00Z', bucket: 'hour', total: 7, by_type: { pii: 4, injection: 3 },
+  buckets: [{ bucket: '2026-11-25T08:00:00Z', type: 'pii', count: 4 }, { bucket: '2026-11-25T08:00:00Z', type: 'injection', count: 3 }],
+}
+
+const routes = (rules: unknown[] = []) => ({
+  '/api/v1/agents': agents,
+  '/api/v1/guardrails/violations/stats': stats,
+  '/api/v1/guardrails/violations': { violations: [violation('a', 'high'), violation('b', 'medium')] },
+  '/api/v1/guardrails/rules': { rules },
+  'POST /api/v1/guardrails/check': { flagged: true, action: 'flag', redacted_text: '', findings: [{ category: 'pii', type: 'EMAIL', start: 5, end: 11, score: 1, detector: 'pii/email@1' }] },
+  'POST /api/v1/guardrails/rules': { id: 'gr_1' },
+})
+
+describe('Safety page', () => {
+  it('shows KPIs, the violations with severity and placeholders, and links to traces', async () => {
+    mockApi(routes())
+    renderAt(<Safety />, { url: '/dashboard/safety?range=24h' })
+    expect(await screen.findByTestId('kpi-violations-value')).toHaveTextContent('7')
+    expect(screen.getByTestId('kpi-injection-value')).toHaveTextContent('3')
+    const rows = await screen.findAllByTestId('violation-row')
+    expect(rows).toHaveLength(2)
+    expect(screen.getAllByTestId('severity-badge')[0]).toHaveAttribute('data-severity', 'high')
+    expect(screen.getAllByTestId('placeholder')[0]).toHaveTextContent('[EMAIL]')
+    expect(screen.getAllByTestId('violation-trace-link')[0]).toHaveAttribute('href', expect.stringContaining('/dashboard/traces/trace-a'))
+    expect(await screen.findByTestId('rules-empty')).toBeInTheDocument()
+  })
+
+  it('checks a test text as it is typed and adds a rule', async () => {
+    const api = mockApi(routes())
+    renderAt(<Safety />)
+    await userEvent.type(screen.getByTestId('test-text-input'), 'mail a@b.co')
+    expect(await screen.findByTestId('test-text-verdict', {}, { timeout: 3000 })).toHaveTextContent('flagged: flag')
+    expect(screen.getByTestId('finding-mark')).toHaveTextContent('a@b.co')
+    await userEvent.type(screen.getByTestId('rule-name'), 'competitors')
+    await userEvent.type(screen.getByTestId('rule-value'), 'acme, globex')
+    await userEvent.click(screen.getByTestId('rule-submit'))
+    await waitFor(() => {
+      const call = api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/guardrails/rules')
+      expect(call?.body).toMatchObject({ name: 'competitors', kind: 'keywords', keywords: ['acme', 'globex'] })
+    })
+  })
+
+  it('shows an error state when the figures cannot load', async () => {
+    mockApi({ ...routes(), '/api/v1/guardrails/violations/stats': new Response('{"status":503,"title":"Unavailable"}', { status: 503 }) })
+    renderAt(<Safety />)
+    expect(await screen.findByTestId('safety-kpis-error')).toBeInTheDocument()
+  })
+
+  it('highlights code-point offsets and placeholders', () => {
+    render(<Highlighted text="🙂 hi a@b.co" findings={[{ category: 'pii', type: 'EMAIL', start: 5, end: 11, score: 1, detector: 'x' }]} />)
+    expect(screen.getByTestId('finding-mark')).toHaveTextContent('a@b.co')
+    render(<Redacted text="key [SECRET] end" />)
+    expect(screen.getByTestId('placeholder')).toHaveTextContent('[SECRET]')
+  })
+})
