@@ -9,7 +9,7 @@ BIN := bin/agentobs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export AGENTOBS_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: run build web test test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
+.PHONY: run build web test test-alerts test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
 
 run: build
 	./$(BIN) serve
@@ -18,7 +18,7 @@ run: build
 build: web
 	$(GO) build -trimpath -ldflags "-X main.version=$(VERSION)" -o $(BIN) ./cmd/agentobs
 
-test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel
+test: lint test-go test-sdk test-deploy test-web test-e2e test-scaleout test-otel test-alerts
 	@echo "all test suites passed"
 
 lint:
@@ -28,7 +28,7 @@ lint:
 
 test-go: build
 	$(GO) test -count=1 ./...
-	$(GO) test -count=1 -race ./internal/queue/... ./internal/auth/... ./internal/model/...
+	$(GO) test -count=1 -race ./internal/queue/... ./internal/auth/... ./internal/model/... ./internal/alert/...
 
 test-sdk: build test-python test-typescript
 
@@ -44,7 +44,8 @@ test-scaleout:
 	e2e/scaleout/run.sh
 
 # OTLP ingestion with real OpenTelemetry clients (Node and Python SDKs, their exporters,
-# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) against the built binary.
+# the Vercel AI SDK, OpenInference and OpenLLMetry instrumentors) and the Langfuse and
+# Phoenix SDKs against the built binary.
 test-otel: build
 	e2e/otel/run.sh
 
@@ -82,6 +83,17 @@ chromium:
 test-e2e: build chromium e2e/web/node_modules/.package-lock.json
 	cd e2e/web && npm run typecheck && npx playwright test
 
+# Alerts end to end: the built binary fires and resolves a rule tripped by ingested data,
+# seen at a webhook and in mailpit, which is built once (pinned) into the user's cache.
+MAILPIT_VERSION := v1.27.11
+MAILPIT := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentobs/mailpit-$(MAILPIT_VERSION)/mailpit
+$(MAILPIT):
+	mkdir -p $(dir $@)
+	GOBIN=$(dir $@) $(GO) install github.com/axllent/mailpit@$(MAILPIT_VERSION)
+
+test-alerts: $(MAILPIT)
+	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestAlertEndToEnd' -v ./cmd/agentobs/
+
 FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeTrace -fuzztime $(FUZZTIME) ./internal/ingest/
@@ -91,6 +103,8 @@ fuzz:
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzParseCredential -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzAlertBodies -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./internal/ingest/langfuse/
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/
@@ -99,6 +113,7 @@ fuzz:
 
 bench: build
 	bench/ingest.sh
+	$(GO) test -run x -bench 'EvaluateRules|NotificationFanOut' -benchtime 3x -timeout 60m ./internal/alert/
 
 clean:
 	rm -rf bin

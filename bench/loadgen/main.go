@@ -86,8 +86,8 @@ flags:
 	}
 	fs.StringVar(&cfg.URL, "url", "http://127.0.0.1:8000", "base `URL` of the agentobs server")
 	fs.StringVar(&cfg.Key, "key", "", "API `key`, sent as \"Authorization: Bearer <key>\" (default $AGENTOBS_API_KEY)")
-	fs.StringVar(&cfg.Mode, "mode", "single", "single: one trace per POST /api/v1/traces; batch: -batch traces per POST /api/v1/traces/batch; otlp: -batch spans per OTLP/HTTP protobuf POST /v1/traces; grpc: the same over OTLP/gRPC (-grpc-addr)")
-	fs.IntVar(&cfg.Batch, "batch", 100, "traces per request in batch mode (the server accepts 100 by default); spans per request in otlp mode")
+	fs.StringVar(&cfg.Mode, "mode", "single", "single: one trace per POST /api/v1/traces; batch: -batch traces per POST /api/v1/traces/batch; otlp: -batch spans per OTLP/HTTP protobuf POST /v1/traces; grpc: the same over OTLP/gRPC (-grpc-addr); langfuse-otlp: the same with Langfuse attributes to POST /api/public/otel/v1/traces; langfuse: -batch Langfuse events per POST /api/public/ingestion")
+	fs.IntVar(&cfg.Batch, "batch", 100, "traces per request in batch mode (the server accepts 100 by default); spans per request in the otlp, grpc and langfuse-otlp modes; events per request in langfuse mode")
 	fs.IntVar(&cfg.Concurrency, "concurrency", 64, "requests in flight: workers, each with its own connection")
 	fs.DurationVar(&cfg.Duration, "duration", 10*time.Second, "how long to measure, after the warmup")
 	fs.DurationVar(&cfg.Warmup, "warmup", 2*time.Second, "how long to send before measuring, so connections and server caches are warm; not counted in the rates")

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"math/rand/v2"
+	"strings"
 	"time"
 
 	coltracepb "go.opentelemetry.io/proto/otlp/collector/trace/v1"
@@ -38,7 +39,9 @@ type otlpTime struct {
 
 // newOTLPTemplate builds the request. Markers that cannot occur elsewhere in the body stand
 // for the ids and times while it is encoded, and are located afterwards.
-func newOTLPTemplate(seed uint64, spans, spansPerTrace int) (*otlpTemplate, error) {
+// With langfuse set, the spans carry the attributes Langfuse's SDKs write (langfuse.*
+// observation types, JSON usage details, JSON input and output) instead of GenAI ones.
+func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otlpTemplate, error) {
 	if spansPerTrace <= 0 {
 		spansPerTrace = 5
 	}
@@ -76,6 +79,12 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int) (*otlpTemplate, erro
 			StartTimeUnixNano: mark(total), EndTimeUnixNano: mark(0),
 			Attributes: []*commonpb.KeyValue{s("gen_ai.operation.name", "invoke_agent"), s("gen_ai.agent.name", a.id),
 				s("gen_ai.conversation.id", fmt.Sprintf("conv-%d", rng.IntN(5000))), s("user.id", fmt.Sprintf("user-%d", rng.IntN(2000)))}}
+		if langfuse {
+			root.Name = a.id
+			root.Attributes = []*commonpb.KeyValue{s("langfuse.observation.type", "agent"), s("langfuse.trace.name", a.id),
+				s("session.id", fmt.Sprintf("conv-%d", rng.IntN(5000))), s("user.id", fmt.Sprintf("user-%d", rng.IntN(2000))),
+				s("langfuse.observation.input", fmt.Sprintf(`{"question":%q}`, ask)), s("langfuse.observation.output", answer)}
+		}
 		all = append(all, root)
 		for i := 1; i < spansPerTrace && len(all) < spans; i++ {
 			begin := total - total*time.Duration(i)/time.Duration(spansPerTrace)
@@ -98,6 +107,9 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int) (*otlpTemplate, erro
 			case 0:
 				sp.Name = "retrieval kb"
 				sp.Attributes = []*commonpb.KeyValue{s("gen_ai.operation.name", "retrieval"), s("gen_ai.data_source.id", "kb-"+a.id), n("db.vector.query.top_k", 5)}
+			}
+			if langfuse {
+				sp.Attributes = langfuseAttributes(sp, m, rng, ask, answer)
 			}
 			all = append(all, sp)
 		}
@@ -174,4 +186,34 @@ func otlpAcked(raw []byte, n int) int64 {
 		return int64(n)
 	}
 	return int64(n) - resp.GetPartialSuccess().GetRejectedSpans()
+}
+
+// langfuseAttributes replaces a span's GenAI attributes by those Langfuse's SDKs write for
+// the same step.
+func langfuseAttributes(sp *tracepb.Span, m modelInfo, rng *rand.Rand, ask, answer string) []*commonpb.KeyValue {
+	s := func(k, v string) *commonpb.KeyValue {
+		return &commonpb.KeyValue{Key: k, Value: &commonpb.AnyValue{Value: &commonpb.AnyValue_StringValue{StringValue: v}}}
+	}
+	var typ string
+	for _, kv := range sp.Attributes {
+		if kv.Key == "gen_ai.operation.name" {
+			typ = kv.Value.GetStringValue()
+		}
+	}
+	switch typ {
+	case "chat":
+		sp.Name = "chat"
+		return []*commonpb.KeyValue{s("langfuse.observation.type", "generation"), s("langfuse.observation.model.name", m.name),
+			s("langfuse.observation.model.parameters", `{"temperature":0.2,"max_tokens":1024}`),
+			s("langfuse.observation.usage_details", fmt.Sprintf(`{"input":%d,"output":%d}`, 200+rng.IntN(3000), 20+rng.IntN(600))),
+			s("langfuse.observation.input", fmt.Sprintf(`[{"role":"user","content":%q}]`, ask)),
+			s("langfuse.observation.output", fmt.Sprintf(`{"role":"assistant","content":%q}`, answer)),
+			s("langfuse.observation.completion_start_time", `"2026-01-01T00:00:00.000Z"`)}
+	case "execute_tool":
+		sp.Name = strings.TrimPrefix(sp.Name, "execute_tool ")
+		return []*commonpb.KeyValue{s("langfuse.observation.type", "tool"),
+			s("langfuse.observation.input", fmt.Sprintf(`{"query":%q}`, ask)), s("langfuse.observation.output", `{"ok":true,"items":3}`)}
+	}
+	return []*commonpb.KeyValue{s("langfuse.observation.type", "retriever"), s("langfuse.observation.input", fmt.Sprintf(`{"query":%q}`, ask)),
+		s("langfuse.observation.metadata.top_k", "5")}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func TestOTLPTemplate(t *testing.T) {
-	tpl, err := newOTLPTemplate(1, 100, 5)
+	tpl, err := newOTLPTemplate(1, 100, 5, false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -64,8 +64,10 @@ func writeText(w io.Writer, r *Result) error {
 	switch r.Mode {
 	case "batch":
 		shape = fmt.Sprintf("batch of %d", r.Batch)
-	case "otlp", "grpc":
+	case "otlp", "grpc", "langfuse-otlp":
 		shape, unit = fmt.Sprintf("%s, %d spans per request", r.Mode, r.Batch), "spans" // counts are spans
+	case "langfuse":
+		shape, unit = fmt.Sprintf("langfuse, %d events per request", r.Batch), "events" // counts are events
 	}
 	fmt.Fprintf(&b, "agentobs loadgen  run %s  %s  concurrency %d  spans %d  seed %d  %s\n",
 		r.RunID, shape, r.Concurrency, r.Spans, r.Seed, r.URL)

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -30,7 +31,7 @@ import (
 type config struct {
 	URL         string
 	Key         string
-	Mode        string // "single", "batch", "otlp" or "grpc"
+	Mode        string // "single", "batch", "otlp", "grpc", "langfuse-otlp" or "langfuse"
 	GRPCAddr    string // grpc mode: host:port of the OTLP/gRPC receiver
 	Batch       int
 	Concurrency int
@@ -47,21 +48,24 @@ type config struct {
 	Probe bool
 }
 
-// perRequest is the number of traces in one request (spans in otlp mode).
+// perRequest is the number of traces in one request (spans in the OTLP modes, events in
+// langfuse mode).
 func (c *config) perRequest() int {
-	if c.Mode == "batch" || c.otlpShape() {
+	if c.Mode == "batch" || c.otlpShape() || c.Mode == "langfuse" {
 		return c.Batch
 	}
 	return 1
 }
 
 // otlpShape: the request is an OTLP ExportTraceServiceRequest (over HTTP or gRPC).
-func (c *config) otlpShape() bool { return c.Mode == "otlp" || c.Mode == "grpc" }
+func (c *config) otlpShape() bool {
+	return c.Mode == "otlp" || c.Mode == "grpc" || c.Mode == "langfuse-otlp"
+}
 
 func (c *config) validate() error {
 	switch {
-	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp" && c.Mode != "grpc":
-		return fmt.Errorf("-mode must be single, batch, otlp or grpc, not %q", c.Mode)
+	case c.Mode != "single" && c.Mode != "batch" && c.Mode != "otlp" && c.Mode != "grpc" && c.Mode != "langfuse-otlp" && c.Mode != "langfuse":
+		return fmt.Errorf("-mode must be single, batch, otlp, grpc, langfuse-otlp or langfuse, not %q", c.Mode)
 	case c.Mode == "grpc" && c.GRPCAddr == "":
 		return errors.New("-mode grpc needs -grpc-addr")
 	case c.Mode != "single" && c.Batch < 1:
@@ -113,11 +117,23 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	}
 	contentType := "application/json"
 	var otlpTpl *otlpTemplate
-	if cfg.otlpShape() {
+	var lfTpl *langfuseTemplate
+	authorization := "Bearer " + cfg.Key
+	switch {
+	case cfg.otlpShape():
 		endpoint, contentType = strings.TrimRight(cfg.URL, "/")+"/v1/traces", "application/x-protobuf"
-		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans); err != nil {
+		if cfg.Mode == "langfuse-otlp" {
+			// Langfuse's path and credentials: Basic with the API key as the secret key.
+			endpoint = strings.TrimRight(cfg.URL, "/") + "/api/public/otel/v1/traces"
+			authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte("pk-lf-loadgen:"+cfg.Key))
+		}
+		if otlpTpl, err = newOTLPTemplate(cfg.Seed, cfg.Batch, cfg.Spans, cfg.Mode == "langfuse-otlp"); err != nil {
 			return nil, err
 		}
+	case cfg.Mode == "langfuse":
+		endpoint = strings.TrimRight(cfg.URL, "/") + "/api/public/ingestion"
+		authorization = "Basic " + base64.StdEncoding.EncodeToString([]byte("pk-lf-loadgen:"+cfg.Key))
+		lfTpl = newLangfuseTemplate(cfg.Seed, cfg.Batch)
 	}
 	tr := &http.Transport{
 		Proxy:       nil, // measure the server, not a proxy picked up from the environment
@@ -135,7 +151,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	// Shared by all requests and never written after this point.
 	header := http.Header{
 		"Content-Type":  {contentType},
-		"Authorization": {"Bearer " + cfg.Key},
+		"Authorization": {authorization},
 		"User-Agent":    {"agentobs-loadgen/1"},
 	}
 
@@ -167,6 +183,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			header:    header,
 			gen:       gen,
 			otlp:      otlpTpl,
+			langfuse:  lfTpl,
 			otlpID:    otlpPrefix(runID, i),
 			rng:       mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))),
 			idPrefix:  []byte("lg-" + runID + "-" + strconv.Itoa(i) + "-"),
@@ -236,8 +253,9 @@ type worker struct {
 	endpoint  string
 	header    http.Header
 	gen       *generator
-	otlp      *otlpTemplate    // otlp and grpc modes
+	otlp      *otlpTemplate    // otlp, grpc and langfuse-otlp modes
 	grpc      *grpc.ClientConn // grpc mode
+	langfuse  *langfuseTemplate
 	otlpID    [8]byte
 	rng       *mrand.Rand
 	idPrefix  []byte
@@ -271,6 +289,8 @@ func (w *worker) do() bool {
 	buf := b.buf[:0]
 	if w.otlp != nil {
 		buf = w.otlp.appendTo(buf, w.otlpID, &w.seq, now)
+	} else if w.langfuse != nil {
+		buf = w.langfuse.appendTo(buf, w.otlpID, &w.seq, now)
 	} else if w.cfg.Mode == "batch" {
 		buf = append(buf, `{"traces":[`...)
 		for i := range n {
@@ -301,9 +321,19 @@ func (w *worker) do() bool {
 	var status int
 	var acked int64
 	var sample string
+	langfuseFailed := false
 	if err == nil {
 		status = resp.StatusCode
-		acked, sample = readAnswer(resp, n, w.otlp != nil)
+		if w.langfuse != nil && status == http.StatusMultiStatus {
+			// Langfuse answers 207 always: a request failed only if an event did.
+			raw, _ := io.ReadAll(io.LimitReader(resp.Body, 16<<20))
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			acked, langfuseFailed, sample = langfuseAcked(raw)
+			status = http.StatusOK
+		} else {
+			acked, sample = readAnswer(resp, n, w.otlp != nil)
+		}
 	}
 	t1 := time.Now()
 
@@ -320,6 +350,8 @@ func (w *worker) do() bool {
 	case err != nil:
 		st.fail(classify(err), err.Error())
 		return false
+	case langfuseFailed:
+		st.fail("event error", sample)
 	case status == http.StatusMultiStatus:
 		// Some items were rejected: the request did not do all it was asked to.
 		st.fail("207", sample)
@@ -453,6 +485,8 @@ func (w *worker) takeBody() *reqBody {
 	size := w.gen.maxLen * 2
 	if w.otlp != nil {
 		size = len(w.otlp.body)
+	} else if w.langfuse != nil {
+		size = 2048 * w.cfg.Batch
 	} else if w.cfg.Mode == "batch" {
 		size *= w.cfg.Batch
 	}

@@ -74,6 +74,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&pprofAddr, "pprof-addr", "AGENTOBS_PPROF_ADDR", "", "serve Go profiling endpoints (/debug/pprof) on this address, e.g. 127.0.0.1:6060; off when empty")
 	var af authFlags
 	af.bind(s)
+	var encKey string
+	var alertTick time.Duration
+	s.str(&encKey, "encryption-key", "AGENTOBS_ENCRYPTION_KEY", "", "secret, at least 32 characters, that encrypts notification channel settings at rest (default: generated once into the data directory; give every alert process the same)")
+	s.duration(&alertTick, "alert-tick", "AGENTOBS_ALERT_TICK", 5*time.Second, "how often the alert role looks for rules to evaluate and notifications to send")
 	var qf queueFlags
 	qf.bind(s)
 	var jf judgeFlags
@@ -117,6 +121,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 		return usageError{fmt.Errorf("--guardrails %q: use on or off", guardrails)}
 	}
 	qf.apply(&cfg)
+	cfg.Alerts = app.AlertConfig{EncryptionKey: encKey, Tick: alertTick}
 	if cfg.Auth, err = af.config(); err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 // Package otel tests OTLP ingestion end to end with OpenTelemetry clients we did not write:
 // the Node SDK with its three trace exporters and the Vercel AI SDK, the Python SDK with
-// its two exporters and two third-party openai instrumentors. Each client sends a small
+// its two exporters and two third-party openai instrumentors, and the Langfuse (Python 5,
+// JavaScript 5 and the 3.x batch ingestion client) and Phoenix SDKs. Each client sends a small
 // agent run to the built binary; the test reads it back through the API. Run it with
 // e2e/otel/run.sh (make test-otel), which installs the clients first.
 package otel
@@ -56,6 +57,10 @@ type traceDoc struct {
 	CostUSD      *float64 `json:"cost_usd"`
 	SpanCount    int64    `json:"span_count"`
 	Spans        []span   `json:"spans"`
+	Scores       []struct {
+		Name  string  `json:"name"`
+		Value float64 `json:"value"`
+	} `json:"scores"`
 }
 
 // server runs the built binary on free ports of the loopback interface.
@@ -149,8 +154,35 @@ func startServer(t *testing.T) *server {
 	return s
 }
 
+// waitCommitted waits until the server has committed every acknowledged record to the
+// store: it acknowledges once records are in its write-ahead log (docs/ingestion.md).
+func (s *server) waitCommitted(t *testing.T) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		var ready struct {
+			Ingestion struct {
+				Lag *int64 `json:"commit_lag_records"`
+			} `json:"ingestion"`
+		}
+		res, err := http.Get(s.url + "/ready")
+		if err == nil {
+			err = json.NewDecoder(res.Body).Decode(&ready)
+			res.Body.Close()
+		}
+		if err == nil && (ready.Ingestion.Lag == nil || *ready.Ingestion.Lag == 0) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("records still not committed: %v", err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (s *server) getTrace(t *testing.T, id string) traceDoc {
 	t.Helper()
+	s.waitCommitted(t)
 	req, _ := http.NewRequest("GET", s.url+"/api/v1/traces/"+id, nil)
 	req.Header.Set("Authorization", "Bearer "+apiKey)
 	res, err := http.DefaultClient.Do(req)
@@ -173,10 +205,13 @@ func (s *server) getTrace(t *testing.T, id string) traceDoc {
 // client is one program run: a command, the endpoint it exports to, and what its trace
 // must look like.
 type client struct {
-	name  string
-	cmd   []string
-	grpc  bool
-	plan  bool // export to the plan's path /api/v1/traces/otlp instead of the standard one
+	name string
+	cmd  []string
+	grpc bool
+	plan bool // export to the plan's path /api/v1/traces/otlp instead of the standard one
+	// env adds the variables of SDKs that do not read the OpenTelemetry ones (Langfuse,
+	// Phoenix), as their users set them.
+	env   func(s *server) []string
 	check func(t *testing.T, tr traceDoc)
 }
 
@@ -199,6 +234,9 @@ func run(t *testing.T, s *server, c client) string {
 	if c.plan {
 		cmd.Env = append(cmd.Env, "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT="+s.url+"/api/v1/traces/otlp")
 	}
+	if c.env != nil {
+		cmd.Env = append(cmd.Env, c.env(s)...)
+	}
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
@@ -216,7 +254,7 @@ func run(t *testing.T, s *server, c client) string {
 	for sc.Scan() {
 		_ = json.Unmarshal(sc.Bytes(), &line)
 	}
-	if len(line.TraceID) != 32 {
+	if len(line.TraceID) < 32 { // hex, or a UUID from the Langfuse 3.x client
 		t.Fatalf("%s printed no trace id: %q", c.name, out)
 	}
 	return line.TraceID
@@ -265,6 +303,17 @@ func kinds(spans []span) string {
 	return strings.Join(parts, " ")
 }
 
+// wantWeatherCall checks the roll-up of the weather runs' one model call: gpt-4o-mini,
+// 1000 tokens in and 200 out, priced from the table, and a successful trace.
+func wantWeatherCall(t *testing.T, tr traceDoc) {
+	t.Helper()
+	want(t, "model", tr.Model, "gpt-4o-mini")
+	want(t, "status", tr.Status, "success")
+	wantTokens(t, "tokens_input", tr.TokensInput, 1000)
+	wantTokens(t, "tokens_output", tr.TokensOutput, 200)
+	wantCost(t, tr.CostUSD, price(t, "gpt-4o-mini", 1000, 200))
+}
+
 // checkManual is the agent run the manual programs emit: agent -> llm, tool.
 func checkManual(session string) func(t *testing.T, tr traceDoc) {
 	return func(t *testing.T, tr traceDoc) {
@@ -272,11 +321,7 @@ func checkManual(session string) func(t *testing.T, tr traceDoc) {
 		want(t, "agent_id", tr.AgentID, "weather-agent")
 		want(t, "name", tr.Name, "invoke_agent weather-agent")
 		want(t, "session_id", tr.SessionID, session)
-		want(t, "model", tr.Model, "gpt-4o-mini")
-		want(t, "status", tr.Status, "success")
-		wantTokens(t, "tokens_input", tr.TokensInput, 1000)
-		wantTokens(t, "tokens_output", tr.TokensOutput, 200)
-		wantCost(t, tr.CostUSD, price(t, "gpt-4o-mini", 1000, 200))
+		wantWeatherCall(t, tr)
 		if !strings.Contains(tr.Input, "What is the weather in Paris?") {
 			t.Errorf("trace input = %q", tr.Input)
 		}
@@ -325,6 +370,38 @@ func checkAISDK(t *testing.T, tr traceDoc) {
 	}
 }
 
+// langfuseEnv points Langfuse's SDKs at agentobs: the base URL (LANGFUSE_BASEURL for the
+// 3.x JavaScript client) and an API key as the secret key.
+func langfuseEnv(s *server) []string {
+	return []string{"LANGFUSE_BASE_URL=" + s.url, "LANGFUSE_BASEURL=" + s.url,
+		"LANGFUSE_PUBLIC_KEY=pk-lf-e2e", "LANGFUSE_SECRET_KEY=" + apiKey}
+}
+
+// phoenixEnv points arize-phoenix-otel at agentobs's OTLP/gRPC port.
+func phoenixEnv(s *server) []string {
+	return []string{"PHOENIX_COLLECTOR_ENDPOINT=" + s.grpcURL, "PHOENIX_GRPC_PORT=" + s.grpcURL[strings.LastIndexByte(s.grpcURL, ':')+1:],
+		"PHOENIX_API_KEY=" + apiKey, "PHOENIX_PROJECT_NAME=py-phoenix-project"}
+}
+
+// checkLangfuse is the Langfuse programs' run: tree, names, user, session, model, tokens,
+// cost from the price table, and the score when the program sends one.
+func checkLangfuse(tree, agent, name, user, session string, score bool) func(t *testing.T, tr traceDoc) {
+	return func(t *testing.T, tr traceDoc) {
+		want(t, "tree", kinds(tr.Spans), tree)
+		want(t, "agent_id", tr.AgentID, agent)
+		want(t, "name", tr.Name, name)
+		want(t, "user_id", tr.UserID, user)
+		want(t, "session_id", tr.SessionID, session)
+		wantWeatherCall(t, tr)
+		if !strings.Contains(tr.Output, "It is 14 degrees and raining in Paris.") {
+			t.Errorf("output = %q", tr.Output)
+		}
+		if score && (len(tr.Scores) != 1 || tr.Scores[0].Name != "helpfulness" || tr.Scores[0].Value != 0.9) {
+			t.Errorf("scores = %+v", tr.Scores)
+		}
+	}
+}
+
 func TestOTLPClients(t *testing.T) {
 	if os.Getenv("AGENTOBS_E2E_OTEL") == "" {
 		t.Skip("set AGENTOBS_E2E_OTEL=1 (make test-otel installs the clients and does)")
@@ -340,6 +417,14 @@ func TestOTLPClients(t *testing.T) {
 		{name: "python-grpc", cmd: []string{py, "python/agent.py", "grpc"}, grpc: true, check: checkManual("py-grpc-conv")},
 		{name: "python-openinference", cmd: []string{py, "python/agent.py", "openinference"}, check: checkInstrumented("agent", "py-openinference")},
 		{name: "python-openllmetry", cmd: []string{py, "python/agent.py", "openllmetry"}, check: checkInstrumented("chain", "e2e-python-openllmetry")},
+		{name: "python-langfuse", cmd: []string{py, "python/langfuse_agent.py", "langfuse"}, env: langfuseEnv,
+			check: checkLangfuse("chain(agent(llm tool))", "py-weather-agent", "handle-request", "py-lf-user", "py-lf-session", true)},
+		{name: "node-langfuse-otel", cmd: []string{"node", "node/langfuse.mjs", "otel"}, env: langfuseEnv,
+			check: checkLangfuse("chain(agent(llm tool))", "js-weather-agent", "js-weather", "js-lf-user", "js-lf-session", false)},
+		{name: "node-langfuse-legacy", cmd: []string{"node", "node/langfuse.mjs", "legacy"}, env: langfuseEnv,
+			check: checkLangfuse("chain(llm chain)", "js-legacy-weather", "js-legacy-weather", "js-legacy-user", "js-legacy-session", true)},
+		{name: "python-phoenix", cmd: []string{py, "python/langfuse_agent.py", "phoenix"}, env: phoenixEnv,
+			check: checkLangfuse("agent(llm tool)", "py-phoenix-project", "weather-agent", "py-phoenix-user", "py-phoenix-session", false)},
 	}
 	for _, c := range clients {
 		t.Run(c.name, func(t *testing.T) {

@@ -18,6 +18,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/guardrail"
@@ -50,6 +51,7 @@ type Config struct {
 	Judge           JudgeConfig
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
+	Alerts        AlertConfig
 }
 
 // Role names. "all" runs every role in one process.
@@ -76,7 +78,8 @@ var roles = []struct {
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
 	{RoleEval, []string{RoleAPI}, "LLM-as-judge evaluations, quality overview, human feedback"},
 	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleEval}, "every role in one process"},
+	{RoleAlert, []string{RoleAPI}, "alert rules, anomaly detection, notifications"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert, RoleEval}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -105,7 +108,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, evaluate, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, evaluate, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -140,6 +143,8 @@ type App struct {
 	eval     *eval.Service // nil without the evaluate role
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
+	alerts   *alert.Service
+	alertRun *alertLoop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -229,6 +234,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			return nil, err
 		}
 	}
+	var sealer *alert.Sealer
+	if active[RoleAlert] {
+		if sealer, err = newSealer(cfg, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	api := httpapi.New(httpapi.Config{
 		Eval:           evalSvc,
 		ABTests:        abTests(active[RoleEval], st),
@@ -249,11 +261,19 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Query:          active[RoleQuery],
 		Guard:          guard,
 		Guardrails:     guardStore,
+		Alert:          active[RoleAlert],
+		Sealer:         sealer,
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, eval: evalSvc}
 	if active[RoleProcess] {
 		cfg.ScaleOut.guard = guard
 		cfg.ScaleOut.runGuard = a.runGuard
+	}
+	if active[RoleAlert] {
+		if a.alerts, err = newAlertService(cfg, st, sealer, log); err != nil {
+			st.Close()
+			return nil, err
+		}
 	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics); err != nil {
 		st.Close()
@@ -322,6 +342,7 @@ func (a *App) Serve(ctx context.Context) error {
 	if a.eval != nil {
 		startEval(flushCtx, a.eval, a.cfg.Judge.Online, a.store, a.log)
 	}
+	a.alertRun = startAlerts(flushCtx, a.alerts)
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -348,6 +369,7 @@ func (a *App) close(ctx context.Context) error {
 		// Judge calls in flight record their outcome before the store closes.
 		a.eval.Drain(ctx)
 	}
+	a.alertRun.stop()
 	var errs []error
 	if a.wal != nil {
 		errs = append(errs, a.wal.Close(ctx))

@@ -15,6 +15,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/eval/abtest"
@@ -30,6 +31,7 @@ import (
 // Store is the part of the store the HTTP handlers read.
 type Store interface {
 	store.TraceReader
+	store.TraceIndex
 	store.DeadLetters
 	store.Agents
 	Ping(ctx context.Context) error
@@ -65,6 +67,10 @@ type Config struct {
 	Eval *eval.Service
 	// ABTests answers the A/B test routes (evaluate role); nil: not served.
 	ABTests *abtest.Service
+	// Alert serves the alert role's routes (rules, alerts, silences, integrations).
+	Alert bool
+	// Sealer encrypts notification channel settings; nil makes one with a random key (tests).
+	Sealer *alert.Sealer
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -90,6 +96,9 @@ func New(cfg Config) *API {
 	cfg.Limits = cfg.Limits.WithDefaults()
 	if cfg.Auth == nil {
 		cfg.Auth = defaultAuth(cfg)
+	}
+	if cfg.Sealer == nil {
+		cfg.Sealer = randomSealer()
 	}
 	if qs, ok := cfg.Store.(query.Store); ok && cfg.Analytics == nil {
 		cfg.Analytics = query.New(query.Config{Store: qs, Log: cfg.Log})
@@ -152,6 +161,7 @@ func (a *API) Routes() []Route {
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
 		rs = append(rs, a.otlpRoutes()...)
+		rs = append(rs, a.langfuseRoutes(add)...)
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
@@ -164,6 +174,9 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Guard != nil && a.cfg.Guardrails != nil {
 		a.guardrailRoutes(add)
+	}
+	if a.cfg.Alert {
+		a.alertRoutes(add)
 	}
 	if a.cfg.API {
 		// The web app answers every GET no other route matched (SPA fallback, see web.go).

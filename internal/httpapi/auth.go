@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"net"
@@ -109,14 +110,34 @@ func parseCredential(authorization, xAPIKey string) (credential, error) {
 		return bad("missing credentials: send Authorization: Bearer <API key or access token>, or X-API-Key")
 	}
 	scheme, value, ok := strings.Cut(strings.TrimSpace(authorization), " ")
+	if ok && strings.EqualFold(scheme, "basic") {
+		return basicCredential(strings.TrimSpace(value))
+	}
 	if !ok || !strings.EqualFold(scheme, "bearer") {
-		return bad("Authorization must use the Bearer scheme")
+		return bad("Authorization must use the Bearer scheme (or Basic, public key and API key, as Langfuse SDKs send)")
 	}
 	value = strings.TrimSpace(value)
 	if value == "" || len(value) > maxCredentialLength || strings.ContainsFunc(value, isSpaceOrControl) {
 		return bad("malformed bearer credential")
 	}
 	return credential{secret: value, token: auth.LooksLikeJWT(value)}, nil
+}
+
+// basicCredential reads Basic credentials as Langfuse SDKs send them: the user is their
+// public key, which is not needed to identify the workspace, and the password is an API key.
+func basicCredential(value string) (credential, error) {
+	if value == "" || len(value) > 2*maxCredentialLength {
+		return credential{}, model.Errorf(model.EUNAUTHORIZED, "malformed Basic credential")
+	}
+	raw, err := base64.StdEncoding.DecodeString(value)
+	if err != nil {
+		return credential{}, model.Errorf(model.EUNAUTHORIZED, "malformed Basic credential: not base64")
+	}
+	_, secret, ok := strings.Cut(string(raw), ":")
+	if !ok || secret == "" || len(secret) > maxCredentialLength || strings.ContainsFunc(secret, isSpaceOrControl) {
+		return credential{}, model.Errorf(model.EUNAUTHORIZED, "malformed Basic credential: the password must be an API key")
+	}
+	return credential{secret: secret}, nil
 }
 
 func isSpaceOrControl(r rune) bool { return r <= ' ' || r == 0x7f }

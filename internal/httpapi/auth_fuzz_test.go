@@ -17,6 +17,8 @@ func FuzzParseCredential(f *testing.F) {
 		{"bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.sig", ""},
 		{"", "ao_abcdefghijklmnopqrstuvwxyz234567"},
 		{"Basic dXNlcjpwYXNz", ""},
+		{"Basic cGstbGYtMTphb19hYmNkZWZnaGlqa2xtbm9wcXJzdHV2d3h5ejIzNDU2Nw==", ""},
+		{"basic OmV5SmhiR2NpT2lKSVV6STFOaUo5LmV5SnpkV0lpT2lKNEluMC5zaWc=", ""},
 		{"Bearer", ""},
 		{"Bearer  ", ""},
 		{"Bearer a b", ""},
@@ -38,7 +40,12 @@ func FuzzParseCredential(f *testing.F) {
 		if c.secret == "" || len(c.secret) > maxCredentialLength || strings.ContainsFunc(c.secret, isSpaceOrControl) {
 			t.Fatalf("accepted unsafe credential %q", c.secret)
 		}
-		if xAPIKey == "" && c.token != auth.LooksLikeJWT(c.secret) {
+		scheme, _, _ := strings.Cut(strings.TrimSpace(authorization), " ")
+		basic := xAPIKey == "" && strings.EqualFold(scheme, "basic")
+		if basic && c.token {
+			t.Fatalf("a Basic password taken as an access token: %q", c.secret)
+		}
+		if xAPIKey == "" && !basic && c.token != auth.LooksLikeJWT(c.secret) {
 			t.Fatalf("token = %v for %q", c.token, c.secret)
 		}
 		if xAPIKey != "" && c.token {

@@ -139,9 +139,28 @@ func TestTenantIsolation(t *testing.T) {
 		Payload: []byte(`{"trace_id":"iso-a-dl-trace"}`), CreatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
-	markers := []string{aWS, "iso-a-trace", "iso-a-agent", "iso-a-session", "iso-a-user", "secret input of iso-a", aKeyID, aOwnerID,
+	// Alerting objects of A: a rule, a channel, a silence and an episode.
+	aRule := e.do("POST", "/api/v1/alert-rules", aTok, map[string]any{"name": "iso-a-rule", "metric": "latency", "operator": ">",
+		"threshold": 1, "window": "5m", "severity": "critical", "notification_channels": []string{"webhook"}})
+	if aRule.status != 201 {
+		t.Fatalf("rule of A = %d %s", aRule.status, aRule.raw)
+	}
+	if a := e.do("PUT", "/api/v1/integrations/webhook", aTok, map[string]any{"url": "https://iso-a-hook.example/x", "secret": "iso-a-hmac"}); a.status != 200 {
+		t.Fatalf("channel of A = %d %s", a.status, a.raw)
+	}
+	aSilence := e.do("POST", "/api/v1/silences", aTok, map[string]any{"matchers": []map[string]string{{"name": "agent", "value": "x"}},
+		"ends_at": time.Now().Add(time.Hour).UTC().Format(time.RFC3339), "comment": "iso-a-silence"})
+	if aSilence.status != 201 {
+		t.Fatalf("silence of A = %d %s", aSilence.status, aSilence.raw)
+	}
+	if err := e.st.PutAlert(ctx, model.Alert{WorkspaceID: aWS, ID: "iso-a-alert", RuleID: aRule.str("id"), Severity: "critical",
+		Status: "firing", Title: "iso-a-alert-title", TriggeredAt: time.Now().UTC()}); err != nil {
+		t.Fatal(err)
+	}
+	markers := []string{aRule.str("id"), "iso-a-rule", "iso-a-hook", "iso-a-hmac", aSilence.str("id"), "iso-a-silence", "iso-a-alert",
+		aWS, "iso-a-trace", "iso-a-agent", "iso-a-session", "iso-a-user", "secret input of iso-a", aKeyID, aOwnerID,
 		"iso-a-owner@", "iso-a-admin@", "iso-a-invitee@", "iso-a-workspace-name", "iso-a-deadletter", "iso-a-reason", "iso-a-dl-trace"}
-	ids := []string{aWS, "iso-a-trace", "iso-agent-iso-a-trace", aKeyID, aOwnerID, "iso-a-invitee@example.com", "iso-a-deadletter", "iso-a-session", "iso-a-user"}
+	ids := []string{aRule.str("id"), aSilence.str("id"), "iso-a-alert", aWS, "iso-a-trace", "iso-agent-iso-a-trace", aKeyID, aOwnerID, "iso-a-invitee@example.com", "iso-a-deadletter", "iso-a-session", "iso-a-user"}
 
 	// Workspace B: its owner, and a key with both scopes.
 	b := e.register("iso-b-owner@example.com", map[string]any{"workspace_name": "B"})

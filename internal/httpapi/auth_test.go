@@ -122,7 +122,7 @@ func newAuthEnvOn(t *testing.T, st store.Store, opts ...envOption) *authEnv {
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
 	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
 		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st},
-		Guard: testGuard(t, st), Guardrails: st}
+		Guard: testGuard(t, st), Guardrails: st, Alert: true}
 	for _, o := range opts {
 		o(&acfg, &hcfg)
 	}

@@ -42,7 +42,7 @@ func (r *rejectingStore) WriteTraces(ctx context.Context, traces []model.Trace) 
 
 const key = "ao_test_deadletters_000000000000"
 
-func newTestServer(t *testing.T) (*httptest.Server, *rejectingStore) {
+func newTestServer(t testing.TB) (*httptest.Server, *rejectingStore) {
 	t.Helper()
 	ctx := context.Background()
 	st, err := duckdb.Open(ctx, filepath.Join(t.TempDir(), duckdb.FileName), duckdb.Options{})

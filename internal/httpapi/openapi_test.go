@@ -53,7 +53,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 func TestOpenAPIRoutes(t *testing.T) {
 	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
 		Eval: eval.New(eval.Config{}), ABTests: &abtest.Service{},
-		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}})
+		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}, Alert: true})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true

@@ -123,4 +123,13 @@ type Alert struct {
 	AgentID     string     `json:"agent_id"`
 	TriggeredAt time.Time  `json:"triggered_at"`
 	ResolvedAt  *time.Time `json:"resolved_at"`
+	// Episode details the alerting role records (see alert.go).
+	GroupKey       string            `json:"group_key"`
+	Labels         map[string]string `json:"labels"`
+	Value          float64           `json:"value"`
+	Threshold      float64           `json:"threshold"`
+	AcknowledgedAt *time.Time        `json:"acknowledged_at"`
+	AcknowledgedBy string            `json:"acknowledged_by"`
+	// LastError is the last permanent delivery failure of a notification of the episode.
+	LastError string `json:"last_error"`
 }

@@ -467,15 +467,15 @@ func (e EvalSQL) PutScore(ctx context.Context, s model.Score) error {
 	})
 }
 
-// Rows is what database/sql's and pgx's result sets have in common.
-type Rows interface {
+// RowScanner is what database/sql's and pgx's result sets have in common for reading.
+type RowScanner interface {
 	Next() bool
 	Scan(dest ...any) error
 	Err() error
 }
 
 // EachRow calls row for every row of rows; the caller closes rows.
-func EachRow(rows Rows, row func(scan func(...any) error) error) error {
+func EachRow(rows RowScanner, row func(scan func(...any) error) error) error {
 	for rows.Next() {
 		if err := row(rows.Scan); err != nil {
 			return err

@@ -50,6 +50,13 @@ type TraceReader interface {
 	CountTraces(ctx context.Context, workspaceID string) (int64, error)
 }
 
+// TraceIndex says which traces are stored, for writers that merge what they receive onto
+// stored traces (Langfuse's batch ingestion) and read only those that exist.
+type TraceIndex interface {
+	// StoredTraceIDs returns those of ids that are stored in the workspace, in any order.
+	StoredTraceIDs(ctx context.Context, workspaceID string, ids []string) ([]string, error)
+}
+
 // Workspaces manages tenants and the keys that authenticate them.
 type Workspaces interface {
 	// CreateWorkspace inserts a workspace; an existing id returns model.ECONFLICT.
@@ -91,6 +98,7 @@ type Activity interface {
 type Store interface {
 	TraceWriter
 	TraceReader
+	TraceIndex
 	Workspaces
 	Accounts
 	Agents
@@ -99,6 +107,7 @@ type Store interface {
 	Evaluations
 	ABTests
 	Guardrails
+	Alerting
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

@@ -22,6 +22,7 @@ const pages = {
   performance: () => import('@/pages/Performance'),
   quality: () => import('@/pages/Quality'),
   safety: () => import('@/pages/Safety'),
+  alerts: () => import('@/pages/Alerts'),
 }
 const SignIn = lazy(pages.signin)
 const Register = lazy(pages.register)
@@ -35,6 +36,7 @@ const Cost = lazy(pages.cost)
 const Performance = lazy(pages.performance)
 const Quality = lazy(pages.quality)
 const Safety = lazy(pages.safety)
+const Alerts = lazy(pages.alerts)
 const NotFound = lazy(() => import('@/pages/NotFound'))
 
 /**
@@ -42,7 +44,7 @@ const NotFound = lazy(() => import('@/pages/NotFound'))
  * session is being restored instead of after.
  */
 export function preloadRoute(pathname: string): void {
-  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality|safety)(\/[^/]+)?)?\/?$/.exec(pathname)
+  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality|safety|alerts)(\/[^/]+)?)?\/?$/.exec(pathname)
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
@@ -51,7 +53,7 @@ export function preloadRoute(pathname: string): void {
     if (!section) load = pages.home
     else if (section === 'traces') load = detail ? pages.trace : pages.traces
     else if (section === 'sessions') load = detail ? pages.session : pages.sessions
-    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality' | 'safety']
+    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality' | 'safety' | 'alerts']
   }
   void load?.().catch(() => {})
 }
@@ -74,6 +76,7 @@ export function AppRoutes() {
           <Route path="performance" element={<Performance />} />
           <Route path="quality" element={<Quality />} />
           <Route path="safety" element={<Safety />} />
+          <Route path="alerts" element={<Alerts />} />
           <Route path="*" element={<NotFound />} />
         </Route>
         <Route path="*" element={<NotFound />} />

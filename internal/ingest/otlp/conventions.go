@@ -18,7 +18,9 @@ import (
 //   - OpenInference semantic conventions (openinference-semantic-conventions 0.1.x,
 //     spec/semantic_conventions.md);
 //   - OpenLLMetry / Traceloop (opentelemetry-semantic-conventions-ai 0.4.x and 0.5.x);
-//   - the Vercel AI SDK telemetry (ai.* attributes, AI SDK 4 to 7).
+//   - the Vercel AI SDK telemetry (ai.* attributes, AI SDK 4 to 7);
+//   - Langfuse's OpenTelemetry SDKs (langfuse.* attributes, Python SDK 3 to 5, JS SDK 4
+//     and 5; langfuse.go).
 
 // attrKey names an attribute the mapper reads.
 type attrKey uint8
@@ -106,6 +108,24 @@ const (
 	aAIValues
 	aAIEmbedding
 	aAIEmbeddings
+
+	aLFType
+	aLFInput
+	aLFOutput
+	aLFTraceInput
+	aLFTraceOutput
+	aLFModel
+	aLFUsage
+	aLFCost
+	aLFLevel
+	aLFStatusMessage
+	aLFTraceName
+	aLFTags
+	aLFTraceMetadata
+	aLFUserID
+	aLFSessionID
+	aLFEnvironment
+	aLFRelease
 
 	nKeys
 )
@@ -198,6 +218,24 @@ var keyTable = map[string]keyInfo{
 	"ai.values":                  {aAIValues, true},
 	"ai.embedding":               {aAIEmbedding, true}, // vectors: large and of no use to read
 	"ai.embeddings":              {aAIEmbeddings, true},
+	// Langfuse.
+	"langfuse.observation.type":           {aLFType, false},
+	"langfuse.observation.input":          {aLFInput, true},
+	"langfuse.observation.output":         {aLFOutput, true},
+	"langfuse.trace.input":                {aLFTraceInput, true}, // SDKs before Python 3.3 / JS 4
+	"langfuse.trace.output":               {aLFTraceOutput, true},
+	"langfuse.observation.model.name":     {aLFModel, false},
+	"langfuse.observation.usage_details":  {aLFUsage, false},
+	"langfuse.observation.cost_details":   {aLFCost, false},
+	"langfuse.observation.level":          {aLFLevel, false},
+	"langfuse.observation.status_message": {aLFStatusMessage, false},
+	"langfuse.trace.name":                 {aLFTraceName, false},
+	"langfuse.trace.tags":                 {aLFTags, false},
+	"langfuse.trace.metadata":             {aLFTraceMetadata, false},
+	"langfuse.user.id":                    {aLFUserID, false}, // JS SDK 4
+	"langfuse.session.id":                 {aLFSessionID, false},
+	"langfuse.environment":                {aLFEnvironment, false},
+	"langfuse.release":                    {aLFRelease, false},
 }
 
 // usageKeys are the token counts and costs a model call's fields hold; modelKeys the model
@@ -206,8 +244,8 @@ var (
 	usageKeys = keySet(aGenAIInputTokens, aGenAIOutputTokens, aGenAIPromptTokens, aGenAICompletionTokens,
 		aGenAITotalTokens, aGenAICacheRead, aGenAICacheReadOld, aGenAICost, aOIPromptTokens, aOICompletionTokens,
 		aOITotalTokens, aOICacheRead, aOICostTotal, aLLMTotalTokens, aAIPromptTokens, aAICompletionTokens,
-		aAIInputTokens, aAIOutputTokens, aAITotalTokens, aAITokens, aAICachedInputTokens)
-	modelKeys = keySet(aGenAIRequestModel, aGenAIResponseModel, aOIModel, aOIEmbeddingModel, aAIModelID, aAIResponseModel)
+		aAIInputTokens, aAIOutputTokens, aAITotalTokens, aAITokens, aAICachedInputTokens, aLFUsage, aLFCost)
+	modelKeys = keySet(aLFModel, aGenAIRequestModel, aGenAIResponseModel, aOIModel, aOIEmbeddingModel, aAIModelID, aAIResponseModel)
 )
 
 func keySet(keys ...attrKey) (set [nKeys]bool) {
@@ -232,6 +270,7 @@ const (
 	famTLCompletion
 	famTLAssociation
 	famAIMetadata
+	famLFTraceMetadata
 )
 
 var families = []struct {
@@ -249,6 +288,7 @@ var families = []struct {
 	{"gen_ai.completion.", famTLCompletion, true},
 	{"traceloop.association.properties.", famTLAssociation, false},
 	{"ai.telemetry.metadata.", famAIMetadata, false},
+	{"langfuse.trace.metadata.", famLFTraceMetadata, false},
 }
 
 // familyOf reports which flattened family key belongs to (famNone for none), the rest of

@@ -22,7 +22,7 @@ var update = flag.Bool("update", false, "rewrite the .binpb fixtures and the gol
 // flavours are the fixtures in testdata: <name>.json is the request in OTLP/JSON as an
 // exporter of that convention sends it, <name>.binpb the same request in binary protobuf
 // (written by proto.Marshal with -update), <name>.golden.json the expected mapping.
-var flavours = []string{"genai", "genai_deprecated", "openinference", "openllmetry", "vercel"}
+var flavours = []string{"genai", "genai_deprecated", "openinference", "openllmetry", "vercel", "langfuse", "phoenix"}
 
 const testWorkspace = "11111111-1111-4111-8111-111111111111"
 

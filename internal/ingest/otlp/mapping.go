@@ -1,6 +1,7 @@
 package otlp
 
 import (
+	"cmp"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -127,10 +128,18 @@ type resourceInfo struct {
 
 func (c *converter) resource(rs *tracepb.ResourceSpans) *resourceInfo {
 	info := &resourceInfo{rs: rs}
+	var project string
 	for _, kv := range rs.GetResource().GetAttributes() {
-		if kv.GetKey() == "service.name" {
+		switch kv.GetKey() {
+		case "service.name":
 			info.serviceName, _ = strValue(kv.GetValue())
+		case "openinference.project.name":
+			project, _ = strValue(kv.GetValue())
 		}
+	}
+	// Phoenix names the project, not the service: its SDK leaves the OpenTelemetry default.
+	if project != "" && (info.serviceName == "" || strings.HasPrefix(info.serviceName, "unknown_service")) {
+		info.serviceName = project
 	}
 	return info
 }
@@ -325,10 +334,16 @@ func (c *converter) mapSpan(sp *tracepb.Span, out *model.Span, scope string) spa
 		}
 	}
 	extra.workflow, _ = strValue(v[aTLWorkflowName])
-	extra.session = firstString(v[aGenAIConversationID], v[aSessionID])
-	extra.user = firstString(v[aUserID], v[aEnduserID])
+	extra.session = firstString(v[aGenAIConversationID], v[aSessionID], v[aLFSessionID])
+	extra.user = firstString(v[aUserID], v[aEnduserID], v[aLFUserID])
+	c.langfuseExtra(sp, out, &extra)
 	for _, fa := range c.flat {
 		switch fa.fam {
+		case famLFTraceMetadata:
+			if extra.meta == nil {
+				extra.meta = map[string]any{}
+			}
+			extra.meta[fa.rest] = langfuseMetadataValue(fa.val)
 		case famTLAssociation, famAIMetadata:
 			if extra.meta == nil {
 				extra.meta = map[string]any{}
@@ -360,7 +375,7 @@ func (c *converter) mapSpan(sp *tracepb.Span, out *model.Span, scope string) spa
 			extra.meta["metadata"] = m
 		}
 	}
-	extra.tags = stringList(v[aOITags])
+	extra.tags = append(stringList(v[aOITags]), stringList(v[aLFTags])...)
 	extra.errorType = firstString(v[aErrorType])
 	if extra.errorType == "" {
 		extra.errorType = f.exceptionType
@@ -400,6 +415,11 @@ func firstString(vals ...*commonpb.AnyValue) string {
 
 func (c *converter) kind(sp *tracepb.Span) model.SpanKind {
 	v := &c.vals
+	if s, ok := strValue(v[aLFType]); ok {
+		if k := kindFromLangfuse(s); k != "" {
+			return k
+		}
+	}
 	if s, ok := strValue(v[aOIKind]); ok {
 		if k := kindFromOpenInference(s); k != "" {
 			return k
@@ -443,9 +463,9 @@ func (c *converter) modelAndUsage(out *model.Span, kind model.SpanKind) {
 	v := &c.vals
 	// The requested model first, as our SDKs record it: it is the name prices and filters
 	// know, where the answer often names a dated snapshot (kept in the attributes).
-	m := firstString(v[aGenAIRequestModel], v[aOIModel], v[aAIModelID], v[aGenAIResponseModel], v[aAIResponseModel])
+	m := firstString(v[aLFModel], v[aGenAIRequestModel], v[aOIModel], v[aAIModelID], v[aGenAIResponseModel], v[aAIResponseModel])
 	if kind == model.KindEmbedding {
-		m = firstString(v[aOIEmbeddingModel], v[aGenAIRequestModel], v[aAIModelID], v[aGenAIResponseModel], v[aOIModel])
+		m = firstString(v[aLFModel], v[aOIEmbeddingModel], v[aGenAIRequestModel], v[aAIModelID], v[aGenAIResponseModel], v[aOIModel])
 	}
 	prov := firstString(v[aGenAIProvider], v[aGenAISystem], v[aOIProvider], v[aOISystem], v[aAIModelProvider])
 	if kind != model.KindLLM && kind != model.KindEmbedding {
@@ -465,6 +485,16 @@ func (c *converter) modelAndUsage(out *model.Span, kind model.SpanKind) {
 			break
 		}
 	}
+	if v[aLFUsage] != nil {
+		in, o, total, cached := langfuseUsage(v[aLFUsage])
+		out.TokensInput = cmp.Or(in, out.TokensInput)
+		out.TokensOutput = cmp.Or(o, out.TokensOutput)
+		out.TokensTotal = cmp.Or(total, out.TokensTotal)
+		out.TokensCached = cmp.Or(cached, out.TokensCached)
+	}
+	if v[aLFCost] != nil {
+		out.CostUSD = cmp.Or(langfuseCost(v[aLFCost]), out.CostUSD)
+	}
 }
 
 // tokens returns the first count present that is in range.
@@ -483,11 +513,12 @@ func (c *converter) content(out *model.Span, kind model.SpanKind, f *facts) {
 	in := c.inputMessages(f)
 	outMsgs := c.outputMessages(f)
 
-	var input, output string
-	if len(in) > 0 {
+	// Langfuse's own input and output: what the user passed, as JSON or text.
+	input, output := langfuseText(v[aLFInput], v[aLFTraceInput]), langfuseText(v[aLFOutput], v[aLFTraceOutput])
+	if input == "" && len(in) > 0 {
 		input = renderInput(in)
 	}
-	if len(outMsgs) > 0 {
+	if output == "" && len(outMsgs) > 0 {
 		output = renderOutput(outMsgs)
 	}
 	if input == "" && f.eventPrompt != "" {
@@ -796,12 +827,19 @@ func (c *converter) status(sp *tracepb.Span, out *model.Span, f *facts) {
 	default: // unset, or a code this version does not know
 		failed = f.hasException || errType != ""
 	}
+	level, _ := strValue(c.vals[aLFLevel])
+	if strings.EqualFold(level, "ERROR") {
+		failed = true
+	}
 	out.Status = model.StatusSuccess
 	if !failed {
 		return
 	}
 	out.Status = model.StatusError
 	msg := st.GetMessage()
+	if msg == "" {
+		msg, _ = strValue(c.vals[aLFStatusMessage])
+	}
 	if msg == "" && (f.exceptionType != "" || f.exceptionMessage != "") {
 		msg = strings.TrimPrefix(f.exceptionType+": "+f.exceptionMessage, ": ")
 		msg = strings.TrimSuffix(msg, ": ")

@@ -37,7 +37,7 @@ func TestAccountsMigrationKeepsKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Every migration after the core one runs (numbers may have gaps).
+	// Every file after the core one runs; numbers may have gaps.
 	if n, err := s.Migrate(ctx); err != nil || n != len(all)-1 {
 		t.Fatalf("Migrate = %d, %v", n, err)
 	}

@@ -40,10 +40,10 @@ type Options struct {
 
 // Store implements store.Store on a DuckDB file.
 type Store struct {
-	store.EvalSQL // evaluations, criteria, feedback: shared SQL (evaluations.go)
-
-	connector *duckdb.Connector
-	db        *sql.DB // readers
+	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
+	store.AlertSQL // alerting, in SQL shared with PostgreSQL
+	connector      *duckdb.Connector
+	db             *sql.DB // readers
 
 	wmu    sync.Mutex // serialises writes on wconn and guards agents
 	wconn  *sql.Conn
@@ -51,6 +51,10 @@ type Store struct {
 	now    func() time.Time
 
 	rollups rollupState // guarded by wmu; see rollup.go
+
+	lookupOnce sync.Once
+	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
+	lookupErr  error
 }
 
 var _ store.Store = (*Store)(nil)
@@ -94,6 +98,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
+	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
 	return s, nil
 }
 
@@ -103,6 +108,9 @@ func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_, _ = s.wconn.ExecContext(context.Background(), "CHECKPOINT")
+	if s.lookup != nil {
+		_ = s.lookup.Close()
+	}
 	err := errors.Join(s.wconn.Close(), s.db.Close(), s.connector.Close())
 	return err
 }
@@ -193,6 +201,12 @@ func LatestSchemaVersion() int {
 		return 0
 	}
 	return all[len(all)-1].Version
+}
+
+// MigrationCount is how many migration files there are; numbers may have gaps.
+func MigrationCount() int {
+	all, _ := migrations()
+	return len(all)
 }
 
 func notFound(what, id string) error {

@@ -522,6 +522,38 @@ func (s *Store) CountTraces(ctx context.Context, workspaceID string) (int64, err
 	return n, nil
 }
 
+// StoredTraceIDs implements store.TraceIndex.
+func (s *Store) StoredTraceIDs(ctx context.Context, workspaceID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	s.lookupOnce.Do(func() {
+		s.lookup, s.lookupErr = s.db.PrepareContext(context.Background(),
+			`SELECT trace_id FROM traces WHERE workspace_id = ? AND list_contains(?, trace_id)`)
+	})
+	if s.lookupErr != nil {
+		return nil, fmt.Errorf("cannot prepare the trace lookup: %w", s.lookupErr)
+	}
+	rows, err := s.lookup.QueryContext(ctx, workspaceID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("cannot look traces up: %w", err)
+	}
+	return scanIDs(rows)
+}
+
+func scanIDs(rows *sql.Rows) ([]string, error) {
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("cannot read trace id: %w", err)
+		}
+		out = append(out, id)
+	}
+	return out, rows.Err()
+}
+
 // ListAgents implements store.Agents.
 func (s *Store) ListAgents(ctx context.Context, workspaceID string) ([]model.Agent, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT workspace_id, agent_id, first_seen, last_seen, models FROM agents WHERE workspace_id = ? ORDER BY agent_id`, workspaceID)

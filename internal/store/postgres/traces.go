@@ -593,6 +593,22 @@ func (s *Store) CountTraces(ctx context.Context, workspaceID string) (int64, err
 	return n, nil
 }
 
+// StoredTraceIDs implements store.TraceIndex.
+func (s *Store) StoredTraceIDs(ctx context.Context, workspaceID string, ids []string) ([]string, error) {
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT trace_id FROM trace_keys WHERE workspace_id = $1 AND trace_id = ANY($2)`, workspaceID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("cannot look traces up: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("cannot read trace ids: %w", err)
+	}
+	return out, nil
+}
+
 // ListAgents implements store.Agents.
 func (s *Store) ListAgents(ctx context.Context, workspaceID string) ([]model.Agent, error) {
 	rows, err := s.pool.Query(ctx, `SELECT workspace_id, agent_id, first_seen, last_seen, models FROM agents

@@ -9,6 +9,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sort"
+	"strings"
 	"testing"
 	"time"
 
@@ -45,6 +47,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"AgentsRegistry", testAgents},
 		{"WorkspaceIsolation", testWorkspaceIsolation},
 		{"TraceNotFound", testNotFound},
+		{"StoredTraceIDs", testStoredTraceIDs},
 		{"DeadLetters", testDeadLetters},
 		{"Activity", testActivity},
 		{"LargeBatch", testLargeBatch},
@@ -56,6 +59,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"ABTests", testABTests},
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
+		{"Alerting", testAlerting},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {
@@ -438,6 +442,21 @@ func testNotFound(t *testing.T, s store.Store) {
 	}
 	if _, err := s.GetTrace(ctx(), ws2, "exists"); !isCode(err, model.ENOTFOUND) {
 		t.Errorf("GetTrace(other workspace) = %v, want not found", err)
+	}
+}
+
+func testStoredTraceIDs(t *testing.T, s store.Store) {
+	mustWrite(t, s, flat(ws1, "a"), flat(ws1, "b"), flat(ws2, "c"))
+	got, err := s.StoredTraceIDs(ctx(), ws1, []string{"b", "c", "missing", "a", "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sort.Strings(got)
+	if strings.Join(got, ",") != "a,b" {
+		t.Errorf("StoredTraceIDs = %v, want a and b (c is another workspace's)", got)
+	}
+	if got, err := s.StoredTraceIDs(ctx(), ws1, nil); err != nil || len(got) != 0 {
+		t.Errorf("StoredTraceIDs(none) = %v, %v", got, err)
 	}
 }
 

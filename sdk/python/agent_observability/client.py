@@ -63,6 +63,7 @@ class AgentObservability:
     debug               AGENTOBS_DEBUG            false
     flush_at            AGENTOBS_FLUSH_AT         100 traces per request
     flush_interval      AGENTOBS_FLUSH_INTERVAL   1.0 second
+    wait_for_commit     AGENTOBS_WAIT_FOR_COMMIT  false (answered once durable)
     ==================  ========================  ===========================
 
     The client never raises into the application: a bad option is logged and tracing is
@@ -91,6 +92,7 @@ class AgentObservability:
         max_field_length: int = 100_000,
         max_spans_per_part: int = 500,
         shutdown_timeout: float = 10.0,
+        wait_for_commit: Optional[bool] = None,
     ) -> None:
         global _default
         self.api_key = api_key if api_key is not None else os.environ.get("AGENTOBS_API_KEY", "")
@@ -127,7 +129,10 @@ class AgentObservability:
                            "tracing is off")
         else:
             try:
-                sender = HttpSender(self.base_url, self.api_key, timeout=timeout, compress=gzip)
+                if wait_for_commit is None:
+                    wait_for_commit = bool(_env_bool("AGENTOBS_WAIT_FOR_COMMIT"))
+                sender = HttpSender(self.base_url, self.api_key, timeout=timeout, compress=gzip,
+                                    wait_for_commit=wait_for_commit)
                 self._worker = Worker(
                     sender, batch_size=flush_at, flush_interval=flush_interval,
                     max_queue_size=max_queue_size, max_retries=max_retries,

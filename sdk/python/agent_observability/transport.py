@@ -98,7 +98,8 @@ class HttpSender:
     is configured in the environment the request goes through urllib, which knows proxies.
     """
 
-    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, compress: bool = True) -> None:
+    def __init__(self, base_url: str, api_key: str, timeout: float = 10.0, compress: bool = True,
+                 wait_for_commit: bool = False) -> None:
         parts = urllib.parse.urlsplit(base_url.rstrip("/"))
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError("base_url must be an http(s) URL, got %r" % base_url)
@@ -106,6 +107,9 @@ class HttpSender:
         self._host = parts.hostname
         self._port = parts.port
         self._path = parts.path.rstrip("/") + BATCH_PATH
+        if wait_for_commit:
+            # The server answers once the batch is in its store, not only in its log.
+            self._path += "?wait=commit"
         self._url = "%s://%s%s" % (parts.scheme, parts.netloc, self._path)
         self._timeout = timeout
         self._compress = compress

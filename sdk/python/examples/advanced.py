@@ -19,6 +19,7 @@ obs = AgentObservability(
     agent_id="travel-planner",
     sample_rate=1.0,  # keep every trace; lower it for busy services
     max_field_length=20_000,  # inputs and outputs are cut beyond this many characters
+    wait_for_commit=True,  # flush() returns once the server has stored the spans: read_back sees them
 )
 
 

@@ -40,8 +40,21 @@ class Server:
         with urllib.request.urlopen(req, timeout=10) as resp:
             return json.load(resp)
 
+    def committed(self) -> None:
+        """Waits until the server's store has everything it acknowledged (a 202 means
+        durable in its write-ahead log; the store follows a moment later)."""
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with urllib.request.urlopen(self.url + "/ready", timeout=5) as resp:
+                ing = json.load(resp).get("ingestion") or {}
+            if not ing.get("commit_lag_records") and not ing.get("replaying"):
+                return
+            time.sleep(0.02)
+
     def trace(self, trace_id: str, want_spans: int = 0) -> Dict[str, Any]:
-        """GET a trace; waits briefly for spans that arrived in later requests."""
+        """GET a trace once the store caught up; waits briefly for spans that arrived in
+        later requests."""
+        self.committed()
         deadline = time.monotonic() + 10
         while True:
             try:

@@ -66,6 +66,19 @@ def test_uncompressed_and_base_url_with_path(ingest):
     assert r.path == "/prefix/api/v1/traces/batch" and "Content-Encoding" not in r.headers
 
 
+def test_wait_for_commit_asks_for_the_store(ingest, monkeypatch):
+    from agent_observability import AgentObservability
+
+    obs = AgentObservability(api_key="k", base_url=ingest.url, flush_interval=0.05, wait_for_commit=True)
+    _run_traces(obs, 1)
+    obs.shutdown(5)
+    monkeypatch.setenv("AGENTOBS_WAIT_FOR_COMMIT", "true")
+    env = AgentObservability(api_key="k", base_url=ingest.url, flush_interval=0.05)
+    _run_traces(env, 1)
+    env.shutdown(5)
+    assert [r.path for r in ingest.requests] == ["/api/v1/traces/batch?wait=commit"] * 2
+
+
 def test_full_queue_drops_newest_and_counts(make_obs, ingest, caplog):
     ingest.gate = threading.Event()  # the server hangs: the worker is stuck on its first request
     obs = make_obs(max_queue_size=5, flush_at=1, flush_interval=0.01)

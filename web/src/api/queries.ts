@@ -6,6 +6,11 @@ import type {
   ActivityResponse,
   AgentDistribution,
   AgentList,
+  AlertItem,
+  AlertRule,
+  AlertRuleInput,
+  AlertRuleList,
+  AlertRulePreview,
   AlertsResponse,
   BudgetInput,
   BudgetResponse,
@@ -19,6 +24,7 @@ import type {
   PerformanceOverview,
   SessionDetail,
   SessionList,
+  SilenceList,
   ThroughputSeries,
   TopUsers,
   Trace,
@@ -96,16 +102,28 @@ export function useCheckText() {
   })
 }
 
-function useGuardrailMutation<I, O>(fn: (input: I) => Promise<O>) {
+// Alerts: episodes refresh every 15 s so a firing rule shows without a reload.
+export const useAlerts = (status: string) => useApi<AlertsResponse>('/api/v1/alerts', { status, limit: 200 }, { refetchInterval: 15_000 })
+export const useAlertRules = () => useApi<AlertRuleList>('/api/v1/alert-rules')
+export const useSilences = () => useApi<SilenceList>('/api/v1/silences')
+
+// A mutation that refreshes the listed queries once it succeeds.
+function useInvalidatingMutation<I, O>(keys: readonly string[], fn: (input: I) => Promise<O>) {
   const qc = useQueryClient()
   return useMutation({
     mutationFn: fn,
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: ['/api/v1/guardrails/rules'] })
-      void qc.invalidateQueries({ queryKey: ['/api/v1/guardrails/settings'] })
+      for (const key of keys) {
+        void qc.invalidateQueries({ queryKey: [key] })
+      }
     },
   })
 }
+
+const guardrailKeys = ['/api/v1/guardrails/rules', '/api/v1/guardrails/settings'] as const
+const alertKeys = ['/api/v1/alerts', '/api/v1/alert-rules', '/api/v1/silences', '/api/v1/alerts/recent'] as const
+const useGuardrailMutation = <I, O>(fn: (input: I) => Promise<O>) => useInvalidatingMutation(guardrailKeys, fn)
+const useAlertMutation = <I, O>(fn: (input: I) => Promise<O>) => useInvalidatingMutation(alertKeys, fn)
 
 export const useCreateRule = () =>
   useGuardrailMutation((input: Partial<GuardrailRuleInput>) => request<GuardrailRule>('/api/v1/guardrails/rules', { method: 'POST', body: input }))
@@ -113,3 +131,14 @@ export const useDeleteRule = () =>
   useGuardrailMutation((id: string) => request<void>(`/api/v1/guardrails/rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
 export const useSaveGuardrailSettings = () =>
   useGuardrailMutation((input: GuardrailSettings) => request<GuardrailSettings>('/api/v1/guardrails/settings', { method: 'PUT', body: input }))
+export const useCreateAlertRule = () =>
+  useAlertMutation((input: AlertRuleInput) => request<AlertRule>('/api/v1/alert-rules', { method: 'POST', body: input }))
+export const useDeleteAlertRule = () =>
+  useAlertMutation((id: string) => request<void>(`/api/v1/alert-rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
+export const usePreviewAlertRule = () =>
+  useMutation({ mutationFn: (input: AlertRuleInput) => request<AlertRulePreview>('/api/v1/alert-rules/preview', { method: 'POST', body: input }) })
+export const useChangeAlert = () =>
+  useAlertMutation(({ id, action }: { id: string; action: 'acknowledge' | 'resolve' }) =>
+    request<AlertItem>(`/api/v1/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST' }))
+export const useDeleteSilence = () =>
+  useAlertMutation((id: string) => request<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE' }))

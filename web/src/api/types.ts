@@ -479,3 +479,76 @@ export interface GuardrailSettings {
   actions: Record<string, GuardrailAction>
   updated_at?: string
 }
+
+// Alerting (docs/alerts.md), mirroring internal/model/alert.go.
+export type AlertMetric =
+  | 'request_count' | 'error_rate' | 'latency_p50' | 'latency_p95' | 'latency_p99' | 'cost_total' | 'cost_per_trace'
+  | 'tokens_total' | 'eval_score_avg' | 'feedback_score_avg' | 'guardrail_violations' | 'budget_used_pct' | 'no_activity'
+
+export interface AlertRuleInput {
+  name: string
+  kind?: 'threshold' | 'anomaly'
+  metric: AlertMetric | 'latency' | 'cost'
+  criterion?: string
+  group_by?: '' | 'agent' | 'model' | 'user' | 'provider'
+  operator: '>' | '>=' | '<' | '<='
+  threshold: number
+  window: string
+  severity?: 'critical' | 'warning' | 'info'
+  notification_channels?: string[]
+  min_samples?: number
+  for?: string
+}
+
+export interface AlertRule extends Required<Omit<AlertRuleInput, 'criterion' | 'group_by'>> {
+  id: string
+  criterion?: string
+  group_by?: string
+  evaluation_interval: string
+  enabled: boolean
+  created_at: string
+}
+
+export interface AlertRuleList {
+  rules: AlertRule[]
+}
+
+export interface PreviewPoint {
+  time: string
+  group: string
+  value: number | null
+  samples: number
+  fires: boolean
+}
+
+export interface AlertRulePreview {
+  rule: AlertRule
+  from: string
+  to: string
+  points: PreviewPoint[]
+}
+
+export interface AlertEvaluation {
+  time: string
+  state: string
+  value: number | null
+  baseline?: number | null
+  p_value?: number | null
+  samples: number
+  window_from: string
+  window_to: string
+  message?: string
+}
+
+export interface Silence {
+  id: string
+  matchers: { name: string; value: string }[]
+  starts_at: string
+  ends_at: string
+  comment: string
+  created_by: string
+}
+
+export interface SilenceList {
+  silences: Silence[]
+}

@@ -1,4 +1,4 @@
-import { Activity, BadgeCheck, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
+import { Activity, BadgeCheck, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, ShieldCheck, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -19,4 +19,5 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
   { to: '/dashboard/quality', label: 'Quality', icon: BadgeCheck, testId: 'nav-quality' },
   { to: '/dashboard/safety', label: 'Safety', icon: ShieldCheck, testId: 'nav-safety' },
+  { to: '/dashboard/alerts', label: 'Alerts', icon: BellRing, testId: 'nav-alerts' },
 ]

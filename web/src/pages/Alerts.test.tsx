@@ -1,0 +1,62 @@
+import { screen, waitFor } from '@testing-library/react'
+import userEvent from '@testing-library/user-event'
+import { describe, expect, it } from 'vitest'
+import Alerts from '@/pages/Alerts'
+import { mockApi, renderAt } from '@/test/utils'
+
+const firing = {
+  id: 'a1', rule_id: 'r1', severity: 'critical', status: 'firing', title: 'Slow agent', description: 'latency_p95 is 3000, > 2000',
+  agent_id: 'bot', triggered_at: '2026-11-20T10:00:00Z', resolved_at: null,
+}
+
+describe('Alerts page', () => {
+  it('lists active alerts and acknowledges one', async () => {
+    const api = mockApi({
+      '/api/v1/alerts': { alerts: [firing] },
+      'POST /api/v1/alerts/a1/acknowledge': { ...firing, status: 'acknowledged' },
+    })
+    renderAt(<Alerts />)
+    const row = await screen.findByTestId('alert-row')
+    expect(row).toHaveTextContent('Slow agent')
+    expect(row).toHaveAttribute('data-status', 'firing')
+    await userEvent.click(screen.getByTestId('alert-ack'))
+    await waitFor(() => expect(api.calls.some((c) => c.method === 'POST' && c.url.pathname === '/api/v1/alerts/a1/acknowledge')).toBe(true))
+  })
+
+  it('says when nothing fires, and shows a failure with a retry', async () => {
+    mockApi({ '/api/v1/alerts': { alerts: [] } })
+    renderAt(<Alerts />)
+    expect(await screen.findByTestId('alerts-active-empty')).toBeInTheDocument()
+  })
+
+  it('shows an error state when the API fails', async () => {
+    mockApi({ '/api/v1/alerts': () => new Response(JSON.stringify({ title: 'boom', detail: 'store down' }), { status: 503, headers: { 'Content-Type': 'application/problem+json' } }) })
+    renderAt(<Alerts />)
+    expect(await screen.findByTestId('alerts-active-error')).toHaveTextContent('store down')
+  })
+
+  it('creates a rule with only the plan fields and reports a field error', async () => {
+    const api = mockApi({
+      '/api/v1/alerts': { alerts: [] },
+      '/api/v1/alert-rules': { rules: [] },
+      'POST /api/v1/alert-rules': (_u: URL, init?: RequestInit) => {
+        const body = JSON.parse(String(init?.body))
+        if (body.name === 'bad') {
+          return new Response(JSON.stringify({ title: 'invalid', detail: 'invalid alert rule: 1 field is invalid', fields: [{ path: 'window', detail: 'must be between 5m and 7d' }] }), { status: 400, headers: { 'Content-Type': 'application/problem+json' } })
+        }
+        return { ...body, id: 'r9' }
+      },
+    })
+    renderAt(<Alerts />)
+    await userEvent.click(screen.getByTestId('alerts-tab-rules'))
+    await userEvent.type(await screen.findByTestId('rule-name'), 'Errors')
+    await userEvent.click(screen.getByTestId('rule-save'))
+    expect(await screen.findByTestId('rule-saved')).toBeInTheDocument()
+    const sent = api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/alert-rules')
+    expect(sent?.body).toMatchObject({ name: 'Errors', metric: 'error_rate', operator: '>', threshold: 5, window: '5m' })
+    await userEvent.clear(screen.getByTestId('rule-name'))
+    await userEvent.type(screen.getByTestId('rule-name'), 'bad')
+    await userEvent.click(screen.getByTestId('rule-save'))
+    expect(await screen.findByTestId('rule-error')).toBeInTheDocument()
+  })
+})
