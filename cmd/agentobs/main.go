@@ -39,6 +39,7 @@ Commands:
   serve     run the server (API, ingestion, processing, queries) on the embedded store
   migrate   apply database migrations and exit
   seed      write realistic synthetic traces for demos and benchmarks
+  eval      judge tools: "eval calibrate" measures the LLM judge against human labels
   guardrails  train the guardrail classifiers or measure the detectors on labelled data
   version   print the version
 
@@ -64,6 +65,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdMigrate(rest, stdout, stderr)
 	case "seed":
 		err = cmdSeed(rest, stdout, stderr)
+	case "eval":
+		err = cmdEval(rest, stdout, stderr)
 	case "guardrails":
 		err = cmdGuardrails(rest, stdout, stderr)
 	case "version", "--version", "-v":

@@ -79,6 +79,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.duration(&alertTick, "alert-tick", "AGENTOBS_ALERT_TICK", 5*time.Second, "how often the alert role looks for rules to evaluate and notifications to send")
 	var qf queueFlags
 	qf.bind(s)
+	var jf judgeFlags
+	jf.bind(s)
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -122,6 +124,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	qf.apply(&cfg)
 	cfg.Alerts = app.AlertConfig{EncryptionKey: encKey, Tick: alertTick}
 	if cfg.Auth, err = af.config(); err != nil {
+		return err
+	}
+	if cfg.Judge, err = jf.config(s); err != nil {
 		return err
 	}
 

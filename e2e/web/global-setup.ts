@@ -8,6 +8,7 @@ import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { startFakeJudge } from './fake-judge'
 
 const here = dirname(fileURLToPath(import.meta.url))
 
@@ -58,15 +59,15 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
   // The first account needs the setup key; the tests choose it rather than read the log.
   const setupKey = process.env.E2E_SETUP_KEY ?? `aosetup_e2e_${randomBytes(12).toString('hex')}`
   process.env.E2E_SETUP_KEY = setupKey
-  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], {
-    stdio: ['ignore', log, log],
-    detached: false,
-    env: { ...process.env, AGENTOBS_SETUP_SECRET: setupKey },
-  })
+  // The evaluate role's judge is a local stand-in for Gemini (fake-judge.ts).
+  const judge = await startFakeJudge()
+  const env = { ...process.env, AGENTOBS_SETUP_SECRET: setupKey, GEMINI_API_KEY: 'e2e-judge-key', GEMINI_BASE_URL: judge.url }
+  const child = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], { stdio: ['ignore', log, log], detached: false, env })
   try {
     await waitReady(`${base}/ready`, 30_000)
   } catch (e) {
     child.kill('SIGKILL')
+    await judge.close()
     throw new Error(`${e}\n${readFileSync(join(dataDir, 'serve.log'), 'utf8')}`)
   }
   process.env.E2E_BASE_URL = base
@@ -77,6 +78,7 @@ export default async function globalSetup(): Promise<(() => Promise<void>) | und
     for (let i = 0; i < 100 && child.exitCode === null && child.signalCode === null; i++) {
       await new Promise((r) => setTimeout(r, 100))
     }
+    await judge.close()
     if (process.env.E2E_SHOW_LOG) process.stdout.write(readFileSync(join(dataDir, 'serve.log'), 'utf8'))
     if (!reuse && !process.env.E2E_KEEP_DATA) rmSync(dataDir, { recursive: true, force: true })
   }

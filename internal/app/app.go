@@ -20,6 +20,7 @@ import (
 
 	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
@@ -49,6 +50,7 @@ type Config struct {
 	Version         string
 	Auth            AuthConfig
 	ScaleOut        ScaleOutConfig
+	Judge           JudgeConfig
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
 	Alerts        AlertConfig
@@ -65,6 +67,7 @@ const (
 	RoleIngest  = "ingest"
 	RoleProcess = "process"
 	RoleQuery   = "query"
+	RoleEval    = "evaluate"
 	RoleGuard   = "guard"
 )
 
@@ -79,9 +82,10 @@ var roles = []struct {
 	{RoleIngest, []string{RoleAPI}, "REST ingestion: validation, enrichment, enqueue"},
 	{RoleProcess, nil, "consume the queue, write batches, dead letters"},
 	{RoleQuery, []string{RoleAPI}, "read traces back"},
+	{RoleEval, []string{RoleAPI}, "LLM-as-judge evaluations, quality overview, human feedback"},
 	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
 	{RoleAlert, []string{RoleAPI}, "alert rules, anomaly detection, notifications"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert}, "every role in one process"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert, RoleEval}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -110,7 +114,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, evaluate, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -145,6 +149,7 @@ type App struct {
 	ops      *http.Server
 	opsLn    net.Listener
 	otlp     *otlpServer
+	eval     *eval.Service // nil without the evaluate role
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
 	alerts   *alert.Service
@@ -236,6 +241,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if analytics == nil {
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)
 	}
+	var evalSvc *eval.Service
+	if active[RoleEval] {
+		if evalSvc, err = newEval(cfg.Judge, st, prices, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	var sealer *alert.Sealer
 	if active[RoleAlert] {
 		if sealer, err = newSealer(cfg, log); err != nil {
@@ -244,6 +256,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		}
 	}
 	api := httpapi.New(httpapi.Config{
+		Eval:             evalSvc,
+		ABTests:          abTests(active[RoleEval], st),
 		Analytics:        analytics,
 		Store:            st,
 		Keys:             accounts.Keys(),
@@ -267,7 +281,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		MetricsOnOpsOnly: cfg.OpsAddr != "",
 		Live:             hub,
 	})
-	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub}
+	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub, eval: evalSvc}
 	if active[RoleProcess] {
 		cfg.ScaleOut.guard = guard
 		cfg.ScaleOut.runGuard = a.runGuard
@@ -360,6 +374,9 @@ func (a *App) Serve(ctx context.Context) error {
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
+	if a.eval != nil {
+		startEval(flushCtx, a.eval, a.cfg.Judge.Online, a.store, a.log)
+	}
 	a.alertRun = startAlerts(flushCtx, a.alerts)
 	select {
 	case err := <-errc:
@@ -385,6 +402,10 @@ func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
 	if a.ops != nil {
 		_ = a.ops.Close()
+	}
+	if a.eval != nil {
+		// Judge calls in flight record their outcome before the store closes.
+		a.eval.Drain(ctx)
 	}
 	a.alertRun.stop()
 	var errs []error

@@ -16,6 +16,8 @@ import (
 
 	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/model"
@@ -60,6 +62,11 @@ type Config struct {
 	API    bool
 	Ingest bool
 	Query  bool
+	// Eval answers the evaluate role's routes (evaluations, quality, feedback); nil: the
+	// process does not serve them.
+	Eval *eval.Service
+	// ABTests answers the A/B test routes (evaluate role); nil: not served.
+	ABTests *abtest.Service
 	// Alert serves the alert role's routes (rules, alerts, silences, integrations).
 	Alert bool
 	// Sealer encrypts notification channel settings; nil makes one with a random key (tests).
@@ -167,6 +174,12 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+	}
+	if a.cfg.Eval != nil {
+		a.evalRoutes(add)
+	}
+	if a.cfg.ABTests != nil {
+		a.abTestRoutes(add)
 	}
 	if a.cfg.Guard != nil && a.cfg.Guardrails != nil {
 		a.guardrailRoutes(add)

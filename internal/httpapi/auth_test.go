@@ -21,6 +21,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/agentobs/agentobs/internal/auth"
+	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
+	"github.com/agentobs/agentobs/internal/eval/provider"
+	"github.com/agentobs/agentobs/internal/eval/provider/providertest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -80,6 +84,17 @@ type authEnv struct {
 
 type envOption func(*auth.Config, *Config)
 
+// fakeJudge is a Gemini stand-in that rates every criterion it is asked about 80.
+func fakeJudge(t testing.TB) *provider.Client {
+	srv := providertest.New(provider.KindGemini, providertest.Rate(80))
+	t.Cleanup(srv.Close)
+	p, err := provider.New(srv.Config("gemini-2.0-flash"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return provider.NewClient(p, provider.Limits{})
+}
+
 func newAuthEnv(t testing.TB, opts ...envOption) *authEnv {
 	t.Helper()
 	ctx := context.Background()
@@ -120,6 +135,7 @@ func newAuthEnvOn(t testing.TB, st store.Store, opts ...envOption) *authEnv {
 	acfg := auth.Config{Store: st, Tokens: e.tokens, Keys: auth.NewKeyCache(st, time.Minute, auth.WithHasher(hasher)), Log: log,
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
 	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
+		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st},
 		Guard: testGuard(t, st), Guardrails: st, Alert: true}
 	for _, o := range opts {
 		o(&acfg, &hcfg)

@@ -16,6 +16,8 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/query"
 )
@@ -50,6 +52,7 @@ func loadOpenAPI(t *testing.T) *openAPI {
 // it fails it names every route to add to openapi.json (or every path to remove from it).
 func TestOpenAPIRoutes(t *testing.T) {
 	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
+		Eval: eval.New(eval.Config{}), ABTests: &abtest.Service{},
 		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}, Alert: true})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {

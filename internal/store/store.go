@@ -105,6 +105,8 @@ type Store interface {
 	DeadLetters
 	Activity
 	Audit
+	Evaluations
+	ABTests
 	Guardrails
 	Alerting
 	// Migrate applies pending schema migrations and returns how many ran.

@@ -48,10 +48,9 @@ describe('App shell', () => {
     mockApi({ 'POST /api/v1/auth/refresh': session, ...dashboardRoutes })
     renderApp('/dashboard')
     expect(await screen.findByTestId('kpi-success-rate-value')).toHaveTextContent('96.1%')
-    for (const id of ['nav-home', 'nav-traces', 'nav-sessions', 'nav-usage', 'nav-cost', 'nav-performance']) {
+    for (const id of ['nav-home', 'nav-traces', 'nav-sessions', 'nav-usage', 'nav-cost', 'nav-performance', 'nav-quality']) {
       expect(screen.getAllByTestId(id)[0]).toBeInTheDocument()
     }
-    expect(screen.queryByText('Quality')).not.toBeInTheDocument()
     expect(screen.getByTestId('kpi-avg-latency-trend')).toHaveAttribute('data-tone', 'up-bad')
   })
 

@@ -20,6 +20,7 @@ const pages = {
   usage: () => import('@/pages/Usage'),
   cost: () => import('@/pages/Cost'),
   performance: () => import('@/pages/Performance'),
+  quality: () => import('@/pages/Quality'),
   safety: () => import('@/pages/Safety'),
   alerts: () => import('@/pages/Alerts'),
   settings: () => import('@/pages/Settings'),
@@ -34,6 +35,7 @@ const SessionDetail = lazy(pages.session)
 const Usage = lazy(pages.usage)
 const Cost = lazy(pages.cost)
 const Performance = lazy(pages.performance)
+const Quality = lazy(pages.quality)
 const Safety = lazy(pages.safety)
 const Alerts = lazy(pages.alerts)
 const Settings = lazy(pages.settings)
@@ -44,7 +46,7 @@ const NotFound = lazy(() => import('@/pages/NotFound'))
  * session is being restored instead of after.
  */
 export function preloadRoute(pathname: string): void {
-  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|safety|alerts|settings)(\/[^/]+)?)?\/?$/.exec(pathname)
+  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality|safety|alerts|settings)(\/[^/]+)?)?\/?$/.exec(pathname)
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
@@ -53,7 +55,7 @@ export function preloadRoute(pathname: string): void {
     if (!section) load = pages.home
     else if (section === 'traces') load = detail ? pages.trace : pages.traces
     else if (section === 'sessions') load = detail ? pages.session : pages.sessions
-    else load = pages[section as 'usage' | 'cost' | 'performance' | 'safety' | 'alerts' | 'settings']
+    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality' | 'safety' | 'alerts' | 'settings']
   }
   void load?.().catch(() => {})
 }
@@ -74,6 +76,7 @@ export function AppRoutes() {
           <Route path="usage" element={<Usage />} />
           <Route path="cost" element={<Cost />} />
           <Route path="performance" element={<Performance />} />
+          <Route path="quality" element={<Quality />} />
           <Route path="safety" element={<Safety />} />
           <Route path="alerts" element={<Alerts />} />
           <Route path="settings" element={<Settings />} />

@@ -40,6 +40,7 @@ type Options struct {
 
 // Store implements store.Store on a DuckDB file.
 type Store struct {
+	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
 	store.AlertSQL // alerting, in SQL shared with PostgreSQL
 	connector      *duckdb.Connector
 	db             *sql.DB // readers
@@ -96,6 +97,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
 	}
 	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
+	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
 	return s, nil
 }

@@ -34,6 +34,7 @@ type Options struct {
 
 // Store implements store.Store on PostgreSQL.
 type Store struct {
+	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
 	store.AlertSQL // alerting, in SQL shared with DuckDB
 	pool           *pgxpool.Pool
 	schema         string
@@ -86,6 +87,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 		return nil, fmt.Errorf("cannot connect to PostgreSQL: %w", err)
 	}
 	s := &Store{pool: pool, schema: opts.Schema, agents: store.NewAgentRegistry(), now: time.Now, parts: map[string]bool{}}
+	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{pool}}
 	if opts.Schema != "" {
 		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {

@@ -55,6 +55,8 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Analytics", testAnalytics},
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},
+		{"Evaluations", testEvaluations},
+		{"ABTests", testABTests},
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
 		{"Alerting", testAlerting},

@@ -1,4 +1,4 @@
-import { Activity, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, Settings, ShieldCheck, type LucideIcon } from 'lucide-react'
+import { Activity, BadgeCheck, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, Settings, ShieldCheck, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -9,7 +9,7 @@ export interface NavItem {
   testId: string
 }
 
-// Only pages that work are listed; Quality and Impact join when they exist.
+// Only pages that work are listed; Impact joins when it exists.
 export const NAV: NavItem[] = [
   { to: '/dashboard', label: 'Home', icon: Home, end: true, testId: 'nav-home' },
   { to: '/dashboard/traces', label: 'Traces', icon: ListTree, testId: 'nav-traces' },
@@ -17,6 +17,7 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/usage', label: 'Usage', icon: Activity, testId: 'nav-usage' },
   { to: '/dashboard/cost', label: 'Cost', icon: DollarSign, testId: 'nav-cost' },
   { to: '/dashboard/performance', label: 'Performance', icon: Gauge, testId: 'nav-performance' },
+  { to: '/dashboard/quality', label: 'Quality', icon: BadgeCheck, testId: 'nav-quality' },
   { to: '/dashboard/safety', label: 'Safety', icon: ShieldCheck, testId: 'nav-safety' },
   { to: '/dashboard/alerts', label: 'Alerts', icon: BellRing, testId: 'nav-alerts' },
   { to: '/dashboard/settings', label: 'Settings', icon: Settings, testId: 'nav-settings' },

@@ -1,0 +1,64 @@
+package app
+
+import (
+	"context"
+	"log/slog"
+
+	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/abtest"
+	"github.com/agentobs/agentobs/internal/eval/provider"
+	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/store"
+)
+
+// JudgeConfig selects the LLM judge of the evaluate role; a zero Provider.Kind means none
+// is configured (evaluations then answer 503 saying so).
+type JudgeConfig struct {
+	Provider       provider.Config
+	Limits         provider.Limits
+	DailyBudgetUSD float64
+	// Online judges a sample of completed traces; a zero SampleRate leaves it off.
+	Online eval.Online
+}
+
+// newEval builds the evaluate role's service on st.
+func newEval(cfg JudgeConfig, st store.Store, prices *pricing.Table, log *slog.Logger) (*eval.Service, error) {
+	ec := eval.Config{Store: st, Prices: prices, Log: log, Evaluator: eval.Evaluator{DailyBudgetUSD: cfg.DailyBudgetUSD}}
+	if cfg.Provider.Kind != "" {
+		p, err := provider.New(cfg.Provider)
+		if err != nil {
+			return nil, err
+		}
+		ec.Judge = provider.NewClient(p, cfg.Limits)
+		ec.Workers = cfg.Limits.MaxConcurrency * 2
+		log.Info("LLM judge configured", "provider", p.Kind(), "model", p.Model(), "base_url", cfg.Provider.BaseURL)
+	}
+	return eval.New(ec), nil
+}
+
+// startEval runs the batch workers, resumes the evaluations a previous process left
+// pending, in every workspace, and runs the online evaluator when it is on.
+func startEval(ctx context.Context, svc *eval.Service, online eval.Online, st store.Store, log *slog.Logger) {
+	list := func(ctx context.Context) ([]string, error) {
+		wss, err := st.ListWorkspaces(ctx)
+		ids := make([]string, len(wss))
+		for i, w := range wss {
+			ids[i] = w.ID
+		}
+		return ids, err
+	}
+	ids, err := list(ctx)
+	if err != nil {
+		log.Error("cannot list workspaces to resume evaluations", "err", err)
+	}
+	svc.Start(ctx, ids)
+	go svc.RunOnline(ctx, online, list)
+}
+
+// abTests serves A/B tests in processes with the evaluate role.
+func abTests(active bool, st store.Store) *abtest.Service {
+	if !active {
+		return nil
+	}
+	return &abtest.Service{Store: st}
+}

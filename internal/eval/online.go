@@ -1,0 +1,117 @@
+package eval
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"strconv"
+	"time"
+
+	"github.com/agentobs/agentobs/internal/model"
+)
+
+// Online configures the online evaluator: it judges a sample of the traces that completed,
+// a while after they completed (late spans have arrived by then).
+type Online struct {
+	// SampleRate is the share of traces judged, 0 (off) to 1.
+	SampleRate float64
+	// Delay is how long after a trace ended it is judged (30 s when 0).
+	Delay time.Duration
+	// Interval is how often new traces are looked for (10 s when 0).
+	Interval time.Duration
+	// AgentIDs restricts the evaluator to these agents; empty: all.
+	AgentIDs []string
+	// Criteria judged; empty: DefaultCriteria.
+	Criteria []string
+}
+
+// Sampled decides, the same way in every process and on every restart, whether the
+// evaluator version judges the trace: a hash of both below the rate.
+func Sampled(evaluatorID string, version int, traceID string, rate float64) bool {
+	h := sha256.Sum256([]byte(evaluatorID + "@" + strconv.Itoa(version) + "\x00" + traceID))
+	return float64(binary.BigEndian.Uint64(h[:8])>>11)/float64(1<<53) < rate
+}
+
+// onlineBatch caps the traces looked at per workspace and tick.
+const onlineBatch = 5000
+
+// RunOnline judges sampled completed traces of the workspaces that list returns, every
+// Interval, until ctx ends. The window restarts a little in the past after a restart;
+// jobs are idempotent, so traces seen twice are judged once.
+func (s *Service) RunOnline(ctx context.Context, o Online, list func(context.Context) ([]string, error)) {
+	if s.cfg.Judge == nil || o.SampleRate <= 0 {
+		return
+	}
+	if o.Delay <= 0 {
+		o.Delay = 30 * time.Second
+	}
+	if o.Interval <= 0 {
+		o.Interval = 10 * time.Second
+	}
+	cursor := map[string]time.Time{}
+	start := s.cfg.Now().Add(-o.Delay - 2*o.Interval)
+	for {
+		wss, err := list(ctx)
+		if err != nil && ctx.Err() == nil {
+			s.cfg.Log.Error("online evaluation: cannot list workspaces", "err", err)
+		}
+		for _, ws := range wss {
+			from, ok := cursor[ws]
+			if !ok {
+				from = start
+			}
+			cursor[ws] = s.OnlineTick(ctx, ws, o, from)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(o.Interval):
+		}
+	}
+}
+
+// OnlineTick submits and queues the sampled traces of ws that ended from `from` until
+// Delay ago, and returns where the next tick starts.
+func (s *Service) OnlineTick(ctx context.Context, ws string, o Online, from time.Time) time.Time {
+	to := s.cfg.Now().Add(-o.Delay)
+	if !to.After(from) {
+		return from
+	}
+	refs, err := s.cfg.Store.CompletedTraces(ctx, ws, from, to, onlineBatch)
+	if err != nil {
+		s.cfg.Log.Error("online evaluation: cannot list traces", "workspace", ws, "err", err)
+		return from
+	}
+	if len(refs) == onlineBatch {
+		// More than a batch ended: continue after the last one next time.
+		to = refs[len(refs)-1].EndTime
+	}
+	agents := map[string]bool{}
+	for _, a := range o.AgentIDs {
+		agents[a] = true
+	}
+	for _, r := range refs {
+		if r.EndTime.Equal(to) && len(refs) == onlineBatch {
+			break
+		}
+		if len(agents) > 0 && !agents[r.AgentID] {
+			continue
+		}
+		if !Sampled(s.cfg.Evaluator.ID, s.cfg.Evaluator.Version, r.TraceID, o.SampleRate) {
+			continue
+		}
+		ev, _, created, err := s.Submit(ctx, Request{WorkspaceID: ws, TraceID: r.TraceID, Criteria: o.Criteria, Source: model.EvalSourceAuto})
+		if err != nil {
+			s.cfg.Log.Warn("online evaluation: cannot submit", "trace_id", r.TraceID, "err", err)
+			continue
+		}
+		if created || ev.Status == model.EvalPending {
+			select {
+			case s.jobs <- job{ws: ws, evalID: ev.ID}:
+			case <-ctx.Done():
+				return from
+			}
+		}
+	}
+	return to
+}

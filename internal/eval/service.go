@@ -1,0 +1,381 @@
+package eval
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/agentobs/agentobs/internal/eval/provider"
+	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/store"
+)
+
+// Store is what the evaluate role needs of the store.
+type Store interface {
+	store.Evaluations
+	GetTrace(ctx context.Context, workspaceID, traceID string) (*model.Trace, error)
+}
+
+// Evaluator is a versioned judge definition: which criteria, how to ask, which model.
+// Jobs are idempotent on (ID@Version, target).
+type Evaluator struct {
+	ID      string
+	Version int
+	// Template and System make the prompt; see DefaultTemplate for the variables.
+	Template string
+	System   string
+	// NoExplanation asks for scores only (cheaper); by default each verdict explains itself.
+	NoExplanation bool
+	MaxTokens     int
+	// DailyBudgetUSD stops judge calls for the rest of the UTC day once spent; 0: none.
+	DailyBudgetUSD float64
+}
+
+// Config is the evaluate role's configuration.
+type Config struct {
+	Store Store
+	// Judge calls the model; nil means no judge is configured, and evaluations answer
+	// 503 with that reason.
+	Judge  *provider.Client
+	Prices *pricing.Table
+	// Evaluator is the workspace-wide default evaluator.
+	Evaluator Evaluator
+	// Workers bounds concurrent batch jobs (16 when 0).
+	Workers int
+	Log     *slog.Logger
+	Now     func() time.Time
+}
+
+// Service runs evaluations.
+type Service struct {
+	cfg Config
+
+	mu     sync.Mutex
+	paused string // why judge calls are paused ("" when they are not)
+	// running maps evaluation ids in progress to a channel closed when they finish.
+	running map[string]chan struct{}
+	jobs    chan job
+	wg      sync.WaitGroup // batch workers
+	runs    sync.WaitGroup // judge runs in flight
+}
+
+type job struct {
+	ws, evalID string
+}
+
+// New builds the service; Start runs its batch workers.
+func New(cfg Config) *Service {
+	if cfg.Log == nil {
+		cfg.Log = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = 16
+	}
+	ev := &cfg.Evaluator
+	if ev.ID == "" {
+		ev.ID = "default"
+	}
+	if ev.Version == 0 {
+		ev.Version = 1
+	}
+	if ev.Template == "" {
+		ev.Template = DefaultTemplate
+	}
+	if ev.System == "" {
+		ev.System = DefaultSystem
+	}
+	return &Service{cfg: cfg, running: map[string]chan struct{}{}, jobs: make(chan job, 4096)}
+}
+
+// Configured reports whether a judge model is configured.
+func (s *Service) Configured() bool { return s.cfg.Judge != nil }
+
+// JudgeInfo describes the configured judge for the dashboards.
+type JudgeInfo struct {
+	Configured     bool    `json:"configured"`
+	Provider       string  `json:"provider,omitempty"`
+	Model          string  `json:"model,omitempty"`
+	Status         string  `json:"status"` // ready, paused, not_configured
+	Reason         string  `json:"reason,omitempty"`
+	DailyBudgetUSD float64 `json:"daily_budget_usd,omitempty"`
+	EvaluatorID    string  `json:"evaluator_id"`
+	Version        int     `json:"evaluator_version"`
+}
+
+// Judge describes the judge and whether it is paused.
+func (s *Service) Judge() JudgeInfo {
+	info := JudgeInfo{Status: "not_configured", EvaluatorID: s.cfg.Evaluator.ID, Version: s.cfg.Evaluator.Version,
+		DailyBudgetUSD: s.cfg.Evaluator.DailyBudgetUSD}
+	if s.cfg.Judge == nil {
+		info.Reason = "no judge model is configured: set GEMINI_API_KEY, or AGENTOBS_JUDGE_PROVIDER with its key"
+		return info
+	}
+	p := s.cfg.Judge.Provider()
+	info.Configured, info.Provider, info.Model, info.Status = true, p.Kind(), p.Model(), "ready"
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.paused != "" {
+		info.Status, info.Reason = "paused", s.paused
+	}
+	return info
+}
+
+// Resume lifts a pause (after the key, quota or model was fixed).
+func (s *Service) Resume() {
+	s.mu.Lock()
+	s.paused = ""
+	s.mu.Unlock()
+}
+
+func (s *Service) pause(reason string) {
+	s.mu.Lock()
+	s.paused = reason
+	s.mu.Unlock()
+	s.cfg.Log.Warn("judge paused", "reason", reason)
+}
+
+// Criteria lists the built-in criteria and the workspace's own.
+func (s *Service) Criteria(ctx context.Context, ws string) ([]model.Criterion, error) {
+	custom, err := s.cfg.Store.ListCriteria(ctx, ws)
+	if err != nil {
+		return nil, err
+	}
+	return append(slices.Clone(BuiltInCriteria), custom...), nil
+}
+
+// PutCriterion validates and stores a custom criterion.
+func (s *Service) PutCriterion(ctx context.Context, c model.Criterion) (*model.Criterion, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	if IsBuiltIn(c.Name) || c.Name == store.OverallCriterion {
+		return nil, &model.Error{Code: model.ECONFLICT, Message: "invalid criterion",
+			Fields: []model.FieldError{{Path: model.Path{"name"}, Detail: fmt.Sprintf("%q is a built-in criterion", c.Name)}}}
+	}
+	c.BuiltIn = false
+	c.CreatedAt = s.cfg.Now().UTC()
+	if err := s.cfg.Store.PutCriterion(ctx, c); err != nil {
+		return nil, err
+	}
+	return &c, nil
+}
+
+func newID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// jobKey identifies the job of the evaluator's version on a trace with a criteria set.
+func (s *Service) jobKey(traceID string, cs []model.Criterion) string {
+	names := make([]string, len(cs))
+	for i, c := range cs {
+		names[i] = c.Name
+	}
+	slices.Sort(names)
+	return s.cfg.Evaluator.ID + "@" + strconv.Itoa(s.cfg.Evaluator.Version) + ":trace:" + traceID + ":" + strings.Join(names, ",")
+}
+
+// Request is one evaluation to create.
+type Request struct {
+	WorkspaceID string
+	TraceID     string
+	Criteria    []string
+	Source      string
+	BatchID     string
+}
+
+// Submit creates the evaluation job of req (or finds the existing one: jobs are
+// idempotent) without running it.
+func (s *Service) Submit(ctx context.Context, req Request) (*model.Evaluation, []model.Criterion, bool, error) {
+	if s.cfg.Judge == nil {
+		return nil, nil, false, model.Errorf(model.EUNAVAILABLE, "%s", s.Judge().Reason)
+	}
+	avail, err := s.Criteria(ctx, req.WorkspaceID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	cs, err := resolveCriteria(req.Criteria, avail)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	tr, err := s.cfg.Store.GetTrace(ctx, req.WorkspaceID, req.TraceID)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	p := s.cfg.Judge.Provider()
+	ev := model.Evaluation{WorkspaceID: req.WorkspaceID, ID: newID(), JobKey: s.jobKey(req.TraceID, cs), TraceID: req.TraceID,
+		AgentID: tr.AgentID, EvaluatorID: s.cfg.Evaluator.ID, EvaluatorVersion: s.cfg.Evaluator.Version, Source: req.Source,
+		BatchID: req.BatchID, Status: model.EvalPending, Provider: p.Kind(), Model: p.Model(), CreatedAt: s.cfg.Now().UTC()}
+	stored, created, err := s.cfg.Store.CreateEvaluation(ctx, ev)
+	if err != nil {
+		return nil, nil, false, err
+	}
+	return stored, cs, created, nil
+}
+
+// Evaluate creates (or finds) the job of req and runs it if it is pending, waiting at most
+// wait; it returns the evaluation as it stands then (pending when the judge is slower).
+func (s *Service) Evaluate(ctx context.Context, req Request, wait time.Duration) (*model.Evaluation, error) {
+	ev, _, _, err := s.Submit(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	if ev.Status != model.EvalPending {
+		return ev, nil
+	}
+	done := s.start(ev.WorkspaceID, ev.ID)
+	t := time.NewTimer(wait)
+	defer t.Stop()
+	select {
+	case <-done:
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return s.cfg.Store.GetEvaluation(context.WithoutCancel(ctx), ev.WorkspaceID, ev.ID)
+}
+
+// start runs the pending evaluation once, in the background, unless it is already running;
+// the channel is closed when it is finished.
+func (s *Service) start(ws, id string) <-chan struct{} {
+	s.mu.Lock()
+	if ch, ok := s.running[id]; ok {
+		s.mu.Unlock()
+		return ch
+	}
+	ch := make(chan struct{})
+	s.running[id] = ch
+	s.runs.Add(1)
+	s.mu.Unlock()
+	go func() {
+		defer s.runs.Done()
+		defer func() {
+			s.mu.Lock()
+			delete(s.running, id)
+			s.mu.Unlock()
+			close(ch)
+		}()
+		if err := s.run(context.Background(), ws, id); err != nil {
+			s.cfg.Log.Error("evaluation failed", "id", id, "err", err)
+		}
+	}()
+	return ch
+}
+
+// Drain waits until the judge runs in flight have recorded their outcome, or ctx ends;
+// runs still pending then are resumed by the next process.
+func (s *Service) Drain(ctx context.Context) {
+	done := make(chan struct{})
+	go func() {
+		s.runs.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+}
+
+// run performs the judge call of a pending evaluation and records the outcome.
+func (s *Service) run(ctx context.Context, ws, id string) error {
+	ev, err := s.cfg.Store.GetEvaluation(ctx, ws, id)
+	if err != nil {
+		return err
+	}
+	if ev.Status != model.EvalPending {
+		return nil
+	}
+	avail, err := s.Criteria(ctx, ws)
+	if err != nil {
+		return err
+	}
+	names := strings.Split(ev.JobKey[strings.LastIndexByte(ev.JobKey, ':')+1:], ",")
+	cs, err := resolveCriteria(names, avail)
+	if err != nil {
+		return s.finish(ctx, ev, model.EvalFailed, "criteria no longer exist: "+err.Error())
+	}
+	tr, err := s.cfg.Store.GetTrace(ctx, ws, ev.TraceID)
+	if err != nil {
+		return s.finish(ctx, ev, model.EvalFailed, "trace cannot be read: "+model.ErrorMessage(err))
+	}
+	e := s.cfg.Evaluator
+	p := s.cfg.Judge.Provider()
+	req := provider.Request{System: e.System, Prompt: renderPrompt(e.Template, tr, cs),
+		Schema: verdictSchema(cs, !e.NoExplanation), MaxTokens: e.MaxTokens}
+	ev.Prompt = req.Prompt
+	ev.CacheKey = cacheKey(e.ID, strconv.Itoa(e.Version), e.System, e.Template, p.Kind(), p.Model(), "temperature=0",
+		string(req.Schema), req.Prompt)
+	ev.Provider, ev.Model = p.Kind(), p.Model()
+
+	if hit, err := s.cfg.Store.CachedEvaluation(ctx, ws, ev.CacheKey); err != nil {
+		return err
+	} else if hit != nil {
+		ev.Status, ev.Verdicts, ev.Overall, ev.RawAnswer, ev.Cached = hit.Status, hit.Verdicts, hit.Overall, hit.RawAnswer, true
+		ev.CostUSD = model.Float64(0)
+		now := s.cfg.Now().UTC()
+		ev.FinishedAt = &now
+		return s.cfg.Store.FinishEvaluation(ctx, *ev)
+	}
+	if reason := s.Judge().Reason; s.Judge().Status == "paused" {
+		return s.finish(ctx, ev, model.EvalSkipped, "judge paused: "+reason)
+	}
+	if e.DailyBudgetUSD > 0 {
+		now := s.cfg.Now().UTC()
+		day := time.Date(now.Year(), now.Month(), now.Day(), 0, 0, 0, 0, time.UTC)
+		spent, err := s.cfg.Store.JudgeSpend(ctx, ws, e.ID, day)
+		if err != nil {
+			return err
+		}
+		if spent >= e.DailyBudgetUSD {
+			return s.finish(ctx, ev, model.EvalSkipped, fmt.Sprintf("daily judge budget of $%.2f is spent ($%.4f today)", e.DailyBudgetUSD, spent))
+		}
+	}
+
+	start := s.cfg.Now()
+	resp, attempts, err := s.cfg.Judge.Complete(ctx, req)
+	ev.Attempts = attempts
+	ev.LatencyMs = s.cfg.Now().Sub(start).Milliseconds()
+	if err != nil {
+		if pe := provider.AsError(err); pe != nil && pe.Pauses() {
+			s.pause(fmt.Sprintf("%s error from %s: %s", pe.Kind, p.Kind(), pe.Message))
+		}
+		return s.finish(ctx, ev, model.EvalFailed, err.Error())
+	}
+	ev.RawAnswer = resp.Text
+	if resp.Model != "" {
+		ev.Model = resp.Model
+	}
+	if resp.Usage != nil {
+		ev.TokensInput, ev.TokensOutput = resp.Usage.InputTokens, resp.Usage.OutputTokens
+		if usd, ok := s.cfg.Prices.Cost(ev.Model, ev.TokensInput, ev.TokensOutput, 0); ok {
+			ev.CostUSD = model.Float64(usd)
+		}
+	}
+	ev.Verdicts = parseAnswer(resp.Text, cs)
+	ev.Overall = overall(ev.Verdicts, cs)
+	status := model.EvalDone
+	if ev.Overall == nil {
+		status = model.EvalUnparsable
+	}
+	return s.finish(ctx, ev, status, "")
+}
+
+func (s *Service) finish(ctx context.Context, ev *model.Evaluation, status, reason string) error {
+	now := s.cfg.Now().UTC()
+	ev.Status, ev.Error, ev.FinishedAt = status, reason, &now
+	if ev.Verdicts == nil {
+		ev.Verdicts = []model.Verdict{}
+	}
+	return s.cfg.Store.FinishEvaluation(ctx, *ev)
+}

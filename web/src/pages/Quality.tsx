@@ -1,0 +1,373 @@
+import { lazy, Suspense, useState, type FormEvent } from 'react'
+import { Link, useSearchParams } from 'react-router'
+import { Loader2, Play } from 'lucide-react'
+import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
+import { Badge } from '@/components/ui/badge'
+import { Button } from '@/components/ui/button'
+import { Dialog, DialogContent, DialogDescription, DialogFooter, DialogHeader, DialogTitle, DialogTrigger } from '@/components/ui/dialog'
+import { Input } from '@/components/ui/input'
+import { Label } from '@/components/ui/label'
+import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
+import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
+import { ChartFallback } from '@/components/dashboard/ChartFallback'
+import { ChartCard } from '@/components/dashboard/ChartCard'
+import { ABTestCards } from '@/components/dashboard/ABTestCards'
+import { KPICard } from '@/components/dashboard/KPICard'
+import { ErrorState } from '@/components/dashboard/states'
+import { PageHeader } from '@/components/layout/PageHeader'
+import { useEvaluateTrace, useEvaluationHistory, useQualityOverview, useResumeJudge, type EvalSource, type EvalStatus, type Evaluation, type QualityKPI } from '@/api/quality'
+import { errorMessage } from '@/lib/api'
+import { formatCost, formatDateTime, formatDuration, formatInteger, formatNumber, formatRelative } from '@/lib/format'
+import { rangeSearch, useTimeRange } from '@/lib/timerange'
+import { useParam } from '@/lib/useGranularity'
+
+const QualityTrendChart = lazy(() => import('@/components/charts/QualityCharts').then((m) => ({ default: m.QualityTrendChart })))
+
+const STATUS_VARIANT: Record<EvalStatus, 'success' | 'warning' | 'destructive' | 'secondary'> = {
+  done: 'success',
+  pending: 'secondary',
+  unparsable: 'warning',
+  failed: 'destructive',
+  skipped: 'secondary',
+}
+
+function score(v: number | null | undefined): string {
+  return v === null || v === undefined ? '—' : formatNumber(v, { decimals: 1 })
+}
+
+/** changePct is the change of a mean score against the previous period, in percent. */
+export function changePct(k: QualityKPI | undefined): number | null | undefined {
+  if (!k || k.mean === null) return undefined
+  if (k.previous === null || k.previous === 0) return null
+  return ((k.mean - k.previous) / k.previous) * 100
+}
+
+function verdictOf(ev: Evaluation, criterion: string): number | null | undefined {
+  return ev.verdicts.find((v) => v.criterion === criterion)?.score
+}
+
+function EvaluationDialog({ ev }: { ev: Evaluation }) {
+  return (
+    <Dialog>
+      <DialogTrigger asChild>
+        <Button variant="ghost" size="sm" data-testid="evaluation-view">
+          View
+        </Button>
+      </DialogTrigger>
+      <DialogContent className="max-h-[90vh] overflow-y-auto sm:max-w-3xl" data-testid="evaluation-dialog">
+        <DialogHeader>
+          <DialogTitle>Evaluation of {ev.trace_id}</DialogTitle>
+          <DialogDescription>
+            {ev.provider} {ev.model} · {formatDateTime(ev.created_at)} · {ev.source}
+            {ev.cached && ' · from the verdict cache'}
+          </DialogDescription>
+        </DialogHeader>
+        <dl className="grid grid-cols-2 gap-2 text-sm sm:grid-cols-4">
+          <div>
+            <dt className="text-muted-foreground">Overall</dt>
+            <dd className="font-medium" data-testid="evaluation-dialog-overall">{score(ev.overall_score)}</dd>
+          </div>
+          <div>
+            <dt className="text-muted-foreground">Judge cost</dt>
+            <dd data-testid="evaluation-dialog-cost">{ev.cost_usd === null ? 'unknown' : formatCost(ev.cost_usd)}</dd>
+          </div>
+          <div>
+            <dt className="text-muted-foreground">Tokens</dt>
+            <dd>{formatInteger(ev.tokens_input)} in / {formatInteger(ev.tokens_output)} out</dd>
+          </div>
+          <div>
+            <dt className="text-muted-foreground">Latency</dt>
+            <dd>{formatDuration(ev.latency_ms)} ({ev.attempts} {ev.attempts === 1 ? 'attempt' : 'attempts'})</dd>
+          </div>
+        </dl>
+        {ev.error && (
+          <Alert variant="destructive">
+            <AlertDescription>{ev.error}</AlertDescription>
+          </Alert>
+        )}
+        <section>
+          <h3 className="mb-1 text-sm font-medium">Parsed verdict</h3>
+          <Table>
+            <TableHeader>
+              <TableRow>
+                <TableHead>Criterion</TableHead>
+                <TableHead className="text-right">Score</TableHead>
+                <TableHead>Explanation</TableHead>
+              </TableRow>
+            </TableHeader>
+            <TableBody>
+              {ev.verdicts.map((v) => (
+                <TableRow key={v.criterion} data-testid="verdict-row">
+                  <TableCell className="font-medium">{v.criterion}</TableCell>
+                  <TableCell className="text-right tabular-nums">
+                    {v.status === 'unparsable' ? <Badge variant="warning">unparsable</Badge> : `${score(v.score)}${v.label ? ` (${v.label})` : ''}`}
+                  </TableCell>
+                  <TableCell className="whitespace-pre-wrap text-muted-foreground">{v.explanation}</TableCell>
+                </TableRow>
+              ))}
+            </TableBody>
+          </Table>
+        </section>
+        <section>
+          <h3 className="mb-1 text-sm font-medium">Prompt sent</h3>
+          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-prompt">
+            {ev.prompt || '(not sent)'}
+          </pre>
+        </section>
+        <section>
+          <h3 className="mb-1 text-sm font-medium">Raw answer</h3>
+          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-raw">
+            {ev.raw_answer || '(no answer)'}
+          </pre>
+        </section>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+function EvaluateNow({ disabled }: { disabled: boolean }) {
+  const [open, setOpen] = useState(false)
+  const [traceId, setTraceId] = useState('')
+  const run = useEvaluateTrace()
+  const submit = (e: FormEvent) => {
+    e.preventDefault()
+    if (!traceId.trim()) return
+    run.mutate(traceId.trim())
+  }
+  const ev = run.data
+  return (
+    <Dialog
+      open={open}
+      onOpenChange={(o) => {
+        if (o) run.reset()
+        setOpen(o)
+      }}
+    >
+      <DialogTrigger asChild>
+        <Button data-testid="evaluate-now" disabled={disabled}>
+          <Play aria-hidden="true" /> Evaluate now
+        </Button>
+      </DialogTrigger>
+      <DialogContent data-testid="evaluate-now-dialog">
+        <form onSubmit={submit} className="grid gap-4">
+          <DialogHeader>
+            <DialogTitle>Evaluate a trace</DialogTitle>
+            <DialogDescription>The judge rates the trace's output for accuracy, helpfulness, tone and relevance.</DialogDescription>
+          </DialogHeader>
+          <div className="grid gap-2">
+            <Label htmlFor="evaluate-trace-id">Trace ID</Label>
+            <Input id="evaluate-trace-id" data-testid="evaluate-trace-id" value={traceId} onChange={(e) => setTraceId(e.target.value)} placeholder="trace id" autoFocus />
+          </div>
+          {run.isError && (
+            <Alert variant="destructive" data-testid="evaluate-now-error">
+              <AlertDescription>{errorMessage(run.error)}</AlertDescription>
+            </Alert>
+          )}
+          {ev && (
+            <Alert data-testid="evaluate-now-result">
+              <AlertTitle>
+                {ev.status === 'pending' ? 'The judge is still working; the result will appear in the history.' : `Overall ${score(ev.overall_score)} (${ev.status})`}
+              </AlertTitle>
+              <AlertDescription>{ev.verdicts.map((v) => `${v.criterion} ${score(v.score)}`).join(' · ')}</AlertDescription>
+            </Alert>
+          )}
+          <DialogFooter>
+            <Button type="submit" disabled={run.isPending || !traceId.trim()} data-testid="evaluate-submit">
+              {run.isPending && <Loader2 className="animate-spin" aria-hidden="true" />} Evaluate
+            </Button>
+          </DialogFooter>
+        </form>
+      </DialogContent>
+    </Dialog>
+  )
+}
+
+const SOURCES: { value: string; label: string }[] = [
+  { value: 'all', label: 'All' },
+  { value: 'manual', label: 'Manual' },
+  { value: 'auto', label: 'Auto' },
+  { value: 'batch', label: 'Batch' },
+]
+
+/** History is the evaluation history with one tab per origin (manual, auto, batch). */
+function History() {
+  const [tab, setTab] = useParam('evals')
+  const [page, setPage] = useState(1)
+  const current = tab ?? 'all'
+  return (
+    <Tabs
+      value={current}
+      onValueChange={(v) => {
+        setPage(1)
+        setTab(v === 'all' ? null : v)
+      }}
+    >
+      <TabsList aria-label="Evaluations by origin">
+        {SOURCES.map((s) => (
+          <TabsTrigger key={s.value} value={s.value} data-testid={`history-tab-${s.value}`}>
+            {s.label}
+          </TabsTrigger>
+        ))}
+      </TabsList>
+      {SOURCES.map((s) => (
+        <TabsContent key={s.value} value={s.value}>
+          {s.value === current && <HistoryTable source={s.value === 'all' ? null : (s.value as EvalSource)} page={page} setPage={setPage} />}
+        </TabsContent>
+      ))}
+    </Tabs>
+  )
+}
+
+function HistoryTable({ source, page, setPage }: { source: EvalSource | null; page: number; setPage: (p: number) => void }) {
+  const [params] = useSearchParams()
+  const q = useEvaluationHistory(page, source)
+  const d = q.data
+  const pages = d ? Math.max(1, Math.ceil(d.total / d.page_size)) : 1
+  const search = rangeSearch(params)
+  return (
+    <ChartCard
+      title="Evaluation history"
+      description={d ? `${formatInteger(d.total)} evaluations` : 'Judge runs, newest first'}
+      testId="quality-history"
+      isLoading={q.isPending}
+      error={q.error}
+      onRetry={() => void q.refetch()}
+      isEmpty={(d?.evaluations.length ?? 0) === 0}
+      emptyTitle={source === 'auto' ? 'No automatic evaluations' : 'No evaluations yet'}
+      emptyDescription="Use “Evaluate now” with a trace id, or POST /api/v1/evaluate/batch."
+      height={200}
+    >
+      <Table>
+        <TableHeader>
+          <TableRow>
+            <TableHead>Trace</TableHead>
+            <TableHead className="text-right">Quality</TableHead>
+            <TableHead className="text-right">Accuracy</TableHead>
+            <TableHead className="text-right">Helpfulness</TableHead>
+            <TableHead className="text-right">Tone</TableHead>
+            <TableHead>Status</TableHead>
+            <TableHead>When</TableHead>
+            <TableHead>
+              <span className="sr-only">Actions</span>
+            </TableHead>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {(d?.evaluations ?? []).map((ev) => (
+            <TableRow key={ev.id} data-testid="evaluation-row" data-trace-id={ev.trace_id}>
+              <TableCell className="max-w-[14rem] truncate font-medium">
+                <Link to={`/dashboard/traces/${encodeURIComponent(ev.trace_id)}${search}`} className="hover:underline">
+                  {ev.trace_id}
+                </Link>
+              </TableCell>
+              <TableCell className="text-right tabular-nums" data-testid="evaluation-overall">{score(ev.overall_score)}</TableCell>
+              <TableCell className="text-right tabular-nums">{score(verdictOf(ev, 'accuracy'))}</TableCell>
+              <TableCell className="text-right tabular-nums">{score(verdictOf(ev, 'helpfulness'))}</TableCell>
+              <TableCell className="text-right tabular-nums">{score(verdictOf(ev, 'tone'))}</TableCell>
+              <TableCell>
+                <Badge variant={STATUS_VARIANT[ev.status]} data-testid="evaluation-status">
+                  {ev.status}
+                </Badge>
+              </TableCell>
+              <TableCell className="text-muted-foreground" title={formatDateTime(ev.created_at)}>
+                {formatRelative(ev.created_at)}
+              </TableCell>
+              <TableCell className="text-right">
+                <EvaluationDialog ev={ev} />
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+      {pages > 1 && (
+        <div className="mt-3 flex items-center justify-end gap-2 text-sm">
+          <Button variant="outline" size="sm" disabled={page <= 1} onClick={() => setPage(page - 1)} data-testid="history-prev">
+            Previous
+          </Button>
+          <span className="text-muted-foreground">
+            Page {page} of {pages}
+          </span>
+          <Button variant="outline" size="sm" disabled={page >= pages} onClick={() => setPage(page + 1)} data-testid="history-next">
+            Next
+          </Button>
+        </div>
+      )}
+    </ChartCard>
+  )
+}
+
+const KPIS: { key: string; title: string }[] = [
+  { key: 'overall', title: 'Overall quality' },
+  { key: 'accuracy', title: 'Accuracy' },
+  { key: 'helpfulness', title: 'Helpfulness' },
+  { key: 'tone', title: 'Tone' },
+]
+
+export default function Quality() {
+  const { range } = useTimeRange('7d')
+  // The overview takes the preset windows; a custom window shows the last 30 days.
+  const preset = range.key === 'custom' ? '30d' : range.key
+  const q = useQualityOverview(preset)
+  const resume = useResumeJudge()
+  const o = q.data
+  const judge = o?.judge
+  return (
+    <div data-testid="page-quality" className="min-w-0">
+      <PageHeader
+        title="Quality"
+        description={
+          o
+            ? `LLM-as-judge scores (0–100). Judge spend: ${formatCost(o.judge_spend.range_usd)} in this period, ${formatCost(o.judge_spend.today_usd)} today.`
+            : 'LLM-as-judge scores (0–100) of your agents’ answers.'
+        }
+        actions={<EvaluateNow disabled={!judge || judge.status === 'not_configured'} />}
+      />
+      {judge && judge.status !== 'ready' && (
+        <Alert variant={judge.status === 'paused' ? 'destructive' : 'default'} className="mb-4" data-testid="judge-status" data-status={judge.status}>
+          <AlertTitle>{judge.status === 'paused' ? 'The judge is paused' : 'No judge model is configured'}</AlertTitle>
+          <AlertDescription>
+            <span>{judge.reason}</span>
+            {judge.status === 'paused' && (
+              <Button variant="outline" size="sm" className="mt-2" onClick={() => resume.mutate()} disabled={resume.isPending} data-testid="judge-resume">
+                Resume
+              </Button>
+            )}
+          </AlertDescription>
+        </Alert>
+      )}
+      {q.isError ? (
+        <ErrorState error={q.error} onRetry={() => void q.refetch()} testId="quality-kpis-error" className="mb-4" />
+      ) : (
+        <section aria-label="Quality scores" className="grid grid-cols-1 gap-3 sm:grid-cols-2 sm:gap-4 xl:grid-cols-4" data-testid="quality-kpis">
+          {KPIS.map((k) => {
+            const kpi = o?.kpis[k.key]
+            return (
+              <KPICard
+                key={k.key}
+                testId={`kpi-quality-${k.key}`}
+                title={k.title}
+                loading={q.isPending}
+                rawValue={kpi?.mean}
+                value={score(kpi?.mean)}
+                change={changePct(kpi)}
+                hint={kpi ? `${formatInteger(kpi.count)} judged in this period` : undefined}
+              />
+            )
+          })}
+        </section>
+      )}
+      <div className="mt-4 grid gap-4">
+        <Suspense fallback={<ChartFallback testId="quality-trend-chart" height={300} />}>
+          <QualityTrendChart data={o} isLoading={q.isPending} error={q.error} onRetry={() => void q.refetch()} />
+        </Suspense>
+        <History />
+        <section aria-labelledby="ab-tests-title" className="grid gap-3">
+          <h2 id="ab-tests-title" className="text-lg font-semibold">
+            A/B tests
+          </h2>
+          <ABTestCards />
+        </section>
+      </div>
+    </div>
+  )
+}
