@@ -74,13 +74,41 @@ func ViolationDest(v *model.Violation) []any {
 		&v.Action, &v.Detail, &v.Direction, &v.Score, &v.Detector, &v.RuleID}
 }
 
-// UpsertViolationSQL writes one violation ($1.. in ViolationColumns order).
-const UpsertViolationSQL = `INSERT INTO violations (` + ViolationColumns + `)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
-	ON CONFLICT (workspace_id, id) DO UPDATE SET time = excluded.time, trace_id = excluded.trace_id,
+// violationConflict makes writing a violation again replace it: ids derive from what was
+// found where, so a rescanned trace rewrites the same rows.
+const violationConflict = `ON CONFLICT (workspace_id, id) DO UPDATE SET time = excluded.time, trace_id = excluded.trace_id,
 	span_id = excluded.span_id, agent_id = excluded.agent_id, type = excluded.type, subtype = excluded.subtype,
 	severity = excluded.severity, action = excluded.action, detail = excluded.detail, direction = excluded.direction,
 	score = excluded.score, detector = excluded.detector, rule_id = excluded.rule_id`
+
+// UpsertViolationSQL writes one violation ($1.. in ViolationColumns order).
+const UpsertViolationSQL = `INSERT INTO violations (` + ViolationColumns + `)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)
+	` + violationConflict
+
+// MergeViolationsSQL writes every row of table (ViolationColumns, no identity twice) in one
+// statement.
+func MergeViolationsSQL(table string) string {
+	return `INSERT INTO violations (` + ViolationColumns + `) SELECT ` + ViolationColumns + ` FROM ` + table + `
+	` + violationConflict
+}
+
+// DedupeViolations keeps the last of violations sharing an identity, in first-seen order:
+// one statement cannot write a row twice.
+func DedupeViolations(in []model.Violation) []model.Violation {
+	index := make(map[[2]string]int, len(in))
+	out := make([]model.Violation, 0, len(in))
+	for _, v := range in {
+		k := [2]string{v.WorkspaceID, v.ID}
+		if i, ok := index[k]; ok {
+			out[i] = v
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, v)
+	}
+	return out
+}
 
 func (d Dialect) whereViolations(f ViolationFilter, args *SQLArgs) string {
 	c := []string{"workspace_id = " + args.Add(f.WorkspaceID)}

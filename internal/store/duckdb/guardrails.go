@@ -2,7 +2,10 @@ package duckdb
 
 import (
 	"context"
+	"database/sql/driver"
 	"fmt"
+
+	duckdb "github.com/duckdb/duckdb-go/v2"
 
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/store"
@@ -13,19 +16,59 @@ func (s *Store) WriteViolations(ctx context.Context, violations []model.Violatio
 	if len(violations) == 0 {
 		return nil
 	}
+	batch := store.DedupeViolations(violations)
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
-	tx, err := s.wconn.BeginTx(ctx, nil)
-	if err != nil {
-		return err
-	}
-	defer tx.Rollback()
-	for i := range violations {
-		if _, err := tx.ExecContext(ctx, store.UpsertViolationSQL, store.ViolationArgs(&violations[i])...); err != nil {
-			return fmt.Errorf("cannot write violation %q: %w", violations[i].ID, err)
+	// Staged with the appender and merged in one statement: an upsert per row cost a
+	// statement's planning each and held the writer from trace commits meanwhile.
+	return s.wconn.Raw(func(dc any) error {
+		conn := dc.(*duckdb.Conn)
+		exec := func(q string) error {
+			_, err := conn.ExecContext(ctx, q, nil)
+			return err
 		}
-	}
-	return tx.Commit()
+		if err := exec(`CREATE TEMP TABLE IF NOT EXISTS stage_violations AS SELECT ` + store.ViolationColumns + ` FROM violations LIMIT 0`); err != nil {
+			return fmt.Errorf("cannot stage violations: %w", err)
+		}
+		if err := exec("BEGIN TRANSACTION"); err != nil {
+			return err
+		}
+		committed := false
+		defer func() {
+			if !committed {
+				_ = exec("ROLLBACK")
+			}
+		}()
+		app, err := duckdb.NewAppender(conn, "temp", "main", "stage_violations")
+		if err != nil {
+			return fmt.Errorf("cannot stage violations: %w", err)
+		}
+		for i := range batch {
+			args := store.ViolationArgs(&batch[i])
+			vals := make([]driver.Value, len(args))
+			for j, a := range args {
+				vals[j] = a
+			}
+			if err := app.AppendRow(vals...); err != nil {
+				app.Close()
+				return fmt.Errorf("cannot write violation %q: %w", batch[i].ID, err)
+			}
+		}
+		if err := app.Close(); err != nil {
+			return fmt.Errorf("cannot stage violations: %w", err)
+		}
+		if err := exec(store.MergeViolationsSQL("stage_violations")); err != nil {
+			return fmt.Errorf("cannot write violations: %w", err)
+		}
+		if err := exec(`DELETE FROM stage_violations`); err != nil {
+			return err
+		}
+		if err := exec("COMMIT"); err != nil {
+			return fmt.Errorf("cannot commit violations: %w", err)
+		}
+		committed = true
+		return nil
+	})
 }
 
 // ListViolations implements store.Activity, newest first.
