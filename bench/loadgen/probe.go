@@ -84,14 +84,6 @@ func (p *prober) once(ctx context.Context, id string) (time.Duration, error) {
 
 func (p *prober) summary() *LatencyMs {
 	slices.Sort(p.lat)
-	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	out := &LatencyMs{P50: ms(percentile(p.lat, 50)), P95: ms(percentile(p.lat, 95)), P99: ms(percentile(p.lat, 99))}
-	if n := len(p.lat); n > 0 {
-		var sum time.Duration
-		for _, d := range p.lat {
-			sum += d
-		}
-		out.Max, out.Mean = ms(p.lat[n-1]), ms(sum/time.Duration(n))
-	}
-	return out
+	out := latencyOf(p.lat)
+	return &out
 }

@@ -553,19 +553,20 @@ func summarize(cfg *config, runID string, workers []*worker, elapsed time.Durati
 		r.TracesPerS = float64(r.TracesAcked) / r.ElapsedS
 	}
 	slices.Sort(lat)
+	r.Latency = latencyOf(lat)
+	return r
+}
+
+// latencyOf summarises sorted durations in milliseconds; zeros for none.
+func latencyOf(sorted []time.Duration) LatencyMs {
 	ms := func(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
-	r.Latency = LatencyMs{
-		P50: ms(percentile(lat, 50)),
-		P95: ms(percentile(lat, 95)),
-		P99: ms(percentile(lat, 99)),
-	}
-	if len(lat) > 0 {
+	out := LatencyMs{P50: ms(percentile(sorted, 50)), P95: ms(percentile(sorted, 95)), P99: ms(percentile(sorted, 99))}
+	if n := len(sorted); n > 0 {
 		var sum time.Duration
-		for _, d := range lat {
+		for _, d := range sorted {
 			sum += d
 		}
-		r.Latency.Max = ms(lat[len(lat)-1])
-		r.Latency.Mean = ms(sum / time.Duration(len(lat)))
+		out.Max, out.Mean = ms(sorted[n-1]), ms(sum/time.Duration(n))
 	}
-	return r
+	return out
 }

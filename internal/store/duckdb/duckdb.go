@@ -45,10 +45,12 @@ type Store struct {
 	connector      *duckdb.Connector
 	db             *sql.DB // readers
 
-	wmu    sync.Mutex // serialises writes on wconn and guards agents
-	wconn  *sql.Conn
-	agents *store.AgentRegistry // registry rows known to be stored, to skip redundant upserts
-	now    func() time.Time
+	wmu sync.Mutex // serialises writes on wconn and guards agents
+	// violationsStaged: wconn has its stage_violations table (under wmu).
+	violationsStaged bool
+	wconn            *sql.Conn
+	agents           *store.AgentRegistry // registry rows known to be stored, to skip redundant upserts
+	now              func() time.Time
 
 	rollups rollupState // guarded by wmu; see rollup.go
 

@@ -27,8 +27,12 @@ func (s *Store) WriteViolations(ctx context.Context, violations []model.Violatio
 			_, err := conn.ExecContext(ctx, q, nil)
 			return err
 		}
-		if err := exec(`CREATE TEMP TABLE IF NOT EXISTS stage_violations AS SELECT ` + store.ViolationColumns + ` FROM violations LIMIT 0`); err != nil {
-			return fmt.Errorf("cannot stage violations: %w", err)
+		if !s.violationsStaged {
+			// A temporary table lives as long as the writer connection: created once.
+			if err := exec(`CREATE TEMP TABLE IF NOT EXISTS stage_violations AS SELECT ` + store.ViolationColumns + ` FROM violations LIMIT 0`); err != nil {
+				return fmt.Errorf("cannot stage violations: %w", err)
+			}
+			s.violationsStaged = true
 		}
 		if err := exec("BEGIN TRANSACTION"); err != nil {
 			return err
