@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -253,6 +254,24 @@ func TestShippedModelsAreReproducible(t *testing.T) {
 		_, _ = m.WriteTo(&b)
 		if !bytes.Equal(b.Bytes(), shipped) {
 			t.Errorf("%s: retrained weights differ from data/%s.model", task, task)
+		}
+	}
+}
+
+func TestRedactJSON(t *testing.T) {
+	email := func(s *string) { *s = strings.ReplaceAll(*s, "jane@example.org", "[EMAIL]") }
+	for _, tc := range []struct{ in, want string }{
+		{`{"to":"jane@example.org","n":12345678901234567890,"ok":true}`, `{"n":12345678901234567890,"ok":true,"to":"[EMAIL]"}`},
+		{`{"jane@example.org":"key kept"}`, `{"jane@example.org":"key kept"}`},
+		{`[{"a":["x","mail jane@example.org"]},null]`, `[{"a":["x","mail [EMAIL]"]},null]`},
+		{`{"plain":1.50}`, `{"plain":1.50}`},
+		{`not json "jane@example.org"`, `not json "jane@example.org"`},
+	} {
+		raw := json.RawMessage(tc.in)
+		changed := false
+		redactJSON(&raw, email, &changed)
+		if string(raw) != tc.want || changed != (tc.in != tc.want) {
+			t.Errorf("redactJSON(%s) = %s changed=%v, want %s", tc.in, raw, changed, tc.want)
 		}
 	}
 }

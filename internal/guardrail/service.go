@@ -1,9 +1,11 @@
 package guardrail
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -219,7 +221,8 @@ func (s *Service) Check(ctx context.Context, workspaceID, text string, dir Direc
 	return res, nil
 }
 
-// RedactTrace replaces, in the trace's and its spans' input, output and error messages, every finding whose
+// RedactTrace replaces, in the trace's and its spans' input, output, error messages,
+// metadata, attributes and score comments, every finding whose
 // action is redact (or block), and reports whether anything changed. It runs on ingestion
 // before the trace is queued, so the original text is never written anywhere.
 func (s *Service) RedactTrace(ctx context.Context, t *model.Trace) (bool, error) {
@@ -262,12 +265,66 @@ func (s *Service) RedactTrace(ctx context.Context, t *model.Trace) (bool, error)
 	apply(&t.Output, DirectionOutput)
 	// Error messages often quote what failed ("no account for jane@example.org").
 	apply(&t.ErrorMessage, DirectionOutput)
+	// Free-form JSON often carries a copy of the prompt (OpenTelemetry conventions put it in
+	// attributes) or user details; its direction is unknown, so every rule applies.
+	applyAny := func(text *string) { apply(text, "") }
+	redactJSON(&t.Metadata, applyAny, &changed)
 	for i := range t.Spans {
 		apply(&t.Spans[i].Input, DirectionInput)
 		apply(&t.Spans[i].Output, DirectionOutput)
 		apply(&t.Spans[i].StatusMessage, DirectionOutput)
+		redactJSON(&t.Spans[i].Attributes, applyAny, &changed)
+	}
+	for i := range t.Scores {
+		applyAny(&t.Scores[i].Comment)
 	}
 	return changed, nil
+}
+
+// redactJSON applies redact to every string value inside raw (keys are left alone) and
+// re-encodes raw only when a value changed. Invalid JSON is left as it is: validation
+// rejects it before this runs.
+func redactJSON(raw *json.RawMessage, redact func(*string), changed *bool) {
+	if len(*raw) == 0 || !bytes.ContainsRune(*raw, '"') {
+		return
+	}
+	dec := json.NewDecoder(bytes.NewReader(*raw))
+	dec.UseNumber()
+	var v any
+	if err := dec.Decode(&v); err != nil {
+		return
+	}
+	touched := false
+	var walk func(v any) any
+	walk = func(v any) any {
+		switch x := v.(type) {
+		case string:
+			s := x
+			redact(&s)
+			if s != x {
+				touched = true
+			}
+			return s
+		case map[string]any:
+			for k, e := range x {
+				x[k] = walk(e)
+			}
+		case []any:
+			for i, e := range x {
+				x[i] = walk(e)
+			}
+		}
+		return v
+	}
+	v = walk(v)
+	if !touched {
+		return
+	}
+	out, err := json.Marshal(v)
+	if err != nil {
+		return
+	}
+	*raw, *changed = out, true
 }
 
 // scanJob is one text of a committed trace, copied out of the batch the hook was given.

@@ -232,8 +232,10 @@ func leakyTrace(id string) map[string]any {
 	return map[string]any{
 		"trace_id": id, "agent_id": "support-bot", "input": "Write to " + secretEmail, "output": "Use token " + secretToken,
 		"timestamp": time.Now().UTC().Format(time.RFC3339Nano),
+		"metadata":  map[string]any{"customer": map[string]any{"contact": secretEmail, "n": 3}, "notes": []any{"token " + secretToken}},
 		"spans": []map[string]any{{"span_id": "s1", "kind": "llm", "name": "chat", "start_time": time.Now().UTC().Format(time.RFC3339Nano),
-			"input": "my address is " + secretEmail, "output": "the key is " + secretToken}},
+			"input": "my address is " + secretEmail, "output": "the key is " + secretToken,
+			"attributes": map[string]any{"gen_ai.prompt": "mail " + secretEmail + " the key " + secretToken, "retries": 2}}},
 	}
 }
 
@@ -278,6 +280,9 @@ func assertRedactedRows(t *testing.T, query rowTexts) {
 	for _, q := range []string{
 		`SELECT input || ' ' || output FROM traces`,
 		`SELECT input || ' ' || output FROM spans`,
+		// Free-form JSON: OpenTelemetry attributes often repeat the prompt.
+		`SELECT CAST(metadata AS VARCHAR) FROM traces`,
+		`SELECT CAST(attributes AS VARCHAR) FROM spans`,
 	} {
 		texts, err := query(q)
 		if err != nil {
@@ -285,8 +290,8 @@ func assertRedactedRows(t *testing.T, query rowTexts) {
 		}
 		all = append(all, texts...)
 	}
-	if len(all) < 6 {
-		t.Fatalf("read %d rows, want the 3 traces and their spans", len(all))
+	if len(all) < 12 {
+		t.Fatalf("read %d rows, want the 3 traces and their spans, twice", len(all))
 	}
 	for _, s := range all {
 		if strings.Contains(s, secretEmail) || strings.Contains(s, secretToken) {
