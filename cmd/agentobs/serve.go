@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 
@@ -71,6 +72,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&metricsToken, "metrics-token", "AGENTOBS_METRICS_TOKEN", "", "bearer token that /metrics and profiles require (without it, /metrics on the API port answers only local callers)")
 	var guardrails string
 	s.str(&guardrails, "guardrails", "AGENTOBS_GUARDRAILS", "on", "on: guardrail checks, redaction before storage and the background scan (docs/guardrails.md); off: none")
+	var guardJudge, guardJudgeBelow string
+	s.str(&guardJudge, "guardrail-judge", "AGENTOBS_GUARDRAIL_JUDGE", "off", "on: the LLM judge (--judge-provider) reviews injection and toxicity classifier verdicts scoring under --guardrail-judge-below, after they are stored")
+	s.str(&guardJudgeBelow, "guardrail-judge-below", "AGENTOBS_GUARDRAIL_JUDGE_BELOW", "0.9", "classifier score under which a verdict gets the judge's second opinion")
 	var af authFlags
 	af.bind(s)
 	var encKey string
@@ -129,6 +133,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if cfg.Judge, err = jf.config(s); err != nil {
 		return err
 	}
+	if cfg.GuardrailJudgeBelow, err = guardrailJudgeBelow(guardJudge, guardJudgeBelow, cfg.Judge); err != nil {
+		return err
+	}
 
 	ctx, stop := signalContext()
 	defer stop()
@@ -166,4 +173,23 @@ func cmdMigrate(args []string, stdout, stderr io.Writer) error {
 	}
 	fmt.Fprintf(stdout, "applied %d migration(s); schema is at version %d (%s store in %s)\n", applied, v, cfg.Store, cfg.DataDir)
 	return nil
+}
+
+// guardrailJudgeBelow reads the guardrail second-opinion flags: 0 when it is off.
+func guardrailJudgeBelow(on, below string, judge app.JudgeConfig) (float64, error) {
+	switch on {
+	case "off":
+		return 0, nil
+	case "on":
+	default:
+		return 0, usageError{fmt.Errorf("--guardrail-judge %q: use on or off", on)}
+	}
+	if judge.Provider.Kind == "" {
+		return 0, usageError{fmt.Errorf("--guardrail-judge on: no judge is configured (set --judge-provider and its key, e.g. GEMINI_API_KEY)")}
+	}
+	v, err := strconv.ParseFloat(below, 64)
+	if err != nil || v <= 0 || v > 1 {
+		return 0, usageError{fmt.Errorf("--guardrail-judge-below: must be a number above 0, at most 1")}
+	}
+	return v, nil
 }

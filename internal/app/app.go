@@ -53,7 +53,9 @@ type Config struct {
 	Judge           JudgeConfig
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
-	Alerts        AlertConfig
+	// GuardrailJudgeBelow, above 0, has the judge review classifier verdicts scoring under it.
+	GuardrailJudgeBelow float64
+	Alerts              AlertConfig
 	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
 	// stays on the API port for local callers or MetricsToken holders.
 	OpsAddr      string
@@ -237,6 +239,11 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if guard != nil {
+		if c := guard.SecondOpinionCollector(); c != nil {
+			reg.MustRegister(c)
+		}
+	}
 	analytics := cfg.ScaleOut.shared.analytics(st, log)
 	if analytics == nil {
 		analytics = newAnalytics(st, active[RoleProcess] && cfg.ScaleOut.RedisURL == "", log)

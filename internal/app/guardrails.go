@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 
+	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/store"
@@ -21,7 +22,17 @@ func newGuardrails(cfg Config, active map[string]bool, st store.Store, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("cannot load guardrail detectors: %w", err)
 	}
-	return guardrail.NewService(guardrail.Config{Scanner: sc, Store: st, Log: log}), nil
+	gc := guardrail.Config{Scanner: sc, Store: st, Log: log}
+	// Second opinions are asked where the scan runs.
+	if cfg.GuardrailJudgeBelow > 0 && active[RoleProcess] && cfg.Judge.Provider.Kind != "" {
+		p, err := provider.New(cfg.Judge.Provider)
+		if err != nil {
+			return nil, err
+		}
+		gc.SecondOpinion = &guardrail.SecondOpinion{Judge: provider.NewClient(p, cfg.Judge.Limits), Below: cfg.GuardrailJudgeBelow}
+		log.Info("guardrail second opinions on", "provider", p.Kind(), "model", p.Model(), "below", cfg.GuardrailJudgeBelow)
+	}
+	return guardrail.NewService(gc), nil
 }
 
 // watchGuardrails makes the processor queue committed traces for the guardrail scan and

@@ -42,7 +42,9 @@ type Config struct {
 	// QueueTraces bounds the traces waiting for the background scan; when it is full the
 	// commit hook waits, which slows consumption rather than losing violations.
 	QueueTraces int
-	Now         func() time.Time
+	// SecondOpinion, when set, has an LLM judge review uncertain classifier verdicts.
+	SecondOpinion *SecondOpinion
+	Now           func() time.Time
 }
 
 // Service applies a workspace's guardrail settings: synchronous checks, redaction before
@@ -54,6 +56,8 @@ type Service struct {
 	jobs  chan []scanJob
 	done  chan struct{}
 	stop  sync.Once
+	// reviews is nil unless a second opinion is configured.
+	reviews *secondOpinions
 }
 
 // Policy is a workspace's settings and compiled rules.
@@ -81,7 +85,8 @@ func NewService(cfg Config) *Service {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, cache: map[string]policyEntry{}, jobs: make(chan []scanJob, cfg.QueueTraces), done: make(chan struct{})}
+	return &Service{cfg: cfg, cache: map[string]policyEntry{}, jobs: make(chan []scanJob, cfg.QueueTraces), done: make(chan struct{}),
+		reviews: newSecondOpinions(cfg.SecondOpinion)}
 }
 
 // Scanner is the service's scanner.
@@ -369,6 +374,13 @@ func (s *Service) OnCommit(traces []model.Trace) {
 // Run scans queued texts and writes violations until ctx ends or Stop is called, then
 // drains what is queued.
 func (s *Service) Run(ctx context.Context) {
+	if s.reviews != nil {
+		// Reviews still waiting when the scan stops are dropped: the classifier's verdicts
+		// are stored already and stand.
+		rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+		defer cancel()
+		go s.reviews.run(rctx, s.cfg.Store.WriteViolations, s.cfg.Log.Warn)
+	}
 	for {
 		select {
 		case jobs := <-s.jobs:
@@ -393,6 +405,7 @@ func (s *Service) Stop() { s.stop.Do(func() { close(s.done) }) }
 
 func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	var out []model.Violation
+	var texts []string // the text each violation was found in, for second opinions
 	for _, j := range jobs {
 		p, err := s.Policy(ctx, j.workspaceID)
 		if err != nil {
@@ -406,11 +419,13 @@ func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 		fs := s.cfg.Scanner.Scan(j.text, Options{Categories: cats, Direction: j.dir, AgentID: j.agentID, Rules: p.Rules})
 		for _, f := range fs {
 			out = append(out, s.violation(j, f, p.Action(f, p.Rules), fs))
+			texts = append(texts, j.text)
 		}
 		// What ingestion redacted is gone from the stored text; its placeholders still say
 		// what was there, so the Safety page counts it.
 		for _, f := range placeholders(j.text, p) {
 			out = append(out, s.violation(j, f, ActionRedact, nil))
+			texts = append(texts, j.text)
 		}
 	}
 	if len(out) == 0 {
@@ -418,7 +433,23 @@ func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	}
 	if err := s.cfg.Store.WriteViolations(ctx, out); err != nil {
 		s.cfg.Log.Error("cannot write guardrail violations", "violations", len(out), "err", err)
+		return
 	}
+	if s.reviews != nil {
+		for i, v := range out {
+			if s.reviews.wants(v) {
+				s.reviews.offer(review{v: v, text: texts[i]})
+			}
+		}
+	}
+}
+
+// SecondOpinionStats reports what the judge's reviews did; zero when none is configured.
+func (s *Service) SecondOpinionStats() SecondOpinionStats {
+	if s.reviews == nil {
+		return SecondOpinionStats{}
+	}
+	return s.reviews.stats()
 }
 
 var actionPast = map[string]string{ActionLog: "logged", ActionFlag: "flagged", ActionRedact: "redacted", ActionBlock: "blocked"}
