@@ -312,6 +312,9 @@ func (sc slotCounts) sum(key string, from, to time.Time) (events, trials int64) 
 
 // anomalyOutcomes judges each group of an anomaly rule at now.
 func (e *Evaluator) anomalyOutcomes(ctx context.Context, r *model.AlertRule, now time.Time) (map[string]outcome, error) {
+	if r.Metric != "request_count" && r.Metric != "error_rate" {
+		return e.levelOutcomes(ctx, r, now)
+	}
 	end := now.Truncate(slotWidth)
 	window := r.Window.D().Truncate(slotWidth)
 	wins := AnomalyWindows(end, window)

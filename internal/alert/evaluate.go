@@ -29,6 +29,7 @@ type Evaluator struct {
 	// Exactly one evaluator at a time runs the rules of all workspaces.
 	lastRun map[string]time.Time // rule key -> last evaluation, to honour each rule's interval
 	round   *round               // set during Tick
+	levels  levelHistory         // past windows of anomaly rules on levels
 }
 
 // NewEvaluator builds an evaluator; now is the clock (time.Now in production).

@@ -254,8 +254,8 @@ func (r *AlertRule) Validate() error {
 	if !slices.Contains(AlertMetrics, r.Metric) {
 		fe.Add(Path{"metric"}, "must be one of %s (or latency, cost)", strings.Join(AlertMetrics, ", "))
 	}
-	if r.Kind == RuleAnomaly && !slices.Contains([]string{"request_count", "error_rate"}, r.Metric) {
-		fe.Add(Path{"metric"}, "anomaly rules watch request_count or error_rate")
+	if r.Kind == RuleAnomaly && (r.Metric == "no_activity" || r.Metric == "budget_used_pct") {
+		fe.Add(Path{"metric"}, "anomaly rules watch any metric but no_activity and budget_used_pct (use a threshold)")
 	}
 	if r.GroupBy != "" && !slices.Contains(AlertGroupBys, r.GroupBy) {
 		fe.Add(Path{"group_by"}, "must be one of %s", strings.Join(AlertGroupBys, ", "))
