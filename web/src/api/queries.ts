@@ -24,6 +24,8 @@ import type {
   PerformanceOverview,
   SessionDetail,
   SessionList,
+  Silence,
+  SilenceInput,
   SilenceList,
   ThroughputSeries,
   TopUsers,
@@ -133,6 +135,9 @@ export const useSaveGuardrailSettings = () =>
   useGuardrailMutation((input: GuardrailSettings) => request<GuardrailSettings>('/api/v1/guardrails/settings', { method: 'PUT', body: input }))
 export const useCreateAlertRule = () =>
   useAlertMutation((input: AlertRuleInput) => request<AlertRule>('/api/v1/alert-rules', { method: 'POST', body: input }))
+export const useUpdateAlertRule = () =>
+  useAlertMutation(({ id, rule }: { id: string; rule: AlertRuleInput }) =>
+    request<AlertRule>(`/api/v1/alert-rules/${encodeURIComponent(id)}`, { method: 'PUT', body: rule }))
 export const useDeleteAlertRule = () =>
   useAlertMutation((id: string) => request<void>(`/api/v1/alert-rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
 export const usePreviewAlertRule = () =>
@@ -140,5 +145,7 @@ export const usePreviewAlertRule = () =>
 export const useChangeAlert = () =>
   useAlertMutation(({ id, action }: { id: string; action: 'acknowledge' | 'resolve' }) =>
     request<AlertItem>(`/api/v1/alerts/${encodeURIComponent(id)}/${action}`, { method: 'POST' }))
+export const useCreateSilence = () =>
+  useAlertMutation((input: SilenceInput) => request<Silence>('/api/v1/silences', { method: 'POST', body: input }))
 export const useDeleteSilence = () =>
   useAlertMutation((id: string) => request<void>(`/api/v1/silences/${encodeURIComponent(id)}`, { method: 'DELETE' }))

@@ -40,6 +40,7 @@ export interface AlertItem {
   title: string
   description: string
   agent_id: string
+  labels?: Record<string, string>
   triggered_at: string
   resolved_at: string | null
 }
@@ -485,14 +486,24 @@ export type AlertMetric =
   | 'request_count' | 'error_rate' | 'latency_p50' | 'latency_p95' | 'latency_p99' | 'cost_total' | 'cost_per_trace'
   | 'tokens_total' | 'eval_score_avg' | 'feedback_score_avg' | 'guardrail_violations' | 'budget_used_pct' | 'no_activity'
 
+export interface AlertFilters {
+  agent?: string
+  model?: string
+  provider?: string
+  tag?: string
+  user?: string
+}
+
 export interface AlertRuleInput {
   name: string
   kind?: 'threshold' | 'anomaly'
   metric: AlertMetric | 'latency' | 'cost'
   criterion?: string
+  filters?: AlertFilters
   group_by?: '' | 'agent' | 'model' | 'user' | 'provider'
   operator: '>' | '>=' | '<' | '<='
   threshold: number
+  warning_threshold?: number
   window: string
   severity?: 'critical' | 'warning' | 'info'
   notification_channels?: string[]
@@ -500,10 +511,11 @@ export interface AlertRuleInput {
   for?: string
 }
 
-export interface AlertRule extends Required<Omit<AlertRuleInput, 'criterion' | 'group_by'>> {
+export interface AlertRule extends Required<Omit<AlertRuleInput, 'criterion' | 'group_by' | 'warning_threshold'>> {
   id: string
   criterion?: string
   group_by?: string
+  warning_threshold?: number
   evaluation_interval: string
   enabled: boolean
   created_at: string
@@ -547,6 +559,12 @@ export interface Silence {
   ends_at: string
   comment: string
   created_by: string
+}
+
+export interface SilenceInput {
+  matchers: { name: string; value: string }[]
+  ends_at: string
+  comment: string
 }
 
 export interface SilenceList {

@@ -59,4 +59,72 @@ describe('Alerts page', () => {
     await userEvent.click(screen.getByTestId('rule-save'))
     expect(await screen.findByTestId('rule-error')).toBeInTheDocument()
   })
+
+  it('creates an anomaly rule with filters and a channel', async () => {
+    const api = mockApi({
+      '/api/v1/alerts': { alerts: [] },
+      '/api/v1/alert-rules': { rules: [] },
+      'POST /api/v1/alert-rules': (_u: URL, init?: RequestInit) => ({ ...JSON.parse(String(init?.body)), id: 'r2' }),
+    })
+    renderAt(<Alerts />)
+    await userEvent.click(screen.getByTestId('alerts-tab-rules'))
+    await userEvent.type(await screen.findByTestId('rule-name'), 'Slow bot')
+    await userEvent.selectOptions(screen.getByTestId('rule-kind'), 'anomaly')
+    expect(screen.queryByTestId('rule-warning')).not.toBeInTheDocument()
+    await userEvent.selectOptions(screen.getByTestId('rule-metric'), 'latency_p95')
+    await userEvent.type(screen.getByTestId('rule-filter-agent'), 'bot')
+    await userEvent.click(screen.getByTestId('rule-channel-webhook'))
+    await userEvent.click(screen.getByTestId('rule-save'))
+    expect(await screen.findByTestId('rule-saved')).toBeInTheDocument()
+    const sent = api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/alert-rules')
+    expect(sent?.body).toMatchObject({ kind: 'anomaly', metric: 'latency_p95', threshold: 0.001, operator: '>', filters: { agent: 'bot' }, notification_channels: ['webhook'] })
+  })
+
+  it('edits a rule and keeps what the editor does not show', async () => {
+    const stored = {
+      id: 'r1', name: 'Errors', kind: 'threshold', metric: 'error_rate', operator: '>', threshold: 5, window: '15m', severity: 'critical',
+      filters: { model: 'gpt-4o' }, notification_channels: ['slack'], min_samples: 50, for: '5m', evaluation_interval: '1m', enabled: true, created_at: '2026-11-20T10:00:00Z',
+    }
+    const api = mockApi({
+      '/api/v1/alerts': { alerts: [] },
+      '/api/v1/alert-rules': { rules: [stored] },
+      'PUT /api/v1/alert-rules/r1': (_u: URL, init?: RequestInit) => JSON.parse(String(init?.body)),
+    })
+    renderAt(<Alerts />)
+    await userEvent.click(screen.getByTestId('alerts-tab-rules'))
+    expect(await screen.findByTestId('rule-row')).toHaveTextContent('where model=gpt-4o')
+    await userEvent.click(screen.getByTestId('rule-edit'))
+    expect(screen.getByTestId('rule-filter-model')).toHaveValue('gpt-4o')
+    expect(screen.getByTestId('rule-channel-slack')).toBeChecked()
+    await userEvent.clear(screen.getByTestId('rule-threshold'))
+    await userEvent.type(screen.getByTestId('rule-threshold'), '8')
+    await userEvent.type(screen.getByTestId('rule-warning'), '4')
+    await userEvent.click(screen.getByTestId('rule-save'))
+    await waitFor(() => expect(api.calls.some((c) => c.method === 'PUT')).toBe(true))
+    const sent = api.calls.find((c) => c.method === 'PUT')
+    expect(sent?.body).toMatchObject({ threshold: 8, warning_threshold: 4, min_samples: 50, for: '5m', window: '15m', filters: { model: 'gpt-4o' } })
+  })
+
+  it('silences a firing alert from its row', async () => {
+    const api = mockApi({
+      '/api/v1/alerts': { alerts: [{ ...firing, labels: { alertname: 'Slow agent', rule_id: 'r1', agent: 'bot', severity: 'critical' } }] },
+      '/api/v1/silences': { silences: [] },
+      'POST /api/v1/silences': (_u: URL, init?: RequestInit) => ({ ...JSON.parse(String(init?.body)), id: 's1', starts_at: '2026-11-20T10:00:00Z', created_by: 'me' }),
+    })
+    renderAt(<Alerts />)
+    await userEvent.click(await screen.findByTestId('alert-silence'))
+    const matchers = await screen.findByTestId('silence-matchers')
+    expect(matchers).toHaveValue('rule_id=r1, agent=bot')
+    await userEvent.clear(matchers)
+    await userEvent.type(matchers, 'no-equals-sign')
+    await userEvent.click(screen.getByTestId('silence-save'))
+    expect(await screen.findByTestId('silence-error')).toHaveTextContent('not name=value')
+    await userEvent.clear(matchers)
+    await userEvent.type(matchers, 'rule_id=r1, agent=bot')
+    await userEvent.type(screen.getByTestId('silence-comment'), 'deploy in progress')
+    await userEvent.click(screen.getByTestId('silence-save'))
+    expect(await screen.findByTestId('silence-saved')).toBeInTheDocument()
+    const sent = api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/silences')
+    expect(sent?.body).toMatchObject({ matchers: [{ name: 'rule_id', value: 'r1' }, { name: 'agent', value: 'bot' }], comment: 'deploy in progress' })
+  })
 })
