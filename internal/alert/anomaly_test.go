@@ -1,7 +1,6 @@
 package alert
 
 import (
-	"context"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -226,44 +225,5 @@ func TestExactTests(t *testing.T) {
 	}
 	if j := JudgeRate(5, 10, 0, days(0.01, 0.01, 0.01), true, 20); j.Judged {
 		t.Errorf("judged 10 trials: %+v", j)
-	}
-}
-
-// TestAnomalyRuleThroughStore runs an anomaly rule over stored traces: learning with a
-// short history, then firing on a spike, with baseline and p-value in the history.
-func TestAnomalyRuleThroughStore(t *testing.T) {
-	s := openStore(t)
-	ctx := context.Background()
-	clk := &clock{}
-	ev := NewEvaluator(s, clk.Now, quietLog())
-	r := putRule(t, s, model.AlertRule{Name: "traffic", Kind: model.RuleAnomaly, Metric: "request_count", Window: model.Duration(time.Hour)})
-	end := t0.Truncate(time.Hour) // Tuesday 10:00
-	// Three days of 60 traces in the 9-10 hour: learning.
-	for d := 1; d <= 3; d++ {
-		load(t, s, "a", end.AddDate(0, 0, -d).Add(-time.Hour), time.Hour, 60, 0, 100)
-	}
-	load(t, s, "a", end.Add(-time.Hour), time.Hour, 60, 0, 100)
-	clk.Set(end)
-	if err := ev.EvaluateRule(ctx, &r, end); err != nil {
-		t.Fatal(err)
-	}
-	if in := instance(t, s, r.ID, ""); in.State != model.StateLearning {
-		t.Fatalf("3 days of history: %+v", in)
-	}
-	// Fourteen days of history (weekdays used), then a spike of 200.
-	for d := 4; d <= 14; d++ {
-		load(t, s, "a", end.AddDate(0, 0, -d).Add(-time.Hour), time.Hour, 60, 0, 100)
-	}
-	load(t, s, "a", end.Add(-30*time.Minute), 30*time.Minute, 140, 0, 100)
-	if err := ev.EvaluateRule(ctx, &r, end.Add(time.Minute)); err != nil {
-		t.Fatal(err)
-	}
-	in := instance(t, s, r.ID, "")
-	if in.State != model.StateFiring {
-		t.Fatalf("spike: %+v", in)
-	}
-	hist, _ := s.ListAlertEvaluations(ctx, ws, r.ID, "", 1)
-	if len(hist) != 1 || hist[0].Baseline == nil || *hist[0].Baseline != 60 || hist[0].PValue == nil || *hist[0].PValue > 1e-6 || *hist[0].Value != 200 {
-		t.Fatalf("evaluation = %+v", hist)
 	}
 }
