@@ -11,8 +11,11 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -22,6 +25,7 @@ import (
 	"github.com/coder/websocket"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/queue/redisstream"
 	"github.com/agentobs/agentobs/internal/store/postgres"
 )
@@ -627,5 +631,106 @@ func TestScaleOutLiveAcrossProcesses(t *testing.T) {
 			}
 			return
 		}
+	}
+}
+
+// TestScaleOutTwoAlertProcesses runs two alert processes on one PostgreSQL: one holds the
+// evaluator lease and notifies, the other stays quiet; after the holder is killed with
+// SIGKILL the other takes over and notifies the next alert. Each alert reaches the webhook
+// exactly once.
+func TestScaleOutTwoAlertProcesses(t *testing.T) {
+	e := newScaleEnv(t)
+	var mu sync.Mutex
+	var msgs []alert.Message
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var m alert.Message
+		if json.NewDecoder(r.Body).Decode(&m) == nil {
+			mu.Lock()
+			msgs = append(msgs, m)
+			mu.Unlock()
+		}
+	}))
+	defer hook.Close()
+	received := func() []alert.Message {
+		mu.Lock()
+		defer mu.Unlock()
+		return append([]alert.Message(nil), msgs...)
+	}
+	shared := []string{"--encryption-key", "scaleout-test-encryption-key-0123456789abcdef", "--alert-tick", "200ms"}
+	front := e.start("api,ingest,process,query", shared...)
+	alerters := []*server{e.start("alert", shared...), e.start("alert", shared...)}
+
+	code, body := front.post("/api/v1/auth/register", map[string]any{"email": "oncall@example.com", "password": "correct horse battery staple 42",
+		"name": "Ops", "create_workspace": true, "setup_key": testKey})
+	var session struct {
+		AccessToken string `json:"access_token"`
+	}
+	if code != 201 || json.Unmarshal(body, &session) != nil {
+		t.Fatalf("register = %d %s", code, body)
+	}
+	call := func(s *server, method, path string, v any, want int) {
+		t.Helper()
+		b, _ := json.Marshal(v)
+		if code, out, _ := s.do(method, path, session.AccessToken, "application/json", b); code != want {
+			t.Fatalf("%s %s = %d %s", method, path, code, out)
+		}
+	}
+	call(alerters[0], "PUT", "/api/v1/integrations/webhook", map[string]any{"url": hook.URL}, 200)
+	call(alerters[1], "POST", "/api/v1/alert-rules", map[string]any{"name": "Busy agent", "metric": "request_count", "operator": ">",
+		"threshold": 5, "window": "10m", "group_by": "agent", "notification_channels": []string{"webhook"}, "evaluation_interval": "10s",
+		"min_samples": 5, "group_wait": "1s", "group_interval": "1s"}, 201)
+	ingest := func(agent string) {
+		for i := 0; i < 10; i++ {
+			tr := traceInput(fmt.Sprintf("%s-%d-%d", agent, time.Now().UnixNano(), i))
+			tr["agent_id"], tr["timestamp"] = agent, time.Now().UTC().Format(time.RFC3339Nano)
+			if code, b := front.post("/api/v1/traces", tr); code != 202 {
+				t.Fatalf("ingest = %d %s", code, b)
+			}
+		}
+	}
+	firingAgents := func() []string {
+		var out []string
+		for _, m := range received() {
+			for _, a := range m.Firing {
+				out = append(out, a.Labels["agent"])
+			}
+		}
+		return out
+	}
+	ingest("agent-x")
+	waitFor(t, "a FIRING webhook for agent-x", 60*time.Second, func() bool { return len(received()) > 0 })
+	time.Sleep(3 * time.Second) // room for a duplicate from the other process
+	if got := firingAgents(); len(received()) != 1 || strings.Join(got, ",") != "agent-x" {
+		t.Fatalf("messages after the first alert: %+v", received())
+	}
+
+	// Kill the lease holder: its pid is in the lease's holder name.
+	conn, err := pgx.Connect(context.Background(), e.dsn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var holder string
+	err = conn.QueryRow(context.Background(), `SELECT holder FROM alert_leases WHERE name = 'alert-evaluator'`).Scan(&holder)
+	conn.Close(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var leader *server
+	for _, s := range alerters {
+		if strings.Contains(holder, fmt.Sprintf("/%d/", s.cmd.Process.Pid)) {
+			leader = s
+		}
+	}
+	if leader == nil {
+		t.Fatalf("lease holder %q is neither alert process", holder)
+	}
+	leader.cmd.Process.Kill()
+	<-leader.done
+
+	ingest("agent-y")
+	waitFor(t, "the other process notifying agent-y", 90*time.Second, func() bool { return len(received()) > 1 })
+	time.Sleep(3 * time.Second)
+	if got := firingAgents(); len(received()) != 2 || !slices.Contains(got, "agent-y") || strings.Count(strings.Join(got, ","), "agent-x") > 2 {
+		t.Fatalf("messages after the takeover: %+v", received())
 	}
 }
