@@ -46,6 +46,8 @@ type Evaluations interface {
 	PutScore(ctx context.Context, s model.Score) error
 	// CompletedTraces lists traces that ended in [from, to), oldest first.
 	CompletedTraces(ctx context.Context, workspaceID string, from, to time.Time, limit int) ([]TraceRef, error)
+
+	EvaluatorDefs
 }
 
 // EvaluationQuery selects evaluations.

@@ -242,6 +242,13 @@ test('Alerts: a rule made in the editor previews the last 7 days, then fires', a
   await row.getByTestId('alert-ack').click()
   await expect(row).toHaveAttribute('data-status', 'acknowledged')
   await shot(page, 'alerts-active')
+  // Silence it from its row: the Silences tab opens with matchers for its rule.
+  await row.getByTestId('alert-silence').click()
+  await expect(page.getByTestId('silence-matchers')).toHaveValue(/^rule_id=/)
+  await page.getByTestId('silence-comment').fill('looking into it')
+  await page.getByTestId('silence-save').click()
+  await expect(page.getByTestId('silence-saved')).toBeVisible()
+  await expect(page.getByTestId('silence-row').filter({ hasText: 'looking into it' })).toBeVisible()
   await page.getByTestId('nav-home').click()
   await expect(page.getByTestId('page-home')).toContainText('Seeded traffic', { timeout: 45_000 })
 })
