@@ -30,6 +30,15 @@ func newEval(cfg JudgeConfig, st store.Store, prices *pricing.Table, log *slog.L
 			return nil, err
 		}
 		ec.Judge = provider.NewClient(p, cfg.Limits)
+		ec.NewJudge = func(model string) (*provider.Client, error) {
+			pc := cfg.Provider
+			pc.Model = model
+			p, err := provider.New(pc)
+			if err != nil {
+				return nil, err
+			}
+			return provider.NewClient(p, cfg.Limits), nil
+		}
 		ec.Workers = cfg.Limits.MaxConcurrency * 2
 		log.Info("LLM judge configured", "provider", p.Kind(), "model", p.Model(), "base_url", cfg.Provider.BaseURL)
 	}

@@ -39,7 +39,7 @@ const onlineBatch = 5000
 // Interval, until ctx ends. The window restarts a little in the past after a restart;
 // jobs are idempotent, so traces seen twice are judged once.
 func (s *Service) RunOnline(ctx context.Context, o Online, list func(context.Context) ([]string, error)) {
-	if s.cfg.Judge == nil || o.SampleRate <= 0 {
+	if s.cfg.Judge == nil {
 		return
 	}
 	if o.Delay <= 0 {
@@ -56,11 +56,32 @@ func (s *Service) RunOnline(ctx context.Context, o Online, list func(context.Con
 			s.cfg.Log.Error("online evaluation: cannot list workspaces", "err", err)
 		}
 		for _, ws := range wss {
-			from, ok := cursor[ws]
-			if !ok {
-				from = start
+			if o.SampleRate > 0 {
+				from, ok := cursor[ws]
+				if !ok {
+					from = start
+				}
+				cursor[ws] = s.OnlineTick(ctx, ws, o, from)
 			}
-			cursor[ws] = s.OnlineTick(ctx, ws, o, from)
+			defs, err := s.cfg.Store.ListEvaluatorDefs(ctx, ws)
+			if err != nil && ctx.Err() == nil {
+				s.cfg.Log.Error("online evaluation: cannot list evaluators", "workspace", ws, "err", err)
+			}
+			for _, d := range defs {
+				if !d.Enabled || d.SampleRate <= 0 {
+					continue
+				}
+				// A new version starts where the last one stopped; a new evaluator at start.
+				key := ws + "/" + d.ID
+				from, ok := cursor[key]
+				if !ok {
+					from = start
+					if created := d.CreatedAt.Add(-d.Delay.D() - 2*o.Interval); created.After(from) {
+						from = created
+					}
+				}
+				cursor[key] = s.onlineDefTick(ctx, ws, d, from)
+			}
 		}
 		select {
 		case <-ctx.Done():
@@ -100,18 +121,27 @@ func (s *Service) OnlineTick(ctx context.Context, ws string, o Online, from time
 		if !Sampled(s.cfg.Evaluator.ID, s.cfg.Evaluator.Version, r.TraceID, o.SampleRate) {
 			continue
 		}
-		ev, _, created, err := s.Submit(ctx, Request{WorkspaceID: ws, TraceID: r.TraceID, Criteria: o.Criteria, Source: model.EvalSourceAuto})
-		if err != nil {
-			s.cfg.Log.Warn("online evaluation: cannot submit", "trace_id", r.TraceID, "err", err)
-			continue
-		}
-		if created || ev.Status == model.EvalPending {
-			select {
-			case s.jobs <- job{ws: ws, evalID: ev.ID}:
-			case <-ctx.Done():
-				return from
-			}
+		if !s.submitAuto(ctx, Request{WorkspaceID: ws, TraceID: r.TraceID, Criteria: o.Criteria, Source: model.EvalSourceAuto}) {
+			return from
 		}
 	}
 	return to
+}
+
+// submitAuto creates the job of an automatic evaluation and queues it unless it was done
+// before; it returns false only when ctx ended.
+func (s *Service) submitAuto(ctx context.Context, req Request) bool {
+	ev, _, created, err := s.Submit(ctx, req)
+	if err != nil {
+		s.cfg.Log.Warn("online evaluation: cannot submit", "trace_id", req.TraceID, "evaluator", req.Evaluator, "err", err)
+		return true
+	}
+	if created || ev.Status == model.EvalPending {
+		select {
+		case s.jobs <- job{ws: req.WorkspaceID, evalID: ev.ID}:
+		case <-ctx.Done():
+			return false
+		}
+	}
+	return true
 }

@@ -44,8 +44,11 @@ type Config struct {
 	Store Store
 	// Judge calls the model; nil means no judge is configured, and evaluations answer
 	// 503 with that reason.
-	Judge  *provider.Client
-	Prices *pricing.Table
+	Judge *provider.Client
+	// NewJudge makes a client of the configured provider for another model, for
+	// evaluators that name one; nil: evaluators cannot switch models.
+	NewJudge func(model string) (*provider.Client, error)
+	Prices   *pricing.Table
 	// Evaluator is the workspace-wide default evaluator.
 	Evaluator Evaluator
 	// Workers bounds concurrent batch jobs (16 when 0).
@@ -63,8 +66,9 @@ type Service struct {
 	// running maps evaluation ids in progress to a channel closed when they finish.
 	running map[string]chan struct{}
 	jobs    chan job
-	wg      sync.WaitGroup // batch workers
-	runs    sync.WaitGroup // judge runs in flight
+	judges  map[string]*provider.Client // by model, for evaluators that name one
+	wg      sync.WaitGroup              // batch workers
+	runs    sync.WaitGroup              // judge runs in flight
 }
 
 type job struct {
@@ -177,23 +181,19 @@ func newID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// jobKey identifies the job of the evaluator's version on a trace with a criteria set.
-func (s *Service) jobKey(traceID string, cs []model.Criterion) string {
-	names := make([]string, len(cs))
-	for i, c := range cs {
-		names[i] = c.Name
-	}
-	slices.Sort(names)
-	return s.cfg.Evaluator.ID + "@" + strconv.Itoa(s.cfg.Evaluator.Version) + ":trace:" + traceID + ":" + strings.Join(names, ",")
-}
-
 // Request is one evaluation to create.
 type Request struct {
 	WorkspaceID string
 	TraceID     string
-	Criteria    []string
-	Source      string
-	BatchID     string
+	// SpanID, when set, judges that span of the trace instead of the trace.
+	SpanID   string
+	Criteria []string
+	// Evaluator names a workspace evaluator ("": the server's default) and its version
+	// (0: the latest); its criteria apply when Criteria is empty.
+	Evaluator        string
+	EvaluatorVersion int
+	Source           string
+	BatchID          string
 }
 
 // Submit creates the evaluation job of req (or finds the existing one: jobs are
@@ -202,11 +202,19 @@ func (s *Service) Submit(ctx context.Context, req Request) (*model.Evaluation, [
 	if s.cfg.Judge == nil {
 		return nil, nil, false, model.Errorf(model.EUNAVAILABLE, "%s", s.Judge().Reason)
 	}
+	run, err := s.evaluatorFor(ctx, req.WorkspaceID, req.Evaluator, req.EvaluatorVersion)
+	if err != nil {
+		return nil, nil, false, err
+	}
 	avail, err := s.Criteria(ctx, req.WorkspaceID)
 	if err != nil {
 		return nil, nil, false, err
 	}
-	cs, err := resolveCriteria(req.Criteria, avail)
+	names := req.Criteria
+	if len(names) == 0 && run.def != nil {
+		names = run.def.Criteria
+	}
+	cs, err := resolveCriteria(names, avail)
 	if err != nil {
 		return nil, nil, false, err
 	}
@@ -214,10 +222,16 @@ func (s *Service) Submit(ctx context.Context, req Request) (*model.Evaluation, [
 	if err != nil {
 		return nil, nil, false, err
 	}
-	p := s.cfg.Judge.Provider()
-	ev := model.Evaluation{WorkspaceID: req.WorkspaceID, ID: newID(), JobKey: s.jobKey(req.TraceID, cs), TraceID: req.TraceID,
-		AgentID: tr.AgentID, EvaluatorID: s.cfg.Evaluator.ID, EvaluatorVersion: s.cfg.Evaluator.Version, Source: req.Source,
-		BatchID: req.BatchID, Status: model.EvalPending, Provider: p.Kind(), Model: p.Model(), CreatedAt: s.cfg.Now().UTC()}
+	if req.SpanID != "" {
+		if _, ok := spanTarget(tr, req.SpanID); !ok {
+			return nil, nil, false, &model.Error{Code: model.ENOTFOUND, Message: "unknown span",
+				Fields: []model.FieldError{{Path: model.Path{"span_id"}, Detail: "the trace has no span " + strconv.Quote(req.SpanID)}}}
+		}
+	}
+	p := run.judge.Provider()
+	ev := model.Evaluation{WorkspaceID: req.WorkspaceID, ID: newID(), JobKey: jobKey(run.Evaluator, req.TraceID, req.SpanID, cs),
+		TraceID: req.TraceID, SpanID: req.SpanID, AgentID: tr.AgentID, EvaluatorID: run.ID, EvaluatorVersion: run.Version,
+		Source: req.Source, BatchID: req.BatchID, Status: model.EvalPending, Provider: p.Kind(), Model: p.Model(), CreatedAt: s.cfg.Now().UTC()}
 	stored, created, err := s.cfg.Store.CreateEvaluation(ctx, ev)
 	if err != nil {
 		return nil, nil, false, err
@@ -309,8 +323,20 @@ func (s *Service) run(ctx context.Context, ws, id string) error {
 	if err != nil {
 		return s.finish(ctx, ev, model.EvalFailed, "trace cannot be read: "+model.ErrorMessage(err))
 	}
-	e := s.cfg.Evaluator
-	p := s.cfg.Judge.Provider()
+	if ev.SpanID != "" {
+		target, ok := spanTarget(tr, ev.SpanID)
+		if !ok {
+			return s.finish(ctx, ev, model.EvalFailed, "the span is no longer in the trace")
+		}
+		tr = target
+	}
+	run, err := s.evaluatorFor(ctx, ws, ev.EvaluatorID, ev.EvaluatorVersion)
+	if err != nil {
+		return s.finish(ctx, ev, model.EvalFailed, "evaluator cannot be read: "+model.ErrorMessage(err))
+	}
+	e := run.Evaluator
+	judge := run.judge
+	p := judge.Provider()
 	req := provider.Request{System: e.System, Prompt: renderPrompt(e.Template, tr, cs),
 		Schema: verdictSchema(cs, !e.NoExplanation), MaxTokens: e.MaxTokens}
 	ev.Prompt = req.Prompt
@@ -343,7 +369,7 @@ func (s *Service) run(ctx context.Context, ws, id string) error {
 	}
 
 	start := s.cfg.Now()
-	resp, attempts, err := s.cfg.Judge.Complete(ctx, req)
+	resp, attempts, err := judge.Complete(ctx, req)
 	ev.Attempts = attempts
 	ev.LatencyMs = s.cfg.Now().Sub(start).Milliseconds()
 	if err != nil {

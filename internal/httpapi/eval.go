@@ -26,6 +26,7 @@ func (a *API) evalRoutes(add addRoute) {
 	add("POST /api/v1/evaluate/judge/resume", PermWrite, a.resumeJudge)
 	add("GET /api/v1/quality/overview", PermRead, a.qualityOverview)
 	add("POST /api/v1/traces/{trace_id}/feedback", PermIngest, a.traceFeedback)
+	a.evaluatorRoutes(add)
 }
 
 // syncEvalWait is how long POST /evaluate/trace waits for the judge before answering 202.
@@ -33,6 +34,10 @@ const syncEvalWait = 25 * time.Second
 
 type evaluateBody struct {
 	Criteria []string `json:"criteria"`
+	// Evaluator names a workspace evaluator (its latest version); "" is the server's default.
+	Evaluator string `json:"evaluator"`
+	// SpanID judges one span of the trace instead of the whole trace.
+	SpanID string `json:"span_id"`
 }
 
 func (a *API) evaluateTrace(r *http.Request) (any, error) {
@@ -50,7 +55,7 @@ func (a *API) evaluateTrace(r *http.Request) (any, error) {
 	}
 	ctx := r.Context()
 	ev, err := a.cfg.Eval.Evaluate(ctx, eval.Request{WorkspaceID: workspaceID(ctx), TraceID: r.PathValue("trace_id"),
-		Criteria: body.Criteria, Source: model.EvalSourceManual}, wait)
+		Criteria: body.Criteria, Evaluator: body.Evaluator, SpanID: body.SpanID, Source: model.EvalSourceManual}, wait)
 	if err != nil {
 		return nil, err
 	}

@@ -108,8 +108,10 @@ type Evaluation struct {
 	WorkspaceID string `json:"-"`
 	ID          string `json:"id"`
 	// JobKey makes jobs idempotent: evaluator@version and target.
-	JobKey           string    `json:"-"`
-	TraceID          string    `json:"trace_id"`
+	JobKey  string `json:"-"`
+	TraceID string `json:"trace_id"`
+	// SpanID names the judged span of a span-scoped evaluator; "" for a trace.
+	SpanID           string    `json:"span_id,omitempty"`
 	AgentID          string    `json:"agent_id"`
 	EvaluatorID      string    `json:"evaluator_id"`
 	EvaluatorVersion int       `json:"evaluator_version"`

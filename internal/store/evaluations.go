@@ -142,14 +142,14 @@ func (e EvalSQL) ListCriteria(ctx context.Context, workspaceID string) ([]model.
 
 const evaluationColumns = `id, job_key, trace_id, agent_id, evaluator_id, evaluator_version, source, batch_id, status,
 	overall, verdicts, prompt, raw_answer, error, provider, model, cache_key, cached, tokens_input, tokens_output,
-	cost_usd, latency_ms, attempts, created_at, finished_at`
+	cost_usd, latency_ms, attempts, created_at, finished_at, span_id`
 
 func scanEvaluation(workspaceID string, scan func(...any) error) (model.Evaluation, error) {
 	ev := model.Evaluation{WorkspaceID: workspaceID}
 	var verdicts string
 	err := scan(&ev.ID, &ev.JobKey, &ev.TraceID, &ev.AgentID, &ev.EvaluatorID, &ev.EvaluatorVersion, &ev.Source, &ev.BatchID,
 		&ev.Status, &ev.Overall, &verdicts, &ev.Prompt, &ev.RawAnswer, &ev.Error, &ev.Provider, &ev.Model, &ev.CacheKey,
-		&ev.Cached, &ev.TokensInput, &ev.TokensOutput, &ev.CostUSD, &ev.LatencyMs, &ev.Attempts, &ev.CreatedAt, &ev.FinishedAt)
+		&ev.Cached, &ev.TokensInput, &ev.TokensOutput, &ev.CostUSD, &ev.LatencyMs, &ev.Attempts, &ev.CreatedAt, &ev.FinishedAt, &ev.SpanID)
 	if err != nil {
 		return ev, err
 	}
@@ -179,7 +179,7 @@ func evaluationArgs(ev model.Evaluation) ([]any, error) {
 	return []any{ev.WorkspaceID, ev.ID, ev.JobKey, ev.TraceID, ev.AgentID, ev.EvaluatorID, ev.EvaluatorVersion, ev.Source,
 		ev.BatchID, ev.Status, ev.Overall, clean(string(v)), clean(ev.Prompt), clean(ev.RawAnswer), clean(ev.Error),
 		ev.Provider, ev.Model, ev.CacheKey, ev.Cached, ev.TokensInput, ev.TokensOutput, ev.CostUSD, ev.LatencyMs,
-		ev.Attempts, ev.CreatedAt, ev.FinishedAt}, nil
+		ev.Attempts, ev.CreatedAt, ev.FinishedAt, ev.SpanID}, nil
 }
 
 func (e EvalSQL) getBy(ctx context.Context, db SQLRunner, workspaceID, col, val string) (*model.Evaluation, error) {
@@ -200,7 +200,7 @@ func (e EvalSQL) CreateEvaluation(ctx context.Context, ev model.Evaluation) (*mo
 		return nil, false, err
 	}
 	n, err := e.DB.Exec(ctx, `INSERT INTO evaluations (workspace_id, `+evaluationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
 		ON CONFLICT (workspace_id, job_key) DO NOTHING`, args...)
 	if err != nil && !e.DB.IsUniqueViolation(err) {
 		return nil, false, fmt.Errorf("cannot create evaluation: %w", err)

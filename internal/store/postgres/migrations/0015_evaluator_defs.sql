@@ -10,3 +10,6 @@ CREATE TABLE evaluator_defs (
     created_at    timestamptz NOT NULL,
     PRIMARY KEY (workspace_id, id, version)
 );
+
+-- A span-scoped evaluation names its span.
+ALTER TABLE evaluations ADD COLUMN span_id text NOT NULL DEFAULT '';
