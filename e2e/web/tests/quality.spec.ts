@@ -93,4 +93,23 @@ test('evaluate a trace now and see it on the Quality page', async () => {
   await expect(page.getByTestId('quality-history-empty')).toBeVisible()
   await page.getByTestId('history-tab-manual').click()
   await expect(page.getByTestId('evaluation-row')).toHaveCount(1)
+
+  // A workspace evaluator, then its second version.
+  await expect(page.getByTestId('evaluators-empty')).toBeVisible()
+  await page.getByTestId('evaluator-new').click()
+  await page.getByTestId('evaluator-id').fill('answer-quality')
+  await page.getByTestId('evaluator-name').fill('Answer quality')
+  await page.getByTestId('evaluator-scope').selectOption('span')
+  await page.getByTestId('evaluator-kinds').fill('llm')
+  await page.getByTestId('evaluator-criteria').fill('helpfulness, relevance')
+  await page.getByTestId('evaluator-save').click()
+  const evaluator = page.getByTestId('evaluator-row').filter({ hasText: 'Answer quality' })
+  await expect(evaluator).toContainText('answer-quality v1')
+  await expect(evaluator).toContainText('spans (llm)')
+  await evaluator.getByTestId('evaluator-edit').click()
+  await page.getByTestId('evaluator-rate').fill('0.5')
+  await page.getByTestId('evaluator-save').click()
+  await expect(evaluator).toContainText('answer-quality v2')
+  await expect(evaluator).toContainText('50 % after 30s')
 })
+

@@ -151,3 +151,54 @@ export interface ABTestResults {
 
 export const useABTests = () => useApi<{ ab_tests: ABTest[] }>('/api/v1/ab-tests')
 export const useABTestResults = (id: string) => useApi<ABTestResults>(`/api/v1/ab-tests/${encodeURIComponent(id)}/results`)
+
+export interface EvaluatorFilter {
+  agents?: string[]
+  tags?: string[]
+  span_kinds?: string[]
+  span_names?: string[]
+}
+
+/** A workspace evaluator (internal/model/evaluator.go); every save is a new version. */
+export interface EvaluatorDef {
+  id: string
+  version?: number
+  name: string
+  description?: string
+  scope: 'trace' | 'span'
+  filter: EvaluatorFilter
+  sample_rate: number
+  delay: string
+  criteria: string[]
+  model?: string
+  max_tokens?: number
+  template?: string
+  system?: string
+  explanation?: boolean
+  daily_budget_usd: number
+  enabled: boolean
+  created_at?: string
+  created_by?: string
+}
+
+export const useEvaluators = () => useApi<{ evaluators: EvaluatorDef[] }>('/api/v1/evaluators')
+
+/** useSaveEvaluator creates an evaluator (POST) or saves its next version (PUT). */
+export function useSaveEvaluator() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: ({ def, update }: { def: EvaluatorDef; update: boolean }) =>
+      update
+        ? request<EvaluatorDef>(`/api/v1/evaluators/${encodeURIComponent(def.id)}`, { method: 'PUT', body: def })
+        : request<EvaluatorDef>('/api/v1/evaluators', { method: 'POST', body: def }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['/api/v1/evaluators'] }),
+  })
+}
+
+export function useDeleteEvaluator() {
+  const qc = useQueryClient()
+  return useMutation({
+    mutationFn: (id: string) => request<void>(`/api/v1/evaluators/${encodeURIComponent(id)}`, { method: 'DELETE' }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['/api/v1/evaluators'] }),
+  })
+}

@@ -156,4 +156,41 @@ describe('Quality page', () => {
       { t: 1796083200000, 'support-bot': 85 },
     ])
   })
+
+  it('lists evaluators, creates one and saves a new version', async () => {
+    const stored = { id: 'answers', version: 2, name: 'Answers', scope: 'span', filter: { span_kinds: ['llm'], agents: ['bot'] }, sample_rate: 0.2,
+      delay: '1m0s', criteria: ['helpfulness'], template: 'custom {{input}}', daily_budget_usd: 0, enabled: true, created_at: '2026-11-20T10:00:00Z' }
+    const api = mockApi({
+      '/api/v1/quality/overview': overview(),
+      '/api/v1/evaluate/history': { evaluations: [], total: 0, page: 1, page_size: 20 },
+      '/api/v1/ab-tests': { ab_tests: [] },
+      '/api/v1/evaluators': { evaluators: [stored] },
+      'POST /api/v1/evaluators': (_u: URL, init?: RequestInit) => ({ ...JSON.parse(String(init?.body)), version: 1 }),
+      'PUT /api/v1/evaluators/answers': (_u: URL, init?: RequestInit) => ({ ...JSON.parse(String(init?.body)), version: 3 }),
+    })
+    renderAt(<Quality />)
+    const row = await screen.findByTestId('evaluator-row')
+    expect(row).toHaveTextContent('answers v2')
+    expect(row).toHaveTextContent('spans (llm) of bot')
+    expect(row).toHaveTextContent('20 % after 1m0s')
+
+    await userEvent.click(screen.getByTestId('evaluator-new'))
+    await userEvent.type(screen.getByTestId('evaluator-id'), 'tone-check')
+    await userEvent.type(screen.getByTestId('evaluator-name'), 'Tone check')
+    await userEvent.type(screen.getByTestId('evaluator-criteria'), 'tone, relevance')
+    await userEvent.click(screen.getByTestId('evaluator-save'))
+    await waitFor(() => expect(api.calls.some((c) => c.method === 'POST' && c.url.pathname === '/api/v1/evaluators')).toBe(true))
+    expect(api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/evaluators')?.body).toMatchObject({
+      id: 'tone-check', name: 'Tone check', scope: 'trace', criteria: ['tone', 'relevance'], sample_rate: 0.1, enabled: true })
+
+    await userEvent.click(await screen.findByTestId('evaluator-edit'))
+    expect(screen.getByTestId('evaluator-id')).toBeDisabled()
+    await userEvent.clear(screen.getByTestId('evaluator-kinds'))
+    await userEvent.type(screen.getByTestId('evaluator-kinds'), 'llm, tool')
+    await userEvent.click(screen.getByTestId('evaluator-save'))
+    await waitFor(() => expect(api.calls.some((c) => c.method === 'PUT')).toBe(true))
+    const put = api.calls.find((c) => c.method === 'PUT')?.body as Record<string, unknown>
+    expect(put).toMatchObject({ id: 'answers', template: 'custom {{input}}', filter: { span_kinds: ['llm', 'tool'], agents: ['bot'] } })
+    expect(put.version).toBeUndefined()
+  })
 })

@@ -12,6 +12,7 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { ChartFallback } from '@/components/dashboard/ChartFallback'
 import { ChartCard } from '@/components/dashboard/ChartCard'
 import { ABTestCards } from '@/components/dashboard/ABTestCards'
+import { Evaluators } from '@/components/dashboard/Evaluators'
 import { KPICard } from '@/components/dashboard/KPICard'
 import { ErrorState } from '@/components/dashboard/states'
 import { PageHeader } from '@/components/layout/PageHeader'
@@ -361,6 +362,7 @@ export default function Quality() {
           <QualityTrendChart data={o} isLoading={q.isPending} error={q.error} onRetry={() => void q.refetch()} />
         </Suspense>
         <History />
+        <Evaluators />
         <section aria-labelledby="ab-tests-title" className="grid gap-3">
           <h2 id="ab-tests-title" className="text-lg font-semibold">
             A/B tests
