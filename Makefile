@@ -52,7 +52,8 @@ test-otel: build
 
 # Deployment files, each checked by the tool users' pipelines run (docs/production/DEPLOYMENT.md):
 # compose config; checkov on the Dockerfile and the rendered chart; the runtime image's
-# packages against ldd; helm lint and template for both modes; strict Kubernetes schemas;
+# packages against ldd; helm lint and template for both modes; strict Kubernetes schemas
+# (the ServiceMonitor: the Prometheus Operator's Go types);
 # promtool rule tests; the Grafana dashboards strictly decoded and compared with their
 # generator; actionlint on the workflows. Tools are built or installed once into the cache.
 TOOLS_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentobs
@@ -91,6 +92,7 @@ test-deploy: build deploy-tools
 	$(HELM) template agentobs $(CHART) --namespace agentobs -f $(CHART)/values-scaleout.yaml \
 	  --set secret.existingSecret=agentobs > $(RENDERED)/scaleout/agentobs.yaml
 	$(DEPLOY_VENV)/bin/kubernetes-validate --strict --quiet $(RENDERED)/embedded/agentobs.yaml $(RENDERED)/scaleout/agentobs.yaml
+	cd tools && $(GO) run ./cmd/servicemonitor ../$(RENDERED)/scaleout/agentobs.yaml
 	$(CHECKOV) --framework kubernetes -d $(RENDERED)/embedded
 	$(CHECKOV) --framework kubernetes -d $(RENDERED)/scaleout
 	$(DEPLOY_VENV)/bin/python deploy/helm/check-rendered.py $(BIN) $(RENDERED)/embedded/agentobs.yaml $(RENDERED)/scaleout/agentobs.yaml
