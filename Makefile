@@ -68,10 +68,13 @@ RENDERED := bin/rendered
 $(HELM) $(ACTIONLINT) &: tools/go.mod tools/go.sum
 	mkdir -p $(TOOLS_BIN)
 	cd tools && $(GO) build -o $(TOOLS_BIN)/ helm.sh/helm/v4/cmd/helm github.com/rhysd/actionlint/cmd/actionlint
+	@# Builds for an older tools/go.sum are never used again.
+	find $(TOOLS_CACHE) -maxdepth 1 -name 'tools-*' ! -path '$(TOOLS_BIN)' -exec rm -rf {} +
 
 $(DEPLOY_VENV)/.installed: tools/requirements-deploy.txt
 	python3 -m venv $(DEPLOY_VENV)
 	$(DEPLOY_VENV)/bin/pip install -q --disable-pip-version-check -r tools/requirements-deploy.txt
+	find $(TOOLS_CACHE) -maxdepth 1 -name 'deploy-venv-*' ! -path '$(DEPLOY_VENV)' -exec rm -rf {} +
 	@touch $@
 
 deploy-tools: $(HELM) $(ACTIONLINT) $(DEPLOY_VENV)/.installed
