@@ -19,7 +19,8 @@ ARG VERSION=dev
 RUN CGO_ENABLED=1 go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o /out/agentobs ./cmd/agentobs
 
 FROM debian:bookworm-slim
-RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl \
+# libstdc++6 and libgcc-s1: DuckDB is C++ (make test-deploy compares this list with ldd).
+RUN apt-get update && apt-get install -y --no-install-recommends ca-certificates curl libstdc++6 libgcc-s1 \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home /var/lib/agentobs agentobs \
     && mkdir -p /var/lib/agentobs && chown agentobs /var/lib/agentobs

@@ -9,7 +9,7 @@ BIN := bin/agentobs
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export AGENTOBS_BIN := $(CURDIR)/$(BIN)
 
-.PHONY: run build web test test-alerts test-go test-sdk test-python test-typescript test-deploy test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
+.PHONY: run build web test test-alerts test-go test-sdk test-python test-typescript test-deploy deploy-tools dashboards test-web test-e2e test-scaleout test-otel chromium lint fuzz bench clean
 
 run: build
 	./$(BIN) serve
@@ -25,6 +25,7 @@ lint:
 	@unformatted=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet ./...
+	cd tools && $(GO) vet ./...
 
 test-go: build
 	$(GO) test -count=1 ./...
@@ -49,11 +50,64 @@ test-scaleout:
 test-otel: build
 	e2e/otel/run.sh
 
-# The compose file is validated with Debian's docker-compose; no engine runs here.
-test-deploy:
-	@command -v docker-compose >/dev/null || $(SUDO) apt-get install -y -q docker-compose >/dev/null
+# Deployment files, each checked by the tool users' pipelines run (docs/production/DEPLOYMENT.md):
+# compose config; checkov on the Dockerfile and the rendered chart; the runtime image's
+# packages against ldd; helm lint and template for both modes; strict Kubernetes schemas
+# (the ServiceMonitor: the Prometheus Operator's Go types);
+# promtool rule tests; the Grafana dashboards strictly decoded and compared with their
+# generator; actionlint on the workflows. Tools are built or installed once into the cache.
+TOOLS_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentobs
+TOOLS_BIN := $(TOOLS_CACHE)/tools-$(shell cat tools/go.sum 2>/dev/null | sha256sum | cut -c1-12)
+HELM := $(TOOLS_BIN)/helm
+ACTIONLINT := $(TOOLS_BIN)/actionlint
+DEPLOY_VENV := $(TOOLS_CACHE)/deploy-venv-$(shell sha256sum tools/requirements-deploy.txt 2>/dev/null | cut -c1-12)
+CHART := deploy/helm/agentobs
+RENDERED := bin/rendered
+
+# Helm and actionlint come from tools/go.mod so their dependencies stay out of the product's.
+$(HELM) $(ACTIONLINT) &: tools/go.mod tools/go.sum
+	mkdir -p $(TOOLS_BIN)
+	cd tools && $(GO) build -o $(TOOLS_BIN)/ helm.sh/helm/v4/cmd/helm github.com/rhysd/actionlint/cmd/actionlint
+	@# Builds for an older tools/go.sum are never used again.
+	find $(TOOLS_CACHE) -maxdepth 1 -name 'tools-*' ! -path '$(TOOLS_BIN)' -exec rm -rf {} +
+
+$(DEPLOY_VENV)/.installed: tools/requirements-deploy.txt
+	python3 -m venv $(DEPLOY_VENV)
+	$(DEPLOY_VENV)/bin/pip install -q --disable-pip-version-check -r tools/requirements-deploy.txt
+	find $(TOOLS_CACHE) -maxdepth 1 -name 'deploy-venv-*' ! -path '$(DEPLOY_VENV)' -exec rm -rf {} +
+	@touch $@
+
+deploy-tools: $(HELM) $(ACTIONLINT) $(DEPLOY_VENV)/.installed
+	@command -v docker-compose >/dev/null || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q docker-compose >/dev/null; }
+	@command -v promtool >/dev/null || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) apt-get install -y -q prometheus >/dev/null; }
+
+# Checkov reaches for its vendor's API unless told not to; nothing here needs the network.
+CHECKOV := $(DEPLOY_VENV)/bin/checkov --compact --quiet --skip-download
+
+test-deploy: build deploy-tools
 	docker-compose -f deploy/docker-compose.yml config -q
-	@echo "deploy/docker-compose.yml is valid"
+	$(CHECKOV) --framework dockerfile -f Dockerfile
+	deploy/check-runtime-libs.sh $(BIN) Dockerfile
+	rm -rf $(RENDERED) && mkdir -p $(RENDERED)/embedded $(RENDERED)/scaleout
+	$(HELM) lint --strict $(CHART)
+	$(HELM) lint --strict $(CHART) -f $(CHART)/values-scaleout.yaml --set secret.existingSecret=agentobs
+	$(HELM) template agentobs $(CHART) --namespace agentobs > $(RENDERED)/embedded/agentobs.yaml
+	$(HELM) template agentobs $(CHART) --namespace agentobs -f $(CHART)/values-scaleout.yaml \
+	  --set secret.existingSecret=agentobs > $(RENDERED)/scaleout/agentobs.yaml
+	$(DEPLOY_VENV)/bin/kubernetes-validate --strict --quiet $(RENDERED)/embedded/agentobs.yaml $(RENDERED)/scaleout/agentobs.yaml
+	cd tools && $(GO) run ./cmd/servicemonitor ../$(RENDERED)/scaleout/agentobs.yaml
+	$(CHECKOV) --framework kubernetes -d $(RENDERED)/embedded
+	$(CHECKOV) --framework kubernetes -d $(RENDERED)/scaleout
+	$(DEPLOY_VENV)/bin/python deploy/helm/check-rendered.py $(BIN) $(RENDERED)/embedded/agentobs.yaml $(RENDERED)/scaleout/agentobs.yaml
+	promtool check rules deploy/prometheus/*.yml
+	promtool test rules deploy/prometheus/tests/*.test.yml
+	cd tools && $(GO) run ./cmd/dashboards -check -dir ../deploy/grafana
+	$(ACTIONLINT) .github/workflows/*.yml
+	@echo "deployment files are valid"
+
+# Rewrites deploy/grafana from tools/cmd/dashboards.
+dashboards:
+	cd tools && $(GO) run ./cmd/dashboards -dir ../deploy/grafana
 
 # Web app (docs/web.md): npm ci only when the lock changed, the Vite build only when a
 # source changed.

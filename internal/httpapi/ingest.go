@@ -125,8 +125,7 @@ func (a *API) ingestTrace(r *http.Request) (any, error) {
 		a.countPublishFailure(err, 1)
 		return nil, err
 	}
-	a.metrics.ingestedTraces.Inc()
-	a.metrics.ingestedSpans.Add(float64(len(item.Trace.Spans)))
+	a.metrics.acknowledged([]queue.Item{item})
 	return response{status: http.StatusAccepted, body: map[string]any{"trace_id": in.TraceID, "spans": len(in.Spans)}}, nil
 }
 
@@ -253,8 +252,7 @@ func (a *API) ingestBatch(r *http.Request) (any, error) {
 		a.countPublishFailure(err, len(items))
 		return nil, err
 	}
-	a.metrics.ingestedTraces.Add(float64(len(items)))
-	a.metrics.ingestedSpans.Add(float64(spans))
+	a.metrics.acknowledged(items)
 	status := http.StatusAccepted
 	if result.Rejected > 0 {
 		status = http.StatusMultiStatus

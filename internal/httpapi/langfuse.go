@@ -148,8 +148,7 @@ func (a *API) publishTraces(r *http.Request, traces []model.Trace, waitCommit bo
 		a.countPublishFailure(err, len(items))
 		return err
 	}
-	a.metrics.ingestedTraces.Add(float64(len(items)))
-	a.metrics.ingestedSpans.Add(float64(spans))
+	a.metrics.acknowledged(items)
 	return nil
 }
 

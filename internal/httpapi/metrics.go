@@ -4,6 +4,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/queue"
+
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -12,6 +15,8 @@ type metrics struct {
 	duration       *prometheus.HistogramVec
 	ingestedTraces prometheus.Counter
 	ingestedSpans  prometheus.Counter
+	ingestedTokens *prometheus.CounterVec
+	ingestedCost   prometheus.Counter
 	rejected       *prometheus.CounterVec
 	batchSize      prometheus.Histogram
 	commitLatency  prometheus.Histogram
@@ -35,6 +40,12 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 		ingestedSpans: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "agentobs_ingested_spans_total", Help: "Spans acknowledged (durable in the ingestion log or queue).",
+		}),
+		ingestedTokens: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "agentobs_ingested_tokens_total", Help: "LLM tokens of acknowledged traces, by direction (input, output).",
+		}, []string{"direction"}),
+		ingestedCost: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "agentobs_ingested_cost_usd_total", Help: "Cost in US dollars of acknowledged traces, as priced at ingestion.",
 		}),
 		rejected: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "agentobs_rejected_items_total", Help: "Traces or requests refused, by reason.",
@@ -61,7 +72,7 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 		}),
 	}
 	if reg != nil {
-		reg.MustRegister(m.requests, m.duration, m.ingestedTraces, m.ingestedSpans, m.rejected,
+		reg.MustRegister(m.requests, m.duration, m.ingestedTraces, m.ingestedSpans, m.ingestedTokens, m.ingestedCost, m.rejected,
 			m.batchSize, m.commitLatency, m.commitFailures, m.queueDepth, m.deadLetters, m.redactedTraces)
 	}
 	return m
@@ -86,3 +97,59 @@ func (m *metrics) SetQueueDepth(n int) { m.queueDepth.Set(float64(n)) }
 
 // DeadLettered counts one dead letter.
 func (m *metrics) DeadLettered(string) { m.deadLetters.Inc() }
+
+// acknowledged counts items that are durable in the queue: traces, spans, and the tokens
+// and cost that the dashboards burn down. Workspaces are not a label: their number is
+// unbounded, and per-workspace usage is what the analytics API answers.
+func (m *metrics) acknowledged(items []queue.Item) {
+	var spans int
+	var in, out int64
+	var cost float64
+	for i := range items {
+		t := &items[i].Trace
+		spans += len(t.Spans)
+		u := usageOf(t)
+		in, out, cost = in+u.in, out+u.out, cost+u.cost
+	}
+	m.ingestedTraces.Add(float64(len(items)))
+	m.ingestedSpans.Add(float64(spans))
+	m.ingestedTokens.WithLabelValues("input").Add(float64(in))
+	m.ingestedTokens.WithLabelValues("output").Add(float64(out))
+	if cost > 0 {
+		m.ingestedCost.Add(cost)
+	}
+}
+
+type usage struct {
+	in, out int64
+	cost    float64
+}
+
+// usageOf sums the spans' tokens and cost, falling back to what the client declared on
+// the trace when no span carries any, as the store's roll-up does.
+func usageOf(t *model.Trace) usage {
+	var u usage
+	var seen bool
+	add := func(in, out *int64, cost *float64) {
+		if in != nil {
+			u.in += *in
+			seen = true
+		}
+		if out != nil {
+			u.out += *out
+			seen = true
+		}
+		if cost != nil {
+			u.cost += *cost
+			seen = true
+		}
+	}
+	for i := range t.Spans {
+		s := &t.Spans[i]
+		add(s.TokensInput, s.TokensOutput, s.CostUSD)
+	}
+	if !seen {
+		add(t.Declared.TokensInput, t.Declared.TokensOutput, t.Declared.CostUSD)
+	}
+	return u
+}

@@ -81,8 +81,7 @@ func (a *API) ExportOTLP(ctx context.Context, workspaceID string, req *coltracep
 		a.countPublishFailure(err, len(items))
 		return nil, err
 	}
-	a.metrics.ingestedTraces.Add(float64(len(items)))
-	a.metrics.ingestedSpans.Add(float64(res.Spans))
+	a.metrics.acknowledged(items)
 	return resp, nil
 }
 
