@@ -60,6 +60,8 @@ TOOLS_CACHE := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/agentobs
 TOOLS_BIN := $(TOOLS_CACHE)/tools-$(shell cat tools/go.sum 2>/dev/null | sha256sum | cut -c1-12)
 HELM := $(TOOLS_BIN)/helm
 ACTIONLINT := $(TOOLS_BIN)/actionlint
+# Helm reports the version it is stamped with; a plain build says only v4.3.
+HELM_VERSION := $(shell awk '$$1 == "helm.sh/helm/v4" {print $$2}' tools/go.mod)
 DEPLOY_VENV := $(TOOLS_CACHE)/deploy-venv-$(shell sha256sum tools/requirements-deploy.txt 2>/dev/null | cut -c1-12)
 CHART := deploy/helm/agentobs
 RENDERED := bin/rendered
@@ -67,7 +69,9 @@ RENDERED := bin/rendered
 # Helm and actionlint come from tools/go.mod so their dependencies stay out of the product's.
 $(HELM) $(ACTIONLINT) &: tools/go.mod tools/go.sum
 	mkdir -p $(TOOLS_BIN)
-	cd tools && $(GO) build -o $(TOOLS_BIN)/ helm.sh/helm/v4/cmd/helm github.com/rhysd/actionlint/cmd/actionlint
+	cd tools && $(GO) build -o $(TOOLS_BIN)/ \
+	  -ldflags "-X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)" \
+	  helm.sh/helm/v4/cmd/helm github.com/rhysd/actionlint/cmd/actionlint
 	@# Builds for an older tools/go.sum are never used again.
 	find $(TOOLS_CACHE) -maxdepth 1 -name 'tools-*' ! -path '$(TOOLS_BIN)' -exec rm -rf {} +
 
