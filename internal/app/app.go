@@ -153,7 +153,10 @@ type App struct {
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
 	alerts   *alert.Service
-	alertRun *alertLoop
+	alertRun *backgroundLoop
+	// retention purges expired days in the process role.
+	retention    bool
+	retentionRun *backgroundLoop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -283,6 +286,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub, eval: evalSvc}
 	if active[RoleProcess] {
+		a.retention = true
 		cfg.ScaleOut.guard = guard
 		cfg.ScaleOut.runGuard = a.runGuard
 	}
@@ -378,6 +382,9 @@ func (a *App) Serve(ctx context.Context) error {
 		startEval(flushCtx, a.eval, a.cfg.Judge.Online, a.store, a.log)
 	}
 	a.alertRun = startAlerts(flushCtx, a.alerts)
+	if a.retention {
+		a.retentionRun = runInBackground(flushCtx, func(ctx context.Context) { enforceRetention(ctx, a.store, time.Hour, a.log) })
+	}
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -408,6 +415,7 @@ func (a *App) close(ctx context.Context) error {
 		a.eval.Drain(ctx)
 	}
 	a.alertRun.stop()
+	a.retentionRun.stop()
 	var errs []error
 	if a.wal != nil {
 		errs = append(errs, a.wal.Close(ctx))
