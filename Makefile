@@ -109,6 +109,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzReadArchive -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/backup/
 	for f in FuzzPII FuzzSecrets FuzzInjection FuzzToxicity FuzzCustomRules FuzzReadModel; do \
 	  $(GO) test -run x -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/guardrail/ || exit 1; done
 

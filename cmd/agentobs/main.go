@@ -41,6 +41,8 @@ Commands:
   seed      write realistic synthetic traces for demos and benchmarks
   eval      judge tools: "eval calibrate" measures the LLM judge against human labels
   guardrails  train the guardrail classifiers or measure the detectors on labelled data
+  backup    write a consistent archive of the embedded data directory, also while serving
+  restore   replace the embedded data directory with a backup archive (server stopped)
   version   print the version
 
 Run "agentobs <command> --help" for the flags of a command. Every flag can also be set
@@ -69,6 +71,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdEval(rest, stdout, stderr)
 	case "guardrails":
 		err = cmdGuardrails(rest, stdout, stderr)
+	case "backup":
+		err = cmdBackup(rest, stdout, stderr)
+	case "restore":
+		err = cmdRestore(rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "agentobs", buildVersion())
 		return 0
@@ -101,6 +107,8 @@ type settings struct {
 	fs      *flag.FlagSet
 	envs    map[string]string // flag name -> env var
 	fileEnv map[string]string
+	// operands is how many arguments may follow the flags (backup FILE, restore FILE).
+	operands int
 }
 
 func newSettings(name, summary string, stderr io.Writer) *settings {
@@ -149,8 +157,8 @@ func (s *settings) parse(args []string) error {
 	if err := s.fs.Parse(args); err != nil {
 		return err
 	}
-	if s.fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", s.fs.Arg(0))}
+	if s.fs.NArg() > s.operands {
+		return usageError{fmt.Errorf("unexpected argument %q", s.fs.Arg(s.operands))}
 	}
 	if configFile != "" {
 		m, err := readConfigFile(configFile)

@@ -148,6 +148,7 @@ type App struct {
 	live     realtime.Hub
 	ops      *http.Server
 	opsLn    net.Listener
+	backups  *http.Server // the backup socket of an embedded store
 	otlp     *otlpServer
 	eval     *eval.Service // nil without the evaluate role
 	guard    *guardrail.Service
@@ -375,6 +376,7 @@ func (a *App) Serve(ctx context.Context) error {
 		}()
 	}
 	a.otlp.serve(errc)
+	a.serveBackups()
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
@@ -409,6 +411,9 @@ func (a *App) close(ctx context.Context) error {
 	a.otlp.stop(ctx)
 	if a.ops != nil {
 		_ = a.ops.Close()
+	}
+	if a.backups != nil {
+		_ = a.backups.Close()
 	}
 	if a.eval != nil {
 		// Judge calls in flight record their outcome before the store closes.

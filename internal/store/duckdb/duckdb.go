@@ -54,6 +54,7 @@ type Store struct {
 	now              func() time.Time
 
 	rollups rollupState // guarded by wmu; see rollup.go
+	snapMu  sync.Mutex  // one Snapshot at a time: they share the attached name
 
 	lookupOnce sync.Once
 	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
