@@ -41,6 +41,7 @@ Commands:
   seed      write realistic synthetic traces for demos and benchmarks
   eval      judge tools: "eval calibrate" measures the LLM judge against human labels
   guardrails  train the guardrail classifiers or measure the detectors on labelled data
+  bench     load-test a running server with the plan's ramp-and-hold shape, and report
   backup    write a consistent archive of the embedded data directory, also while serving
   restore   replace the embedded data directory with a backup archive (server stopped)
   version   print the version
@@ -71,6 +72,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdEval(rest, stdout, stderr)
 	case "guardrails":
 		err = cmdGuardrails(rest, stdout, stderr)
+	case "bench":
+		err = cmdBench(rest, stdout, stderr)
 	case "backup":
 		err = cmdBackup(rest, stdout, stderr)
 	case "restore":
@@ -137,6 +140,11 @@ func (s *settings) str(p *string, flagName, envName, def, help string) {
 func (s *settings) integer(p *int, flagName, envName string, def int, help string) {
 	s.envs[flagName] = envName
 	s.fs.IntVar(p, flagName, def, help+" ["+envName+"]")
+}
+
+func (s *settings) float(p *float64, flagName, envName string, def float64, help string) {
+	s.envs[flagName] = envName
+	s.fs.Float64Var(p, flagName, def, help+" ["+envName+"]")
 }
 
 func (s *settings) boolean(p *bool, flagName, envName string, def bool, help string) {
