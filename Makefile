@@ -68,9 +68,10 @@ web/dist/index.html: web/node_modules/.package-lock.json $(WEB_SRC)
 
 web: web/dist/index.html
 
-# Typecheck, component tests, and each route's initial JavaScript under 300 KB gzipped.
+# Typecheck, the API types regenerated from internal/httpapi/openapi.json without a diff,
+# component tests, and each route's initial JavaScript under 300 KB gzipped.
 test-web: web
-	cd web && npm run typecheck && npm test && npm run size
+	cd web && npm run typecheck && npm run check:api && npm test && npm run size
 
 e2e/web/node_modules/.package-lock.json: e2e/web/package-lock.json
 	cd e2e/web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund
