@@ -16,13 +16,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 		"requests post traces (new ids, current times, several agents and models); --dashboard-share\n"+
 		"of them read the dashboard's endpoints. Prints a progress bar, then rate, latency\n"+
 		"percentiles and errors per group. --scale 10 runs the plan's shape at ten times its rates.", stderr)
-	var url, key string
+	var url, dashURL, key string
 	var shape loadtest.Shape
 	var scale, share float64
 	var timeout time.Duration
 	var connections int
 	var asJSON, quiet bool
 	s.str(&url, "url", "AGENTOBS_BENCH_URL", "http://127.0.0.1:8000", "base URL of the server to load")
+	s.str(&dashURL, "dashboard-url", "AGENTOBS_BENCH_DASHBOARD_URL", "", "base URL of the query API for the dashboard reads (default: --url)")
 	s.str(&key, "key", "AGENTOBS_API_KEY", "", "API key with the ingest and read scopes")
 	s.float(&shape.Rate, "rate", "AGENTOBS_BENCH_RATE", loadtest.PlanShape.Rate, "requests per second of the first hold")
 	s.float(&shape.Peak, "peak-rate", "AGENTOBS_BENCH_PEAK_RATE", loadtest.PlanShape.Peak, "requests per second of the second hold")
@@ -43,7 +44,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if scale <= 0 {
 		return usageError{errors.New("--scale must be positive")}
 	}
-	cfg := loadtest.Config{URL: url, Key: key, Shape: shape.Scaled(scale), DashboardShare: share, Timeout: timeout, Connections: connections}
+	cfg := loadtest.Config{URL: url, DashboardURL: dashURL, Key: key, Shape: shape.Scaled(scale), DashboardShare: share, Timeout: timeout, Connections: connections}
 	if err := cfg.Shape.Validate(); err != nil {
 		return usageError{err}
 	}

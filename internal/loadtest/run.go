@@ -18,9 +18,12 @@ import (
 
 // Config is one load test.
 type Config struct {
-	URL   string // base URL of the server
-	Key   string // API key with the ingest and read scopes
-	Shape Shape
+	URL string // base URL of the server
+	// DashboardURL is where the dashboard's reads go; empty: URL. In scale-out, ingest
+	// and the query API are separate processes.
+	DashboardURL string
+	Key          string // API key with the ingest and read scopes
+	Shape        Shape
 	// DashboardShare is the part of the load sent to the dashboard's read endpoints (the
 	// rest posts traces); 0 sends only traces.
 	DashboardShare float64
@@ -155,7 +158,11 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	}
 	attacks := []attack{{GroupIngest, ingestTargeter(base, cfg.Key, runID), 1 - cfg.DashboardShare}}
 	if cfg.DashboardShare > 0 {
-		attacks = append(attacks, attack{GroupDashboard, dashboardTargeter(base, cfg.Key), cfg.DashboardShare})
+		dash := strings.TrimRight(cfg.DashboardURL, "/")
+		if dash == "" {
+			dash = base
+		}
+		attacks = append(attacks, attack{GroupDashboard, dashboardTargeter(dash, cfg.Key), cfg.DashboardShare})
 	}
 	metrics := map[string]*vegeta.Metrics{}
 	var total vegeta.Metrics
