@@ -20,7 +20,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	var shape loadtest.Shape
 	var scale, share float64
 	var timeout time.Duration
-	var connections int
+	var connections, maxInFlight int
 	var asJSON, quiet bool
 	s.str(&url, "url", "AGENTOBS_BENCH_URL", "http://127.0.0.1:8000", "base URL of the server to load")
 	s.str(&dashURL, "dashboard-url", "AGENTOBS_BENCH_DASHBOARD_URL", "", "base URL of the query API for the dashboard reads (default: --url)")
@@ -33,6 +33,7 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	s.float(&share, "dashboard-share", "AGENTOBS_BENCH_DASHBOARD_SHARE", 0.1, "part of the requests that read dashboard endpoints (0 to below 1)")
 	s.duration(&timeout, "timeout", "AGENTOBS_BENCH_TIMEOUT", 30*time.Second, "per-request timeout; a request that takes longer counts as an error")
 	s.integer(&connections, "connections", "AGENTOBS_BENCH_CONNECTIONS", 0, "idle connections kept per host (0: the load generator's default)")
+	s.integer(&maxInFlight, "max-in-flight", "AGENTOBS_BENCH_MAX_IN_FLIGHT", 0, "most requests awaiting an answer per group; when reached, the rate drops (0: no limit)")
 	s.boolean(&asJSON, "json", "AGENTOBS_BENCH_JSON", false, "print the report as JSON instead of a table")
 	s.boolean(&quiet, "quiet", "AGENTOBS_BENCH_QUIET", false, "no progress bar")
 	if err := s.parse(args); err != nil {
@@ -41,10 +42,14 @@ func cmdBench(args []string, stdout, stderr io.Writer) error {
 	if key == "" {
 		return usageError{errors.New("--key (or AGENTOBS_API_KEY) is required")}
 	}
+	if maxInFlight < 0 {
+		return usageError{errors.New("--max-in-flight must not be negative")}
+	}
 	if scale <= 0 {
 		return usageError{errors.New("--scale must be positive")}
 	}
-	cfg := loadtest.Config{URL: url, DashboardURL: dashURL, Key: key, Shape: shape.Scaled(scale), DashboardShare: share, Timeout: timeout, Connections: connections}
+	cfg := loadtest.Config{URL: url, DashboardURL: dashURL, Key: key, Shape: shape.Scaled(scale), DashboardShare: share, Timeout: timeout, Connections: connections,
+		MaxInFlight: uint64(maxInFlight)}
 	if err := cfg.Shape.Validate(); err != nil {
 		return usageError{err}
 	}

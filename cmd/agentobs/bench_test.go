@@ -39,7 +39,7 @@ func TestBenchShortRun(t *testing.T) {
 		}
 	}
 
-	out, err = exec.Command(binPath, append(args, "--json", "--quiet", "--dashboard-share", "0")...).Output()
+	out, err = exec.Command(binPath, append(args, "--json", "--quiet", "--dashboard-share", "0", "--max-in-flight", "50")...).Output()
 	if err != nil {
 		t.Fatalf("bench --json: %v\n%s", err, out)
 	}

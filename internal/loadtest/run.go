@@ -30,6 +30,9 @@ type Config struct {
 	Timeout        time.Duration
 	// Connections caps idle connections per host; 0: vegeta's default.
 	Connections int
+	// MaxInFlight caps requests waiting for an answer per group; 0: no cap (a stalled
+	// server then sees ever more connections, as it would from real clients).
+	MaxInFlight uint64
 	// RunID makes trace ids unique per run; empty: the start time.
 	RunID string
 }
@@ -150,6 +153,9 @@ func Run(ctx context.Context, cfg Config, progress io.Writer) (*Report, error) {
 	opts := []func(*vegeta.Attacker){vegeta.Timeout(cfg.Timeout), vegeta.KeepAlive(true), vegeta.MaxBody(1024)}
 	if cfg.Connections > 0 {
 		opts = append(opts, vegeta.Connections(cfg.Connections))
+	}
+	if cfg.MaxInFlight > 0 {
+		opts = append(opts, vegeta.MaxWorkers(cfg.MaxInFlight), vegeta.Workers(min(cfg.MaxInFlight, vegeta.DefaultWorkers)))
 	}
 	type attack struct {
 		group    string
