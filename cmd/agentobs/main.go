@@ -41,6 +41,9 @@ Commands:
   seed      write realistic synthetic traces for demos and benchmarks
   eval      judge tools: "eval calibrate" measures the LLM judge against human labels
   guardrails  train the guardrail classifiers or measure the detectors on labelled data
+  bench     load-test a running server with the plan's ramp-and-hold shape, and report
+  backup    write a consistent archive of the embedded data directory, also while serving
+  restore   replace the embedded data directory with a backup archive (server stopped)
   version   print the version
 
 Run "agentobs <command> --help" for the flags of a command. Every flag can also be set
@@ -69,6 +72,12 @@ func run(args []string, stdout, stderr io.Writer) int {
 		err = cmdEval(rest, stdout, stderr)
 	case "guardrails":
 		err = cmdGuardrails(rest, stdout, stderr)
+	case "bench":
+		err = cmdBench(rest, stdout, stderr)
+	case "backup":
+		err = cmdBackup(rest, stdout, stderr)
+	case "restore":
+		err = cmdRestore(rest, stdout, stderr)
 	case "version", "--version", "-v":
 		fmt.Fprintln(stdout, "agentobs", buildVersion())
 		return 0
@@ -101,6 +110,8 @@ type settings struct {
 	fs      *flag.FlagSet
 	envs    map[string]string // flag name -> env var
 	fileEnv map[string]string
+	// operands is how many arguments may follow the flags (backup FILE, restore FILE).
+	operands int
 }
 
 func newSettings(name, summary string, stderr io.Writer) *settings {
@@ -131,6 +142,11 @@ func (s *settings) integer(p *int, flagName, envName string, def int, help strin
 	s.fs.IntVar(p, flagName, def, help+" ["+envName+"]")
 }
 
+func (s *settings) float(p *float64, flagName, envName string, def float64, help string) {
+	s.envs[flagName] = envName
+	s.fs.Float64Var(p, flagName, def, help+" ["+envName+"]")
+}
+
 func (s *settings) boolean(p *bool, flagName, envName string, def bool, help string) {
 	s.envs[flagName] = envName
 	s.fs.BoolVar(p, flagName, def, help+" ["+envName+"]")
@@ -149,8 +165,8 @@ func (s *settings) parse(args []string) error {
 	if err := s.fs.Parse(args); err != nil {
 		return err
 	}
-	if s.fs.NArg() > 0 {
-		return usageError{fmt.Errorf("unexpected argument %q", s.fs.Arg(0))}
+	if s.fs.NArg() > s.operands {
+		return usageError{fmt.Errorf("unexpected argument %q", s.fs.Arg(s.operands))}
 	}
 	if configFile != "" {
 		m, err := readConfigFile(configFile)

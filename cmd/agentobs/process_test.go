@@ -486,7 +486,7 @@ func TestCommands(t *testing.T) {
 	if err != nil || !strings.HasPrefix(string(out), "agentobs ") {
 		t.Errorf("version = %q, %v", out, err)
 	}
-	for _, cmd := range []string{"serve", "migrate", "seed"} {
+	for _, cmd := range []string{"serve", "migrate", "seed", "backup", "restore"} {
 		out, err := exec.Command(binPath, cmd, "--help").CombinedOutput()
 		if err != nil || !strings.Contains(string(out), "Usage: agentobs "+cmd) || !strings.Contains(string(out), "AGENTOBS_DATA_DIR") {
 			t.Errorf("%s --help = %q, %v", cmd, out, err)

@@ -4,11 +4,13 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"log/slog"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/app"
+	"github.com/agentobs/agentobs/internal/errorreport"
 	"github.com/agentobs/agentobs/internal/ingest"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
@@ -85,6 +87,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	qf.bind(s)
 	var jf judgeFlags
 	jf.bind(s)
+	var sentryDSN, sentryEnv string
+	s.str(&sentryDSN, "sentry-dsn", "SENTRY_DSN", "", "report error logs to Sentry at this DSN (empty: off)")
+	s.str(&sentryEnv, "sentry-environment", "SENTRY_ENVIRONMENT", "production", "environment name on Sentry reports")
 	if err := s.parse(args); err != nil {
 		return err
 	}
@@ -92,6 +97,12 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	reporter, err := errorreport.New(errorreport.Config{DSN: sentryDSN, Environment: sentryEnv, Release: buildVersion()})
+	if err != nil {
+		return usageError{err}
+	}
+	defer reporter.Flush(5 * time.Second)
+	log = slog.New(reporter.Handler(log.Handler()))
 	bodyLimit, err := parseSize(maxBody)
 	if err != nil {
 		return usageError{fmt.Errorf("--max-body-bytes: %v", err)}

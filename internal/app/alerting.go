@@ -56,27 +56,31 @@ func newAlertService(cfg Config, st store.Store, sealer *alert.Sealer, log *slog
 	return svc, nil
 }
 
-// alertLoop is the running alert role, stopped before the store closes.
-type alertLoop struct {
+// backgroundLoop is a goroutine the process stops, and waits for, before the store closes.
+type backgroundLoop struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
 // startAlerts runs svc until stopped; nil when the role is off.
-func startAlerts(ctx context.Context, svc *alert.Service) *alertLoop {
+func startAlerts(ctx context.Context, svc *alert.Service) *backgroundLoop {
 	if svc == nil {
 		return nil
 	}
+	return runInBackground(ctx, svc.Run)
+}
+
+func runInBackground(ctx context.Context, run func(context.Context)) *backgroundLoop {
 	ctx, cancel := context.WithCancel(ctx)
-	l := &alertLoop{cancel: cancel, done: make(chan struct{})}
+	l := &backgroundLoop{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
-		svc.Run(ctx)
+		run(ctx)
 	}()
 	return l
 }
 
-func (l *alertLoop) stop() {
+func (l *backgroundLoop) stop() {
 	if l != nil {
 		l.cancel()
 		<-l.done

@@ -150,12 +150,16 @@ type App struct {
 	live     realtime.Hub
 	ops      *http.Server
 	opsLn    net.Listener
+	backups  *http.Server // the backup socket of an embedded store
 	otlp     *otlpServer
 	eval     *eval.Service // nil without the evaluate role
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
 	alerts   *alert.Service
-	alertRun *alertLoop
+	alertRun *backgroundLoop
+	// retention purges expired days in the process role.
+	retention    bool
+	retentionRun *backgroundLoop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -290,6 +294,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub, eval: evalSvc}
 	if active[RoleProcess] {
+		a.retention = true
 		cfg.ScaleOut.guard = guard
 		cfg.ScaleOut.runGuard = a.runGuard
 	}
@@ -378,6 +383,7 @@ func (a *App) Serve(ctx context.Context) error {
 		}()
 	}
 	a.otlp.serve(errc)
+	a.serveBackups()
 	flushCtx, stopFlush := context.WithCancel(ctx)
 	defer stopFlush()
 	go flushKeyUsage(flushCtx, a.accounts, 15*time.Second, a.log)
@@ -385,6 +391,9 @@ func (a *App) Serve(ctx context.Context) error {
 		startEval(flushCtx, a.eval, a.cfg.Judge.Online, a.store, a.log)
 	}
 	a.alertRun = startAlerts(flushCtx, a.alerts)
+	if a.retention {
+		a.retentionRun = runInBackground(flushCtx, func(ctx context.Context) { enforceRetention(ctx, a.store, time.Hour, a.log) })
+	}
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -410,11 +419,15 @@ func (a *App) close(ctx context.Context) error {
 	if a.ops != nil {
 		_ = a.ops.Close()
 	}
+	if a.backups != nil {
+		_ = a.backups.Close()
+	}
 	if a.eval != nil {
 		// Judge calls in flight record their outcome before the store closes.
 		a.eval.Drain(ctx)
 	}
 	a.alertRun.stop()
+	a.retentionRun.stop()
 	var errs []error
 	if a.wal != nil {
 		errs = append(errs, a.wal.Close(ctx))

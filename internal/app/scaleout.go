@@ -208,7 +208,11 @@ func maintainPartitions(ctx context.Context, pg *postgres.Store, cfg ScaleOutCon
 		ahead = 7
 	}
 	for {
-		dropped, err := pg.MaintainPartitions(ctx, ahead, cfg.Retention)
+		retention, err := partitionRetention(ctx, pg, cfg.Retention)
+		var dropped []string
+		if err == nil {
+			dropped, err = pg.MaintainPartitions(ctx, ahead, retention)
+		}
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("partition maintenance failed; retrying in a minute", "err", err)

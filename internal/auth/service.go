@@ -14,6 +14,7 @@ type Store interface {
 	store.Workspaces
 	store.Accounts
 	store.Audit
+	store.Retention
 }
 
 // Config configures a Service. Tokens, Keys and Store are required.

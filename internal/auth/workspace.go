@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/store"
 )
 
 // CreateWorkspace creates a workspace owned by the user.
@@ -29,6 +30,11 @@ func (s *Service) Workspace(ctx context.Context, id string) (*model.Workspace, e
 	return s.st.GetWorkspace(ctx, id)
 }
 
+// RetentionDays is how many days of traces the workspace keeps; 0 keeps everything.
+func (s *Service) RetentionDays(ctx context.Context, workspaceID string) (int, error) {
+	return s.st.RetentionDays(ctx, workspaceID)
+}
+
 // RenameWorkspace renames the caller's workspace.
 func (s *Service) RenameWorkspace(ctx context.Context, p *Principal, name string) error {
 	var fe model.FieldErrors
@@ -45,6 +51,8 @@ type WorkspaceUpdate struct {
 	Description *string           `json:"description"`
 	TimeZone    *string           `json:"time_zone"`
 	RateLimits  *model.RateLimits `json:"rate_limits"`
+	// RetentionDays: traces older than this many days are deleted; 0 keeps everything.
+	RetentionDays *int `json:"retention_days"`
 }
 
 // MaxDescription bounds a workspace description, in characters.
@@ -62,6 +70,9 @@ func (s *Service) UpdateWorkspace(ctx context.Context, p *Principal, u Workspace
 	}
 	if u.TimeZone != nil && !ValidTimeZone(strings.TrimSpace(*u.TimeZone)) {
 		fe.Add(model.Path{"time_zone"}, "must be an IANA time zone name such as Europe/Berlin")
+	}
+	if u.RetentionDays != nil && (*u.RetentionDays < 0 || *u.RetentionDays > store.MaxRetentionDays) {
+		fe.Add(model.Path{"retention_days"}, "must be a number of days from 0 (keep everything) to %d", store.MaxRetentionDays)
 	}
 	if err := fe.Err("invalid workspace"); err != nil {
 		return err
@@ -89,6 +100,11 @@ func (s *Service) UpdateWorkspace(ctx context.Context, p *Principal, u Workspace
 			prof.TimeZone = strings.TrimSpace(*u.TimeZone)
 		}
 		if err := s.st.SetWorkspaceProfile(ctx, p.WorkspaceID, prof); err != nil {
+			return err
+		}
+	}
+	if u.RetentionDays != nil {
+		if err := s.st.SetRetentionDays(ctx, p.WorkspaceID, *u.RetentionDays); err != nil {
 			return err
 		}
 	}

@@ -14,7 +14,8 @@ type BillingPlan struct {
 	Plan            string          `json:"plan"`
 	BillingProvider *string         `json:"billing_provider"` // null: none configured
 	RateLimits      EffectiveLimits `json:"rate_limits"`
-	// TracesPerMonth and RetentionDays are null: this server enforces no such limit.
+	// TracesPerMonth is null: this server enforces no such limit. RetentionDays is the
+	// workspace's setting (PUT /api/v1/workspace), null when it keeps everything.
 	TracesPerMonth *int64 `json:"traces_per_month"`
 	RetentionDays  *int   `json:"retention_days"`
 }
@@ -25,7 +26,15 @@ func (a *API) billingPlan(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return BillingPlan{Plan: "self-hosted",
+	days, err := a.cfg.Auth.RetentionDays(r.Context(), ws)
+	if err != nil {
+		return nil, err
+	}
+	var retention *int
+	if days > 0 {
+		retention = &days
+	}
+	return BillingPlan{Plan: "self-hosted", RetentionDays: retention,
 		RateLimits: EffectiveLimits{KeyRate: kl.Rate, KeyBurst: kl.Burst, WorkspaceRate: wl.Rate, WorkspaceBurst: wl.Burst}}, nil
 }
 

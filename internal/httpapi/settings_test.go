@@ -15,7 +15,8 @@ func TestWorkspaceGeneralSettings(t *testing.T) {
 		t.Fatalf("update = %d %s", a.status, a.raw)
 	}
 	// A bad field changes nothing, not even the good fields beside it.
-	for field, bad := range map[string]any{"time_zone": "Mars/Olympus", "description": string(make([]byte, 2001))} {
+	for field, bad := range map[string]any{"time_zone": "Mars/Olympus", "description": string(make([]byte, 2001)),
+		"retention_days": -1} {
 		a := e.do("PUT", "/api/v1/workspace", owner, map[string]any{"name": "Renamed", field: bad})
 		errs, _ := a.body["errors"].([]any)
 		if a.status != 400 && a.status != 422 || len(errs) != 1 || errs[0].(map[string]any)["field"] != field {
@@ -29,6 +30,19 @@ func TestWorkspaceGeneralSettings(t *testing.T) {
 	}
 	if a := e.do("GET", "/api/v1/workspace", owner, nil); a.str("name") != "Acme" || a.str("time_zone") != "Europe/Berlin" {
 		t.Errorf("after refused updates = %s", a.raw)
+	}
+	// Retention: shown by the workspace and the plan, null in the plan when keeping everything.
+	if a := e.do("GET", "/api/v1/billing/plan", owner, nil); a.status != 200 || a.body["retention_days"] != nil {
+		t.Errorf("plan before a retention setting = %d %s", a.status, a.raw)
+	}
+	if a := e.do("PUT", "/api/v1/workspace", owner, map[string]any{"retention_days": 90}); a.status != 200 || a.body["retention_days"] != 90.0 {
+		t.Errorf("set retention = %d %s", a.status, a.raw)
+	}
+	if a := e.do("PUT", "/api/v1/workspace", owner, map[string]any{"retention_days": 40000}); a.status != 400 && a.status != 422 {
+		t.Errorf("retention over the maximum = %d %s", a.status, a.raw)
+	}
+	if a := e.do("GET", "/api/v1/billing/plan", owner, nil); a.body["retention_days"] != 90.0 {
+		t.Errorf("plan after a retention setting = %s", a.raw)
 	}
 	// Viewers read settings but cannot change them.
 	viewer := e.member(owner, "vic@example.com", model.RoleViewer)

@@ -35,6 +35,8 @@ type WorkspaceView struct {
 	Role       model.Role       `json:"role,omitempty"`
 	RateLimits model.RateLimits `json:"rate_limits"` // the workspace's overrides (0: default)
 	Effective  EffectiveLimits  `json:"effective_rate_limits"`
+	// RetentionDays: traces older than this many days are deleted; 0 keeps everything.
+	RetentionDays int `json:"retention_days"`
 }
 
 // EffectiveLimits are the limits in force; a rate of 0 means unlimited.
@@ -55,7 +57,11 @@ func (a *API) getWorkspace(r *http.Request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	return WorkspaceView{Workspace: *ws, Role: p.Role, RateLimits: o,
+	days, err := a.cfg.Auth.RetentionDays(r.Context(), p.WorkspaceID)
+	if err != nil {
+		return nil, err
+	}
+	return WorkspaceView{Workspace: *ws, Role: p.Role, RateLimits: o, RetentionDays: days,
 		Effective: EffectiveLimits{KeyRate: kl.Rate, KeyBurst: kl.Burst, WorkspaceRate: wl.Rate, WorkspaceBurst: wl.Burst}}, nil
 }
 

@@ -42,8 +42,9 @@ type Options struct {
 type Store struct {
 	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
 	store.AlertSQL // alerting, in SQL shared with PostgreSQL
-	connector      *duckdb.Connector
-	db             *sql.DB // readers
+	store.RetentionSettings
+	connector *duckdb.Connector
+	db        *sql.DB // readers
 
 	wmu sync.Mutex // serialises writes on wconn and guards agents
 	// violationsStaged: wconn has its stage_violations table (under wmu).
@@ -53,6 +54,7 @@ type Store struct {
 	now              func() time.Time
 
 	rollups rollupState // guarded by wmu; see rollup.go
+	snapMu  sync.Mutex  // one Snapshot at a time: they share the attached name
 
 	lookupOnce sync.Once
 	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
@@ -101,6 +103,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
+	s.RetentionSettings = store.RetentionSettings{DB: alertConn{s}, Now: func() time.Time { return s.now() }}
 	return s, nil
 }
 

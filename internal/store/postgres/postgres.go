@@ -36,10 +36,11 @@ type Options struct {
 type Store struct {
 	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
 	store.AlertSQL // alerting, in SQL shared with DuckDB
-	pool           *pgxpool.Pool
-	schema         string
-	agents         *store.AgentRegistry
-	now            func() time.Time
+	store.RetentionSettings
+	pool   *pgxpool.Pool
+	schema string
+	agents *store.AgentRegistry
+	now    func() time.Time
 
 	partMu sync.Mutex
 	parts  map[string]bool // day partitions known to exist, by name suffix (20261120)
@@ -89,6 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s := &Store{pool: pool, schema: opts.Schema, agents: store.NewAgentRegistry(), now: time.Now, parts: map[string]bool{}}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{pool}}
+	s.RetentionSettings = store.RetentionSettings{DB: alertConn{pool}, Now: func() time.Time { return s.now() }}
 	if opts.Schema != "" {
 		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {
 			pool.Close()

@@ -61,6 +61,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
 		{"Alerting", testAlerting},
+		{"Retention", testRetention},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {

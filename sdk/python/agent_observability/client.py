@@ -409,8 +409,8 @@ class AgentObservability:
             return False
 
     def stats(self) -> Dict[str, int]:
-        """Counters of the delivery (in trace parts, a trace usually being one): sent, batches, retries, dropped_queue_full,
-        dropped_failed, rejected, dropped_spans, queued."""
+        """Counters of the delivery (in trace parts, a trace usually being one): sent, batches,
+        retries, dropped_queue_full, dropped_failed, rejected, dropped_spans, queued."""
         w = self._worker
         if w is None:
             return {}

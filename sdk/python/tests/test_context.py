@@ -6,9 +6,9 @@ import asyncio
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-from agent_observability import propagate
-
 from conftest import root_span, span_named
+
+from agent_observability import propagate
 
 
 def test_trace_context_carries_trace_fields_output_and_cost(obs, ingest):

@@ -10,7 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-
 from conftest import API_KEY, root_span
 from fake_openai import FakeOpenAI
 

@@ -20,10 +20,9 @@ from pathlib import Path
 from typing import Any, Dict, Iterator, List
 
 import pytest
+from test_examples import run_example
 
 from agent_observability import AgentObservability, propagate
-
-from test_examples import run_example
 
 REPO = Path(__file__).resolve().parents[3]
 KEY = "ao_test_0123456789abcdef0123456789abcdef"

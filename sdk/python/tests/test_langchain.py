@@ -9,20 +9,19 @@ import pytest
 
 pytest.importorskip("langchain_core")  # in the dev extra; `make test` installs it
 
+from conftest import root_span  # noqa: E402
 from langchain_core.callbacks import CallbackManagerForRetrieverRun  # noqa: E402
 from langchain_core.documents import Document  # noqa: E402
 from langchain_core.language_models.fake_chat_models import FakeListChatModel  # noqa: E402
 from langchain_core.messages import AIMessage  # noqa: E402
-from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
 from langchain_core.output_parsers import StrOutputParser  # noqa: E402
+from langchain_core.outputs import ChatGeneration, ChatResult  # noqa: E402
 from langchain_core.prompts import ChatPromptTemplate  # noqa: E402
 from langchain_core.retrievers import BaseRetriever  # noqa: E402
 from langchain_core.runnables import RunnableLambda  # noqa: E402
 from langchain_core.tools import tool  # noqa: E402
 
 from agent_observability.integrations.langchain import CallbackHandler  # noqa: E402
-
-from conftest import root_span  # noqa: E402
 
 
 class UsageChatModel(FakeListChatModel):

@@ -9,10 +9,10 @@ import pytest
 
 openai = pytest.importorskip("openai")  # in the dev extra; `make test` installs it
 
-from agent_observability import wrap_openai  # noqa: E402
-
 from conftest import root_span, span_named  # noqa: E402
 from fake_openai import COMPLETION_TOKENS, PROMPT_TOKENS, REPLY, FakeOpenAI  # noqa: E402
+
+from agent_observability import wrap_openai  # noqa: E402
 
 MESSAGES = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hi"}]
 

@@ -14,10 +14,9 @@ import threading
 import time
 
 import pytest
+from conftest import API_KEY, root_span
 
 from agent_observability.transport import HttpSender, Worker, parse_retry_after
-
-from conftest import API_KEY, root_span
 
 
 def _run_traces(obs, n, name="t"):

@@ -207,6 +207,8 @@ export class AgentObservability {
         };
       }
     }
+    // The newest client is the one the module-level helpers use.
+    // eslint-disable-next-line @typescript-eslint/no-this-alias
     defaultClient = this;
   }
 

@@ -66,6 +66,7 @@ interface Sleeper {
   wake(): void;
 }
 
+// eslint-disable-next-line no-control-regex -- the whole ASCII range, NUL included, on purpose
 const ASCII = /^[\x00-\x7f]*$/;
 const BODY_OVERHEAD = '{"traces":[]}'.length;
 

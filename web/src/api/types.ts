@@ -1,5 +1,13 @@
 // Response types of the agentobs API. They mirror the Go structs behind docs/query-api.md,
 // docs/ingestion.md and docs/auth.md; a field the server may omit or send as null says so.
+// Types the OpenAPI document describes exactly are aliases of the generated ones
+// (generated/openapi.ts, `npm run gen:api`); contract.ts checks that the document still
+// satisfies the others.
+
+import type { components } from './generated/openapi'
+
+/** The schemas of internal/httpapi/openapi.json, as openapi-typescript generates them. */
+export type Schemas = components['schemas']
 
 export type Status = 'success' | 'error' | 'timeout'
 export type SpanKind = 'agent' | 'llm' | 'tool' | 'retrieval' | 'chain' | 'embedding' | 'guardrail' | 'event'
@@ -13,11 +21,7 @@ export interface Window {
 }
 
 /** A figure compared with the previous window of the same length. */
-export interface KPI {
-  value: number | null
-  previous: number | null
-  change_pct: number | null
-}
+export type KPI = Schemas['KPI']
 
 // ---- Home ----
 
@@ -99,28 +103,7 @@ export interface TraceList {
   next_cursor: string | null
 }
 
-export interface Span {
-  span_id: string
-  parent_span_id: string
-  kind: SpanKind
-  name: string
-  start_time: string
-  end_time: string
-  latency_ms: number
-  status: Status
-  status_message: string
-  model: string
-  model_provider: string
-  tokens_input: number | null
-  tokens_output: number | null
-  tokens_cached_input: number | null
-  tokens_total: number | null
-  cost_usd: number | null
-  input: string
-  output: string
-  attributes: unknown
-  children?: Span[]
-}
+export type Span = Schemas['Span']
 
 export interface Score {
   score_id: string
@@ -297,12 +280,7 @@ export interface CostByModel {
   models: ModelCost[]
 }
 
-export interface Budget {
-  monthly_limit_usd: number
-  thresholds_pct: number[]
-  timezone: string
-  updated_at: string
-}
+export type Budget = Schemas['Budget']
 
 export interface BudgetResponse {
   budget: Budget | null
@@ -319,11 +297,7 @@ export interface BudgetResponse {
   }
 }
 
-export interface BudgetInput {
-  monthly_limit_usd: number
-  thresholds_pct?: number[]
-  timezone?: string
-}
+export type BudgetInput = Schemas['BudgetInput']
 
 // ---- Performance ----
 
@@ -372,16 +346,7 @@ export interface ThroughputSeries {
   }[]
 }
 
-export interface ErrorGroup {
-  error_type: string
-  count: number
-  pct_of_failed: number
-  pct_of_requests: number
-  last_seen: string
-  last_trace_id: string
-  sample_message: string
-  agents: string[]
-}
+export type ErrorGroup = Schemas['ErrorGroup']
 
 export interface ErrorAnalysis {
   range: Window
@@ -407,16 +372,7 @@ export interface Problem {
 export type GuardrailCategory = 'pii' | 'secret' | 'injection' | 'toxicity' | 'custom'
 export type GuardrailAction = 'off' | 'log' | 'flag' | 'redact' | 'block'
 
-export interface Finding {
-  category: GuardrailCategory
-  type: string
-  /** Code-point offsets, end exclusive. */
-  start: number
-  end: number
-  score: number
-  detector: string
-  rule?: string
-}
+export type Finding = Schemas['Finding']
 
 export interface CheckResult {
   flagged: boolean

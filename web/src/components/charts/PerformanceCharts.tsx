@@ -15,7 +15,7 @@ export function LatencyChart({ agent, thresholds }: { agent: string | null; thre
   const { range, apiParams } = useTimeRange()
   const [granularity, options, setGranularity] = useGranularity(range)
   const q = useLatency({ ...apiParams, granularity, agent_id: agent })
-  const buckets = q.data?.buckets ?? []
+  const buckets = useMemo(() => q.data?.buckets ?? [], [q.data])
   const requests = buckets.reduce((s, b) => s + b.requests, 0)
   // Buckets without requests have zeros, which would read as "instant"; leave gaps instead.
   const rows = useMemo(() => buckets.map((b) => (b.requests > 0 ? b : { timestamp: b.timestamp, requests: 0 })), [buckets])
@@ -54,7 +54,7 @@ export function ThroughputChart({ agent }: { agent: string | null }) {
   const { range, apiParams } = useTimeRange()
   const [granularity, options, setGranularity] = useGranularity(range)
   const q = useThroughput({ ...apiParams, granularity, agent_id: agent })
-  const buckets = q.data?.buckets ?? []
+  const buckets = useMemo(() => q.data?.buckets ?? [], [q.data])
   const requests = buckets.reduce((s, b) => s + b.requests, 0)
   // Requests per second split by outcome, so the stack adds up to the total rate.
   const rows = useMemo(

@@ -53,7 +53,7 @@ export function AgentDistributionChart({ agent }: { agent: string | null }) {
   const { apiParams } = useTimeRange()
   const q = useAgentDistribution({ ...apiParams, agent_id: agent })
   const d = q.data
-  const agents = d?.agents ?? []
+  const agents = useMemo(() => d?.agents ?? [], [d])
   // Beyond eight slices a pie is unreadable: the tail becomes one "other" slice.
   const slices = useMemo(() => {
     const top = agents.slice(0, 8).map((a) => ({ name: a.agent_id, value: a.calls, share: a.share_pct }))
