@@ -471,7 +471,7 @@ export interface AlertRule extends Required<Omit<AlertRuleInput, 'criterion' | '
   id: string
   criterion?: string
   group_by?: string
-  warning_threshold?: number
+  warning_threshold?: number | null
   evaluation_interval: string
   enabled: boolean
   created_at: string

@@ -115,7 +115,13 @@ const NEW_RULE: AlertRuleInput = { name: '', kind: 'threshold', metric: 'error_r
 // The fields the editor shows, taken from a stored rule; the rest of the rule is sent back
 // unchanged so that an edit keeps settings made through the API (for, min_samples, ...).
 function editable(r: AlertRule): AlertRuleInput {
-  return { ...r, group_by: (r.group_by ?? '') as AlertRuleInput['group_by'], filters: r.filters ?? {}, notification_channels: r.notification_channels ?? [] }
+  return {
+    ...r,
+    group_by: (r.group_by ?? '') as AlertRuleInput['group_by'],
+    warning_threshold: r.warning_threshold ?? undefined,
+    filters: r.filters ?? {},
+    notification_channels: r.notification_channels ?? [],
+  }
 }
 
 function RuleEditor({ editing, onDone }: { editing?: AlertRule; onDone?: () => void }) {
