@@ -3,6 +3,7 @@ package alert
 import (
 	"context"
 	"math"
+	"slices"
 	"testing"
 	"time"
 
@@ -124,6 +125,16 @@ func TestStateTransitions(t *testing.T) {
 	ctx := context.Background()
 	clk := &clock{t: t0}
 	ev := NewEvaluator(s, clk.Now, quietLog())
+	// Every state a group enters is announced once, with the state it left.
+	var moves []string
+	ev.OnStateChange = func(cs []StateChange) {
+		for _, c := range cs {
+			if stored := instance(t, s, c.Instance.RuleID, c.Instance.GroupKey); stored.State != c.Instance.State {
+				t.Errorf("announced %s before it was stored (%s)", c.Instance.State, stored.State)
+			}
+			moves = append(moves, c.Previous+">"+c.Instance.State)
+		}
+	}
 	r := putRule(t, s, model.AlertRule{Name: "errors", Metric: "error_rate", Operator: ">", Threshold: 20,
 		Window: model.Duration(5 * time.Minute), For: model.Duration(2 * time.Minute), MinSamples: 10, Severity: "critical"})
 	step := func(at time.Duration, want string) model.AlertInstance {
@@ -174,6 +185,10 @@ func TestStateTransitions(t *testing.T) {
 	events, _ := s.ListEvents(ctx, ws, 10)
 	if len(events) != 2 || events[0].Type != "alert.resolved" || events[1].Type != "alert.firing" {
 		t.Errorf("events = %+v", events)
+	}
+	want := []string{">insufficient_data", "insufficient_data>normal", "normal>pending", "pending>firing", "firing>resolved"}
+	if !slices.Equal(moves, want) {
+		t.Errorf("announced state changes %v, want %v", moves, want)
 	}
 }
 
@@ -237,6 +252,8 @@ func TestTickHonoursInterval(t *testing.T) {
 	s := openStore(t)
 	clk := &clock{t: t0}
 	ev := NewEvaluator(s, clk.Now, quietLog())
+	announced := 0
+	ev.OnStateChange = func(cs []StateChange) { announced += len(cs) }
 	putRule(t, s, model.AlertRule{Name: "count", Metric: "request_count", Operator: ">", Threshold: 100, Window: model.Duration(5 * time.Minute)})
 	for _, d := range []time.Duration{0, 20 * time.Second, 59 * time.Second, 60 * time.Second, 61 * time.Second} {
 		clk.Set(t0.Add(d))
@@ -247,5 +264,9 @@ func TestTickHonoursInterval(t *testing.T) {
 	hist, _ := s.ListAlertEvaluations(context.Background(), ws, "r1", "", 100)
 	if len(hist) != 2 {
 		t.Errorf("%d evaluations in 61 s with a 1 m interval, want 2", len(hist))
+	}
+	// A round announces after it stored its states; the group entered a state once.
+	if announced != 1 {
+		t.Errorf("%d state changes announced, want 1", announced)
 	}
 }

@@ -225,8 +225,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 
 	hub := newLiveHub(cfg.ScaleOut.shared, log)
-	live := realtime.NewCommitFeed(hub, log)
-	guard, err := newGuardrails(cfg, active, st, log)
+	live := realtime.NewFeed(hub, log)
+	guard, err := newGuardrails(cfg, active, st, live.ViolationsStored, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -291,6 +291,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			st.Close()
 			return nil, err
 		}
+		a.alerts.Eval.OnStateChange = publishAlertStates(live)
 	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics, live); err != nil {
 		st.Close()

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 
 	"github.com/agentobs/agentobs/internal/guardrail"
+	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/store"
 )
@@ -13,7 +14,7 @@ import (
 // newGuardrails builds the guardrail service when a role of this process uses it: guard
 // (checks, rules, violations), ingest (redaction before queueing) or process (the
 // background scan). It is nil when guardrails are off.
-func newGuardrails(cfg Config, active map[string]bool, st store.Store, log *slog.Logger) (*guardrail.Service, error) {
+func newGuardrails(cfg Config, active map[string]bool, st store.Store, onViolations func([]model.Violation), log *slog.Logger) (*guardrail.Service, error) {
 	if cfg.GuardrailsOff || !(active[RoleGuard] || active[RoleIngest] || active[RoleProcess]) {
 		return nil, nil
 	}
@@ -21,7 +22,7 @@ func newGuardrails(cfg Config, active map[string]bool, st store.Store, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("cannot load guardrail detectors: %w", err)
 	}
-	return guardrail.NewService(guardrail.Config{Scanner: sc, Store: st, Log: log}), nil
+	return guardrail.NewService(guardrail.Config{Scanner: sc, Store: st, Log: log, OnViolations: onViolations}), nil
 }
 
 // watchGuardrails makes the processor queue committed traces for the guardrail scan and

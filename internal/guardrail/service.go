@@ -41,6 +41,9 @@ type Config struct {
 	// commit hook waits, which slows consumption rather than losing violations.
 	QueueTraces int
 	Now         func() time.Time
+	// OnViolations, when set, hears the violations of the background scan once they are
+	// stored (the live updates of the Safety page).
+	OnViolations func([]model.Violation)
 }
 
 // Service applies a workspace's guardrail settings: synchronous checks, redaction before
@@ -361,6 +364,10 @@ func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	}
 	if err := s.cfg.Store.WriteViolations(ctx, out); err != nil {
 		s.cfg.Log.Error("cannot write guardrail violations", "violations", len(out), "err", err)
+		return
+	}
+	if s.cfg.OnViolations != nil {
+		s.cfg.OnViolations(out)
 	}
 }
 
