@@ -93,6 +93,7 @@ $(MAILPIT):
 
 test-alerts: $(MAILPIT)
 	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestAlertEndToEnd' -v ./cmd/agentobs/
+	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestInviteEmail' -v ./internal/httpapi/
 
 FUZZTIME ?= 30s
 fuzz:

@@ -73,6 +73,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&guardrails, "guardrails", "AGENTOBS_GUARDRAILS", "on", "on: guardrail checks, redaction before storage and the background scan (docs/guardrails.md); off: none")
 	var af authFlags
 	af.bind(s)
+	var mf mailFlags
+	mf.bind(s)
 	var encKey string
 	var alertTick time.Duration
 	s.str(&encKey, "encryption-key", "AGENTOBS_ENCRYPTION_KEY", "", "secret, at least 32 characters, that encrypts notification channel settings at rest (default: generated once into the data directory; give every alert process the same)")
@@ -124,6 +126,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	qf.apply(&cfg)
 	cfg.Alerts = app.AlertConfig{EncryptionKey: encKey, Tick: alertTick}
 	if cfg.Auth, err = af.config(); err != nil {
+		return err
+	}
+	if cfg.Mail, err = mf.config(); err != nil {
 		return err
 	}
 	if cfg.Judge, err = jf.config(s); err != nil {

@@ -107,7 +107,7 @@ func (s *Senders) Send(ctx context.Context, typ string, c ChannelConfig, id stri
 		body, _ := json.Marshal(PagerDutyEvent(c.RoutingKey, m))
 		return s.post(ctx, u, body, nil)
 	case "email":
-		return s.mail(ctx, c, id, m)
+		return s.Mail(ctx, c, id, m.Summary(), m.body())
 	}
 	return &SendError{Permanent: true, Err: fmt.Errorf("unknown channel %q", typ)}
 }
@@ -209,8 +209,9 @@ func PagerDutyEvent(routingKey string, m *Message) map[string]any {
 	return ev
 }
 
-// mail sends m over SMTP: STARTTLS when asked (required then), AUTH when a username is set.
-func (s *Senders) mail(ctx context.Context, c ChannelConfig, id string, m *Message) error {
+// Mail sends a plain-text message from c.From to c.To over SMTP: STARTTLS when asked
+// (required then), AUTH when a username is set. id makes the Message-ID.
+func (s *Senders) Mail(ctx context.Context, c ChannelConfig, id, subject, body string) error {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	tlsConf := &tls.Config{ServerName: c.Host}
 	if s.SMTPTLS != nil {
@@ -266,9 +267,9 @@ func (s *Senders) mail(ctx context.Context, c ChannelConfig, id string, m *Messa
 	}
 	var msg strings.Builder
 	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@agentobs>\r\nDate: %s\r\n",
-		c.From, strings.Join(c.To, ", "), headerSafe(m.Summary()), strings.ReplaceAll(id, "/", "."), s.Now().UTC().Format(time.RFC1123Z))
+		c.From, strings.Join(c.To, ", "), headerSafe(subject), strings.ReplaceAll(id, "/", "."), s.Now().UTC().Format(time.RFC1123Z))
 	msg.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
-	msg.WriteString(strings.ReplaceAll(m.body(), "\n", "\r\n"))
+	msg.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
 	if _, err := io.WriteString(w, msg.String()); err != nil {
 		return &SendError{Err: err}
 	}

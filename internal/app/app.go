@@ -54,6 +54,7 @@ type Config struct {
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
 	Alerts        AlertConfig
+	Mail          MailConfig
 	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
 	// stays on the API port for local callers or MetricsToken holders.
 	OpsAddr      string
@@ -278,6 +279,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Alert:            active[RoleAlert],
 		Sealer:           sealer,
 		MetricsToken:     cfg.MetricsToken,
+		SMTP:             cfg.Mail.SMTP,
+		PublicURL:        cfg.Mail.PublicURL,
 		MetricsOnOpsOnly: cfg.OpsAddr != "",
 		Live:             hub,
 	})
