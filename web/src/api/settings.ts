@@ -43,6 +43,7 @@ export interface Invite {
   email: string
   role: Role
   invited_by: string
+  expires_at: string | null
   created_at: string
 }
 
@@ -117,7 +118,17 @@ export function useSettingsMutation<I, O = unknown>(call: (input: I) => Promise<
 }
 
 export const updateWorkspace = (u: WorkspaceUpdate) => request<WorkspaceView>('/api/v1/workspace', { method: 'PUT', body: u })
-export const inviteMember = (i: { email: string; role: Role }) => request<unknown>('/api/v1/team/invite', { method: 'POST', body: i })
+/** InviteAnswer mirrors httpapi.InviteAnswer: the link is given only when it was not emailed. */
+export interface InviteAnswer {
+  member?: Member
+  invite?: Invite
+  link?: string
+  email_sent: boolean
+  email_error?: string
+}
+
+export const inviteMember = (i: { email: string; role: Role; expires_in_days?: number }) =>
+  request<InviteAnswer>('/api/v1/team/invite', { method: 'POST', body: i })
 export const cancelInvite = (email: string) => request<void>(`/api/v1/team/invites/${encodeURIComponent(email)}`, { method: 'DELETE' })
 export const setMemberRole = (m: { user_id: string; role: Role }) =>
   request<unknown>(`/api/v1/team/members/${encodeURIComponent(m.user_id)}/role`, { method: 'PUT', body: { role: m.role } })

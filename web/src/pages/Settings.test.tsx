@@ -91,6 +91,35 @@ describe('Settings', () => {
     await waitFor(() => expect(api.calls.some((c) => c.method === 'DELETE' && c.url.pathname === '/api/v1/api-keys/k1')).toBe(true))
   })
 
+  it('invites by email with a link lifetime and shows the link to pass on when no mail went out', async () => {
+    const invite = { workspace_id: 'w1', email: 'ivy@example.com', role: 'member', invited_by: 'u1', created_at: '2026-11-05T00:00:00Z', expires_at: '2026-11-06T00:00:00Z' }
+    const api = mockApi(
+      routes('owner', {
+        'POST /api/v1/team/invite': { invite, link: 'http://localhost/invite/aoi_secret', email_sent: false, email_error: 'cannot reach mail server 127.0.0.1:25' },
+      }),
+    )
+    renderApp('/dashboard/settings?tab=team')
+    await userEvent.type(await screen.findByTestId('invite-email'), 'ivy@example.com')
+    await userEvent.selectOptions(screen.getByTestId('invite-days'), '1')
+    await userEvent.click(screen.getByTestId('invite-submit'))
+    const outcome = await screen.findByTestId('invite-outcome')
+    expect(outcome).toHaveAttribute('data-outcome', 'link')
+    expect(outcome).toHaveTextContent('cannot reach mail server')
+    expect(within(outcome).getByTestId('invite-link')).toHaveTextContent('http://localhost/invite/aoi_secret')
+    expect(api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/team/invite')?.body).toEqual({ email: 'ivy@example.com', role: 'member', expires_in_days: 1 })
+  })
+
+  it('says when the invite was emailed, without showing the link', async () => {
+    const invite = { workspace_id: 'w1', email: 'ivy@example.com', role: 'viewer', invited_by: 'u1', created_at: '2026-11-05T00:00:00Z', expires_at: '2026-11-12T00:00:00Z' }
+    mockApi(routes('owner', { 'POST /api/v1/team/invite': { invite, email_sent: true } }))
+    renderApp('/dashboard/settings?tab=team')
+    await userEvent.type(await screen.findByTestId('invite-email'), 'ivy@example.com')
+    await userEvent.click(screen.getByTestId('invite-submit'))
+    const outcome = await screen.findByTestId('invite-outcome')
+    expect(outcome).toHaveAttribute('data-outcome', 'emailed')
+    expect(screen.queryByTestId('invite-link')).toBeNull()
+  })
+
   it('says billing is not configured instead of inventing invoices', async () => {
     mockApi(routes('owner'))
     renderApp('/dashboard/settings?tab=usage')
