@@ -139,3 +139,44 @@ export const revokeAPIKey = (id: string) => request<APIKey>(`/api/v1/api-keys/${
 
 /** canAdmin: owners and admins change settings; members and viewers see them read-only. */
 export const canAdmin = (role: string | undefined) => role === 'owner' || role === 'admin'
+
+export type IntegrationType = 'slack' | 'pagerduty' | 'email' | 'webhook'
+
+/** ChannelConfig mirrors alert.ChannelConfig; secrets come back masked as ********. */
+export interface ChannelConfig {
+  url?: string
+  secret?: string
+  webhook_url?: string
+  routing_key?: string
+  host?: string
+  port?: number
+  username?: string
+  password?: string
+  from?: string
+  to?: string[]
+  tls?: string
+}
+
+export interface Integration {
+  type: IntegrationType
+  configured: boolean
+  updated_at: string | null
+  config: ChannelConfig | null
+}
+
+/** IntegrationTestResult mirrors httpapi.TestSendResult: what the channel answered. */
+export interface IntegrationTestResult {
+  type: IntegrationType
+  ok: boolean
+  error?: string
+  sent_at: string
+  duration_ms: number
+}
+
+const INTEGRATIONS = ['/api/v1/integrations']
+export const useIntegrations = () => useApi<{ integrations: Integration[] }>('/api/v1/integrations')
+export const saveIntegration = (i: { type: IntegrationType; config: ChannelConfig }) =>
+  request<Integration>(`/api/v1/integrations/${i.type}`, { method: 'PUT', body: i.config })
+export const deleteIntegration = (type: IntegrationType) => request<void>(`/api/v1/integrations/${type}`, { method: 'DELETE' })
+export const testIntegration = (type: IntegrationType) => request<IntegrationTestResult>(`/api/v1/integrations/${type}/test`, { method: 'POST' })
+export const useIntegrationMutation = <I, O = unknown>(call: (input: I) => Promise<O>) => useSettingsMutation<I, O>(call, INTEGRATIONS)

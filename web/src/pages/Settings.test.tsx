@@ -120,6 +120,53 @@ describe('Settings', () => {
     expect(screen.queryByTestId('invite-link')).toBeNull()
   })
 
+  it('configures a webhook, sends a test and shows what the channel answered', async () => {
+    const none = ['slack', 'pagerduty', 'email', 'webhook'].map((type) => ({ type, configured: false, updated_at: null, config: null }))
+    const saved = { type: 'webhook', configured: true, updated_at: '2026-11-05T00:00:00Z', config: { url: 'https://hooks.example.com/a', secret: '********' } }
+    let list = none
+    let answer = { type: 'webhook', ok: true, sent_at: '2026-11-05T00:00:01Z', duration_ms: 42 } as Record<string, unknown>
+    const api = mockApi(
+      routes('owner', {
+        '/api/v1/integrations': () => jsonResponse({ integrations: list }),
+        'PUT /api/v1/integrations/webhook': () => {
+          list = none.map((i) => (i.type === 'webhook' ? saved : i)) as typeof none
+          return jsonResponse(saved)
+        },
+        'POST /api/v1/integrations/webhook/test': () => jsonResponse(answer),
+      }),
+    )
+    renderApp('/dashboard/settings?tab=integrations')
+    expect(await screen.findByTestId('integrations-empty')).toBeInTheDocument()
+    expect(screen.getByTestId('integration-webhook-test')).toBeDisabled()
+    await userEvent.type(screen.getByTestId('integration-webhook-url'), 'https://hooks.example.com/a')
+    await userEvent.type(screen.getByTestId('integration-webhook-secret'), 's3cret')
+    await userEvent.click(screen.getByTestId('integration-webhook-save'))
+    await waitFor(() => expect(screen.getByTestId('integration-webhook')).toHaveAttribute('data-configured', 'true'))
+    expect(api.calls.find((c) => c.method === 'PUT')?.body).toEqual({ url: 'https://hooks.example.com/a', secret: 's3cret' })
+    // The stored secret is never shown back.
+    expect(screen.getByTestId('integration-webhook-secret')).toHaveValue('')
+    await userEvent.click(screen.getByTestId('integration-webhook-test'))
+    expect(await screen.findByTestId('integration-webhook-test-result')).toHaveAttribute('data-ok', 'true')
+    answer = { type: 'webhook', ok: false, error: 'hooks.example.com answered 410: gone', sent_at: '2026-11-05T00:00:02Z', duration_ms: 12 }
+    await userEvent.click(screen.getByTestId('integration-webhook-test'))
+    await waitFor(() => expect(screen.getByTestId('integration-webhook-test-result')).toHaveAttribute('data-ok', 'false'))
+    expect(screen.getByTestId('integration-webhook-test-result')).toHaveTextContent('answered 410')
+  })
+
+  it('shows integrations read-only to viewers, and a load error with a retry', async () => {
+    mockApi(routes('viewer', { '/api/v1/integrations': { integrations: [{ type: 'slack', configured: true, updated_at: '2026-11-05T00:00:00Z', config: { webhook_url: '********' } }] } }))
+    renderApp('/dashboard/settings?tab=integrations')
+    expect(await screen.findByTestId('integration-slack-state')).toHaveTextContent('configured')
+    expect(screen.getByTestId('integration-slack-webhook_url')).toBeDisabled()
+    expect(screen.queryByTestId('integration-slack-test')).toBeNull()
+  })
+
+  it('says when the integrations cannot be loaded', async () => {
+    mockApi(routes('owner', { '/api/v1/integrations': jsonResponse({ status: 503, title: 'Unavailable', detail: 'store down' }, 503) }))
+    renderApp('/dashboard/settings?tab=integrations')
+    expect(await screen.findByTestId('integrations-error')).toHaveTextContent('store down')
+  })
+
   it('says billing is not configured instead of inventing invoices', async () => {
     mockApi(routes('owner'))
     renderApp('/dashboard/settings?tab=usage')
