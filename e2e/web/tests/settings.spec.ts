@@ -217,3 +217,25 @@ test('Home updates without a reload when a trace is ingested', async () => {
   await expect(ownerPage.getByTestId('traces-new-banner')).toHaveCount(0)
   await expect(ownerPage.locator(`[data-testid="trace-row"][data-trace-id="e2e-live-2-${stamp}"]`)).toBeVisible()
 })
+
+test('the Alerts page shows an alert that starts firing without a reload', async () => {
+  // The refresh cookie of this browser gives an access token for the API calls.
+  const session = await ownerPage.request.post('/api/v1/auth/refresh', { data: {} })
+  expect(session.status(), await session.text()).toBe(200)
+  const token = ((await session.json()) as { access_token: string }).access_token
+  await ownerPage.getByTestId('nav-alerts').click()
+  await expect(ownerPage.getByTestId('page-alerts')).toBeVisible()
+  await expect(ownerPage.getByTestId('live-status')).toHaveAttribute('data-status', 'live')
+  await ownerPage.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1))
+  const name = `Live check ${stamp}`
+  // Traces were ingested above: any request in the window breaches, at the alert role's next tick.
+  const rule = await ownerPage.request.post('/api/v1/alert-rules', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name, metric: 'request_count', operator: '>', threshold: 0, window: '1h', min_samples: 1, severity: 'info' },
+  })
+  expect(rule.status(), await rule.text()).toBe(201)
+  // Faster than the page's 15 s fallback poll: the alert_state message brought it.
+  await expect(ownerPage.locator('[data-testid="alert-row"][data-status="firing"]').filter({ hasText: name })).toBeVisible({ timeout: 12_000 })
+  expect(await ownerPage.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1)
+  await ownerPage.request.delete(`/api/v1/alert-rules/${((await rule.json()) as { id: string }).id}`, { headers: { Authorization: `Bearer ${token}` } })
+})
