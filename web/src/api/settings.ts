@@ -140,7 +140,7 @@ export const revokeAPIKey = (id: string) => request<APIKey>(`/api/v1/api-keys/${
 /** canAdmin: owners and admins change settings; members and viewers see them read-only. */
 export const canAdmin = (role: string | undefined) => role === 'owner' || role === 'admin'
 
-export type IntegrationType = 'slack' | 'pagerduty' | 'email' | 'webhook'
+export type IntegrationType = 'slack' | 'pagerduty' | 'email' | 'webhook' | 'sentry'
 
 /** ChannelConfig mirrors alert.ChannelConfig; secrets come back masked as ********. */
 export interface ChannelConfig {
@@ -155,6 +155,7 @@ export interface ChannelConfig {
   from?: string
   to?: string[]
   tls?: string
+  dsn?: string
 }
 
 export interface Integration {

@@ -121,7 +121,7 @@ describe('Settings', () => {
   })
 
   it('configures a webhook, sends a test and shows what the channel answered', async () => {
-    const none = ['slack', 'pagerduty', 'email', 'webhook'].map((type) => ({ type, configured: false, updated_at: null, config: null }))
+    const none = ['slack', 'pagerduty', 'email', 'webhook', 'sentry'].map((type) => ({ type, configured: false, updated_at: null, config: null }))
     const saved = { type: 'webhook', configured: true, updated_at: '2026-11-05T00:00:00Z', config: { url: 'https://hooks.example.com/a', secret: '********' } }
     let list = none
     let answer = { type: 'webhook', ok: true, sent_at: '2026-11-05T00:00:01Z', duration_ms: 42 } as Record<string, unknown>

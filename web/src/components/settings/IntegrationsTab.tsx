@@ -64,6 +64,7 @@ const CHANNELS: { type: IntegrationType; title: string; description: string; fie
       { key: 'secret', label: 'Signing secret', secret: true, optional: true },
     ],
   },
+  { type: 'sentry', title: 'Sentry', description: 'A project DSN: alerts become events of that project.', fields: [{ key: 'dsn', label: 'DSN', secret: true, placeholder: 'https://<key>@o1.ingest.sentry.io/<project id>' }] },
 ]
 
 const MASK = '********'
