@@ -32,6 +32,7 @@ func (a *API) authRoutes(add addRoute) {
 	add("DELETE /api/v1/team/members/{user_id}", PermWrite, a.removeMember)
 	add("GET /api/v1/audit-log", PermAdmin, a.auditLog)
 	add("GET /api/v1/billing/plan", PermRead, a.billingPlan)
+	add("GET /api/v1/billing/usage", PermRead, a.billingUsage)
 	add("GET /api/v1/billing/history", PermAdmin, a.billingHistory)
 	add("POST /api/v1/billing/payment-method", PermOwner, a.setPaymentMethod)
 }

@@ -179,7 +179,7 @@ test('a key is created, shown once, used, and revoked', async () => {
   await expect(ownerPage.locator('[data-testid="audit-row"][data-action="member.role"]')).toBeVisible()
   await ownerPage.getByTestId('tab-usage').click()
   await expect(ownerPage.getByTestId('billing-state')).toContainText('Not configured')
-  await expect(ownerPage.getByTestId('plan-usage-totals')).toContainText('traces and')
+  await expect(ownerPage.getByTestId('plan-usage-totals')).toContainText('spans and')
   await expectAccessible(ownerPage, 'settings-audit')
 })
 

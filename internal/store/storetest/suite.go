@@ -56,6 +56,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},
 		{"Evaluations", testEvaluations},
+		{"Ingestion", testIngestion},
 		{"ABTests", testABTests},
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},

@@ -168,22 +168,21 @@ describe('Settings', () => {
   })
 
   it('charts the last 30 days of traces and tokens against the plan', async () => {
-    const day = (d: number, requests: number, tokens: number) => ({ timestamp: `2026-11-0${d}T00:00:00Z`, requests, tokens_total: tokens })
+    const day = (d: number, traces: number, tokens: number) => ({ day: `2026-11-0${d}T00:00:00Z`, traces, spans: traces * 3, tokens })
     const api = mockApi(
       routes('owner', {
         '/api/v1/billing/plan': { plan: 'self-hosted', billing_provider: null, rate_limits: limits, traces_per_month: 3000, retention_days: null },
-        '/api/v1/metrics/aggregations': { type: 'daily', buckets: [day(1, 120, 5000), day(2, 80, 2500)] },
+        '/api/v1/billing/usage': { days: [day(1, 120, 5000), day(2, 80, 2500)], traces_per_month: 3000 },
       }),
     )
     renderApp('/dashboard/settings?tab=usage')
-    expect(await screen.findByTestId('plan-usage-totals')).toHaveTextContent('200 traces and 7,500 tokens in 30 days, 100 traces a day')
-    const call = api.calls.find((c) => c.url.pathname === '/api/v1/metrics/aggregations')
-    expect(call?.url.searchParams.get('type')).toBe('daily')
-    expect(call?.url.searchParams.get('range')).toBe('30d')
+    expect(await screen.findByTestId('plan-usage-totals')).toHaveTextContent('200 traces, 600 spans and 7,500 tokens in 30 days, 100 traces a day')
+    const call = api.calls.find((c) => c.url.pathname === '/api/v1/billing/usage')
+    expect(call?.url.searchParams.get('days')).toBe('30')
   })
 
   it('says when nothing was ingested for the usage chart', async () => {
-    mockApi(routes('owner', { '/api/v1/metrics/aggregations': { type: 'daily', buckets: [{ timestamp: '2026-11-01T00:00:00Z', requests: 0, tokens_total: 0 }] } }))
+    mockApi(routes('owner', { '/api/v1/billing/usage': { days: [{ day: '2026-11-01T00:00:00Z', traces: 0, spans: 0, tokens: 0 }], traces_per_month: null } }))
     renderApp('/dashboard/settings?tab=usage')
     expect(await screen.findByTestId('plan-usage-chart-empty')).toBeInTheDocument()
   })

@@ -6,27 +6,29 @@ import { axisProps, legendProps, seriesColor, tooltipStyle } from '@/components/
 import { useApi } from '@/api/queries'
 import { bucketLabel, bucketTooltipLabel, formatInteger, formatNumber } from '@/lib/format'
 
-/** DailyUsage mirrors the buckets of query.Aggregations that the chart reads. */
-interface DailyUsage {
-  buckets: { timestamp: string; requests: number; tokens_total: number }[]
+/** BillingUsage mirrors httpapi.BillingUsage: ingestion per UTC day, every day listed. */
+interface BillingUsage {
+  days: { day: string; traces: number; spans: number; tokens: number }[]
+  traces_per_month: number | null
 }
 
 const DAY_MS = 86_400_000
 
 /**
- * PlanUsageChart shows traces and tokens per day over the last 30 days against the plan: a
+ * PlanUsageChart shows traces, spans and tokens per day over the last 30 days against the plan: a
  * monthly trace quota becomes a daily reference line; without one it says there is none.
  */
 export default function PlanUsageChart({ tracesPerMonth }: { tracesPerMonth: number | null }) {
-  const q = useApi<DailyUsage>('/api/v1/metrics/aggregations', { type: 'daily', range: '30d' })
-  const rows = q.data?.buckets ?? []
-  const traces = rows.reduce((s, b) => s + b.requests, 0)
-  const tokens = rows.reduce((s, b) => s + b.tokens_total, 0)
+  const q = useApi<BillingUsage>('/api/v1/billing/usage', { days: 30 })
+  const rows = q.data?.days ?? []
+  const traces = rows.reduce((s, b) => s + b.traces, 0)
+  const spans = rows.reduce((s, b) => s + b.spans, 0)
+  const tokens = rows.reduce((s, b) => s + b.tokens, 0)
   const perDay = tracesPerMonth === null ? null : tracesPerMonth / 30
   return (
     <ChartCard
       title="Ingestion per day"
-      description={tracesPerMonth === null ? 'Traces and tokens over the last 30 days; this server sets no trace quota' : `Traces and tokens over the last 30 days, against ${formatInteger(tracesPerMonth)} traces a month`}
+      description={tracesPerMonth === null ? 'Traces, spans and tokens per UTC day over the last 30 days; this server sets no trace quota' : `Traces, spans and tokens per UTC day over the last 30 days, against ${formatInteger(tracesPerMonth)} traces a month`}
       testId="plan-usage-chart"
       isLoading={q.isPending}
       error={q.error}
@@ -37,19 +39,20 @@ export default function PlanUsageChart({ tracesPerMonth }: { tracesPerMonth: num
       height={260}
     >
       <p className="mb-2 text-sm text-muted-foreground" data-testid="plan-usage-totals">
-        {`${formatInteger(traces)} traces and ${formatInteger(tokens)} tokens in 30 days`}
+        {`${formatInteger(traces)} traces, ${formatInteger(spans)} spans and ${formatInteger(tokens)} tokens in 30 days`}
         {tracesPerMonth !== null && `, ${formatInteger(perDay ?? 0)} traces a day on average would use the monthly quota`}.
       </p>
       <ResponsiveContainer width="100%" height={260}>
         <ComposedChart data={rows} margin={{ left: 0, right: 8, top: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
-          <XAxis dataKey="timestamp" tickFormatter={bucketLabel('daily', 30 * DAY_MS)} minTickGap={24} {...axisProps} />
+          <XAxis dataKey="day" tickFormatter={bucketLabel('daily', 30 * DAY_MS)} minTickGap={24} {...axisProps} />
           <YAxis yAxisId="traces" tickFormatter={(v: number) => formatNumber(v)} width={48} {...axisProps} />
           <YAxis yAxisId="tokens" orientation="right" tickFormatter={(v: number) => formatNumber(v)} width={56} {...axisProps} />
           <Tooltip {...tooltipStyle} labelFormatter={(v) => bucketTooltipLabel('daily')(v as string)} formatter={(v, name) => [formatInteger(v as number), name]} />
           <Legend {...legendProps} />
-          <Bar yAxisId="traces" dataKey="requests" name="traces" fill={seriesColor(0)} isAnimationActive={false} />
-          <Line yAxisId="tokens" type="monotone" dataKey="tokens_total" name="tokens" stroke={seriesColor(1)} dot={false} strokeWidth={2} isAnimationActive={false} />
+          <Bar yAxisId="traces" dataKey="traces" name="traces" fill={seriesColor(0)} isAnimationActive={false} />
+          <Bar yAxisId="traces" dataKey="spans" name="spans" fill={seriesColor(2)} isAnimationActive={false} />
+          <Line yAxisId="tokens" type="monotone" dataKey="tokens" name="tokens" stroke={seriesColor(1)} dot={false} strokeWidth={2} isAnimationActive={false} />
           {perDay !== null && <ReferenceLine yAxisId="traces" y={perDay} stroke="var(--destructive)" strokeDasharray="4 3" label={{ value: 'daily share of the quota', fontSize: 11 }} />}
         </ComposedChart>
       </ResponsiveContainer>
