@@ -110,6 +110,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzParseDSN -fuzztime $(FUZZTIME) ./internal/alert/
 	for f in FuzzPII FuzzSecrets FuzzInjection FuzzToxicity FuzzCustomRules FuzzReadModel; do \
 	  $(GO) test -run x -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/guardrail/ || exit 1; done
 

@@ -93,3 +93,20 @@ func TestSentryEnvelope(t *testing.T) {
 		t.Errorf("refused = %v", err)
 	}
 }
+
+// FuzzParseDSN: any text is a DSN or an error, and a DSN always names an envelope endpoint
+// of its own host.
+func FuzzParseDSN(f *testing.F) {
+	for _, s := range []string{"https://abc@o1.ingest.sentry.io/7", "http://k:s@h:9000/a/b/12/", "https://@h/1", "https://k@h/", "", "k@h/1", "https://k@[::1]:80/9"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		d, err := ParseDSN(s)
+		if err != nil {
+			return
+		}
+		if !strings.HasSuffix(d.Endpoint, "/envelope/") || d.PublicKey == "" || !strings.Contains(d.Endpoint, "/api/") {
+			t.Errorf("ParseDSN(%q) = %+v", s, d)
+		}
+	})
+}
