@@ -156,6 +156,7 @@ $(MAILPIT):
 
 test-alerts: $(MAILPIT)
 	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestAlertEndToEnd' -v ./cmd/agentobs/
+	AGENTOBS_TEST_MAILPIT=$(MAILPIT) $(GO) test -count=1 -run 'TestInviteEmail' -v ./internal/httpapi/
 
 FUZZTIME ?= 30s
 fuzz:
@@ -174,6 +175,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeItems -fuzztime $(FUZZTIME) ./internal/queue/wal/
 	$(GO) test -run x -fuzz FuzzCheckHandler -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzReadArchive -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/backup/
+	$(GO) test -run x -fuzz FuzzParseDSN -fuzztime $(FUZZTIME) ./internal/alert/
 	for f in FuzzPII FuzzSecrets FuzzInjection FuzzToxicity FuzzCustomRules FuzzReadModel; do \
 	  $(GO) test -run x -fuzz "^$$f\$$" -fuzztime $(FUZZTIME) ./internal/guardrail/ || exit 1; done
 

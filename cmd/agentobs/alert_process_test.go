@@ -7,47 +7,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"testing"
 	"time"
-)
 
-// startMailpit runs the mailpit binary named by AGENTOBS_TEST_MAILPIT (make test-alerts
-// builds it) on loopback ports; it returns the SMTP port and the HTTP API base, or skips.
-func startMailpit(t *testing.T) (int, string) {
-	bin := os.Getenv("AGENTOBS_TEST_MAILPIT")
-	if bin == "" {
-		t.Skip("set AGENTOBS_TEST_MAILPIT to a mailpit binary (make test-alerts does)")
-	}
-	smtpPort, httpPort := freePort(t), freePort(t)
-	cmd := exec.Command(bin, "--smtp", fmt.Sprintf("127.0.0.1:%d", smtpPort), "--listen", fmt.Sprintf("127.0.0.1:%d", httpPort),
-		"--database", t.TempDir()+"/mailpit.db")
-	var out syncBuffer
-	cmd.Stdout, cmd.Stderr = &out, &out
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-		if t.Failed() {
-			t.Logf("mailpit log:\n%s", out.String())
-		}
-	})
-	base := fmt.Sprintf("http://127.0.0.1:%d", httpPort)
-	for deadline := time.Now().Add(20 * time.Second); time.Now().Before(deadline); time.Sleep(50 * time.Millisecond) {
-		if resp, err := http.Get(base + "/api/v1/messages"); err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == 200 {
-				return smtpPort, base
-			}
-		}
-	}
-	t.Fatal("mailpit did not start")
-	return 0, ""
-}
+	"github.com/agentobs/agentobs/internal/alert/alerttest"
+)
 
 // waitFor polls cond until it holds or the time is up; the server works on its own clock.
 func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
@@ -84,11 +50,10 @@ func TestAlertEndToEnd(t *testing.T) {
 		}
 		return out
 	}
-	var smtpPort int
-	var mailAPI string
-	withMail := os.Getenv("AGENTOBS_TEST_MAILPIT") != ""
+	var mail *alerttest.Mailpit
+	withMail := os.Getenv(alerttest.MailpitEnv) != ""
 	if withMail {
-		smtpPort, mailAPI = startMailpit(t)
+		mail = alerttest.StartMailpit(t)
 	}
 
 	s := startServer(t, t.TempDir(), "--alert-tick", "200ms", "--otlp-grpc-addr", "")
@@ -112,7 +77,7 @@ func TestAlertEndToEnd(t *testing.T) {
 	call("PUT", "/api/v1/integrations/webhook", map[string]any{"url": hook.URL, "secret": "e2e-secret"}, 200)
 	channels := []string{"webhook"}
 	if withMail {
-		call("PUT", "/api/v1/integrations/email", map[string]any{"host": "127.0.0.1", "port": smtpPort, "tls": "none",
+		call("PUT", "/api/v1/integrations/email", map[string]any{"host": "127.0.0.1", "port": mail.SMTPPort, "tls": "none",
 			"from": "agentobs@example.com", "to": []string{"oncall@example.com"}}, 200)
 		channels = append(channels, "email")
 	}
@@ -146,19 +111,8 @@ func TestAlertEndToEnd(t *testing.T) {
 	if withMail {
 		var subjects []string
 		waitFor(t, "FIRING and RESOLVED mails", 30*time.Second, func() bool {
-			resp, err := http.Get(mailAPI + "/api/v1/messages")
-			if err != nil {
-				return false
-			}
-			defer resp.Body.Close()
-			var list struct {
-				Messages []struct {
-					Subject string `json:"Subject"`
-				} `json:"messages"`
-			}
-			json.NewDecoder(resp.Body).Decode(&list)
 			subjects = subjects[:0]
-			for _, m := range list.Messages {
+			for _, m := range mail.Messages() {
 				subjects = append(subjects, m.Subject)
 			}
 			return len(subjects) == 2

@@ -79,6 +79,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&guardJudgeBelow, "guardrail-judge-below", "AGENTOBS_GUARDRAIL_JUDGE_BELOW", "0.9", "classifier score under which a verdict gets the judge's second opinion")
 	var af authFlags
 	af.bind(s)
+	var mf mailFlags
+	mf.bind(s)
 	var encKey string
 	var alertTick time.Duration
 	s.str(&encKey, "encryption-key", "AGENTOBS_ENCRYPTION_KEY", "", "secret, at least 32 characters, that encrypts notification channel settings at rest (default: generated once into the data directory; give every alert process the same)")
@@ -139,6 +141,9 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	qf.apply(&cfg)
 	cfg.Alerts = app.AlertConfig{EncryptionKey: encKey, Tick: alertTick}
 	if cfg.Auth, err = af.config(); err != nil {
+		return err
+	}
+	if cfg.Mail, err = mf.config(); err != nil {
 		return err
 	}
 	if cfg.Judge, err = jf.config(s); err != nil {

@@ -36,6 +36,8 @@ type ChannelConfig struct {
 	// TLS says how SMTP is secured: "starttls" (default, required), "none" (plain, only
 	// sensible on loopback) or "tls" (implicit TLS, port 465).
 	TLS string `json:"tls,omitempty"`
+	// sentry: a project's DSN; alerts become Sentry events of that project.
+	DSN string `json:"dsn,omitempty"`
 }
 
 // PagerDutyEventsURL is the Events API v2 endpoint.
@@ -103,6 +105,13 @@ func (c *ChannelConfig) Validate(typ string) error {
 		if c.TLS != "starttls" && c.TLS != "none" && c.TLS != "tls" {
 			fe.Add(model.Path{"tls"}, "must be starttls, tls or none")
 		}
+	case "sentry":
+		if _, err := ParseDSN(c.DSN); err != nil {
+			fe.Add(model.Path{"dsn"}, "%s", err.Error())
+		}
+		unused("url", c.URL != "")
+		unused("webhook_url", c.WebhookURL != "")
+		unused("routing_key", c.RoutingKey != "")
 	default:
 		return model.Errorf(model.ENOTFOUND, "unknown integration type %q (known: %s)", typ, strings.Join(model.IntegrationTypes, ", "))
 	}
@@ -120,7 +129,34 @@ func (c ChannelConfig) Public() ChannelConfig {
 	mask(&c.WebhookURL)
 	mask(&c.RoutingKey)
 	mask(&c.Password)
+	mask(&c.DSN)
 	return c
+}
+
+// SentryDSN is a parsed Sentry DSN: where events go and the key that authorises them.
+type SentryDSN struct {
+	Endpoint  string // the project's envelope endpoint
+	PublicKey string
+	Raw       string
+}
+
+// ParseDSN reads a DSN of the form https://<public key>@<host>[/<path>]/<project id>.
+func ParseDSN(dsn string) (SentryDSN, error) {
+	u, err := url.Parse(strings.TrimSpace(dsn))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return SentryDSN{}, errors.New("must be a Sentry DSN such as https://<key>@o1.ingest.sentry.io/<project id>")
+	}
+	if u.User == nil || u.User.Username() == "" {
+		return SentryDSN{}, errors.New("has no public key before the @")
+	}
+	path := strings.TrimSuffix(u.Path, "/")
+	i := strings.LastIndexByte(path, '/')
+	project := path[i+1:]
+	if project == "" || strings.Trim(project, "0123456789") != "" {
+		return SentryDSN{}, errors.New("must end with the numeric project id")
+	}
+	base := u.Scheme + "://" + u.Host + path[:i]
+	return SentryDSN{Endpoint: base + "/api/" + project + "/envelope/", PublicKey: u.User.Username(), Raw: strings.TrimSpace(dsn)}, nil
 }
 
 // Sealer encrypts channel settings at rest with AES-256-GCM.

@@ -30,6 +30,15 @@ type Evaluator struct {
 	lastRun map[string]time.Time // rule key -> last evaluation, to honour each rule's interval
 	round   *round               // set during Tick
 	levels  levelHistory         // past windows of anomaly rules on levels
+	// OnStateChange, when set, hears the groups that moved to another state, once their
+	// new state is stored (the live updates of the Alerts page).
+	OnStateChange func([]StateChange)
+}
+
+// StateChange is an alert group in a new state, and the state it left ("" when new).
+type StateChange struct {
+	Instance model.AlertInstance
+	Previous string
 }
 
 // NewEvaluator builds an evaluator; now is the clock (time.Now in production).
@@ -74,6 +83,7 @@ type round struct {
 	state     map[string]map[string][]model.AlertInstance // workspace -> rule -> groups
 	instances []model.AlertInstance
 	evals     []model.AlertEvaluation
+	changes   []StateChange
 }
 
 func (e *Evaluator) source() Source {
@@ -102,16 +112,21 @@ func (e *Evaluator) instances(ctx context.Context, ws, ruleID string) ([]model.A
 	return byRule[ruleID], nil
 }
 
-func (e *Evaluator) save(ctx context.Context, in []model.AlertInstance, ev []model.AlertEvaluation) error {
+func (e *Evaluator) save(ctx context.Context, in []model.AlertInstance, ev []model.AlertEvaluation, changes []StateChange) error {
 	if e.round != nil {
 		e.round.instances = append(e.round.instances, in...)
 		e.round.evals = append(e.round.evals, ev...)
+		e.round.changes = append(e.round.changes, changes...)
 		return nil
 	}
 	if err := e.st.PutAlertInstances(ctx, in); err != nil {
 		return err
 	}
-	return e.st.AddAlertEvaluations(ctx, ev)
+	if err := e.st.AddAlertEvaluations(ctx, ev); err != nil {
+		return err
+	}
+	e.announce(changes)
+	return nil
 }
 
 func (e *Evaluator) flush(ctx context.Context) error {
@@ -121,7 +136,17 @@ func (e *Evaluator) flush(ctx context.Context) error {
 	if err := e.st.PutAlertInstances(ctx, e.round.instances); err != nil {
 		return err
 	}
-	return e.st.AddAlertEvaluations(ctx, e.round.evals)
+	if err := e.st.AddAlertEvaluations(ctx, e.round.evals); err != nil {
+		return err
+	}
+	e.announce(e.round.changes)
+	return nil
+}
+
+func (e *Evaluator) announce(changes []StateChange) {
+	if e.OnStateChange != nil && len(changes) > 0 {
+		e.OnStateChange(changes)
+	}
 }
 
 // outcome is one group's result of one evaluation.
@@ -176,21 +201,29 @@ func (e *Evaluator) EvaluateRule(ctx context.Context, r *model.AlertRule, now ti
 	sort.Strings(keys)
 	var instances []model.AlertInstance
 	var evals []model.AlertEvaluation
+	var changes []StateChange
 	for _, k := range keys {
 		o := results[k]
 		in, ok := byKey[k]
 		if !ok {
 			in = model.AlertInstance{WorkspaceID: r.WorkspaceID, RuleID: r.ID, GroupKey: k, State: model.StateNormal, Since: now}
 		}
+		previous := ""
+		if ok {
+			previous = in.State
+		}
 		if err := e.step(ctx, r, &in, o, now); err != nil {
 			return err
+		}
+		if in.State != previous {
+			changes = append(changes, StateChange{Instance: in, Previous: previous})
 		}
 		instances = append(instances, in)
 		evals = append(evals, model.AlertEvaluation{WorkspaceID: r.WorkspaceID, RuleID: r.ID, GroupKey: k, AlertID: in.AlertID,
 			Time: now, State: in.State, Value: o.sample.Value, Baseline: o.baseline, PValue: o.pValue, Samples: o.sample.N,
 			WindowFrom: from, WindowTo: now, Message: o.message})
 	}
-	return e.save(ctx, instances, evals)
+	return e.save(ctx, instances, evals, changes)
 }
 
 func labelsFromKey(r *model.AlertRule, key string) map[string]string {

@@ -107,7 +107,9 @@ func (s *Senders) Send(ctx context.Context, typ string, c ChannelConfig, id stri
 		body, _ := json.Marshal(PagerDutyEvent(c.RoutingKey, m))
 		return s.post(ctx, u, body, nil)
 	case "email":
-		return s.mail(ctx, c, id, m)
+		return s.Mail(ctx, c, id, m.Summary(), m.body())
+	case "sentry":
+		return s.sentry(ctx, c, id, m)
 	}
 	return &SendError{Permanent: true, Err: fmt.Errorf("unknown channel %q", typ)}
 }
@@ -122,11 +124,15 @@ func Sign(secret, ts string, body []byte) string {
 }
 
 func (s *Senders) post(ctx context.Context, url string, body []byte, headers map[string]string) error {
+	return s.postAs(ctx, url, "application/json", body, headers)
+}
+
+func (s *Senders) postAs(ctx context.Context, url, contentType string, body []byte, headers map[string]string) error {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(body))
 	if err != nil {
 		return &SendError{Permanent: true, Err: err}
 	}
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	req.Header.Set("User-Agent", "agentobs-alerts")
 	for k, v := range headers {
 		req.Header.Set(k, v)
@@ -209,8 +215,9 @@ func PagerDutyEvent(routingKey string, m *Message) map[string]any {
 	return ev
 }
 
-// mail sends m over SMTP: STARTTLS when asked (required then), AUTH when a username is set.
-func (s *Senders) mail(ctx context.Context, c ChannelConfig, id string, m *Message) error {
+// Mail sends a plain-text message from c.From to c.To over SMTP: STARTTLS when asked
+// (required then), AUTH when a username is set. id makes the Message-ID.
+func (s *Senders) Mail(ctx context.Context, c ChannelConfig, id, subject, body string) error {
 	addr := net.JoinHostPort(c.Host, strconv.Itoa(c.Port))
 	tlsConf := &tls.Config{ServerName: c.Host}
 	if s.SMTPTLS != nil {
@@ -266,9 +273,9 @@ func (s *Senders) mail(ctx context.Context, c ChannelConfig, id string, m *Messa
 	}
 	var msg strings.Builder
 	fmt.Fprintf(&msg, "From: %s\r\nTo: %s\r\nSubject: %s\r\nMessage-ID: <%s@agentobs>\r\nDate: %s\r\n",
-		c.From, strings.Join(c.To, ", "), headerSafe(m.Summary()), strings.ReplaceAll(id, "/", "."), s.Now().UTC().Format(time.RFC1123Z))
+		c.From, strings.Join(c.To, ", "), headerSafe(subject), strings.ReplaceAll(id, "/", "."), s.Now().UTC().Format(time.RFC1123Z))
 	msg.WriteString("MIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n")
-	msg.WriteString(strings.ReplaceAll(m.body(), "\n", "\r\n"))
+	msg.WriteString(strings.ReplaceAll(body, "\n", "\r\n"))
 	if _, err := io.WriteString(w, msg.String()); err != nil {
 		return &SendError{Err: err}
 	}
@@ -290,4 +297,36 @@ func smtpError(step string, err error) error {
 		permanent = false
 	}
 	return &SendError{Permanent: permanent, Err: fmt.Errorf("mail %s: %w", step, err)}
+}
+
+// sentry sends m as one event of the DSN's project, in an envelope. The event id derives
+// from the delivery id, so a retried delivery is one event in Sentry.
+func (s *Senders) sentry(ctx context.Context, c ChannelConfig, id string, m *Message) error {
+	dsn, err := ParseDSN(c.DSN)
+	if err != nil {
+		return &SendError{Permanent: true, Err: err}
+	}
+	sum := sha256.Sum256([]byte(id))
+	eventID := hex.EncodeToString(sum[:16])
+	level := map[string]string{"critical": "error", "warning": "warning", "info": "info"}[m.Severity]
+	if level == "" {
+		level = "error"
+	}
+	if m.Status == "resolved" {
+		level = "info"
+	}
+	now := s.Now().UTC()
+	event := map[string]any{
+		"event_id": eventID, "timestamp": now.Format(time.RFC3339Nano), "platform": "other", "level": level, "logger": "agentobs.alerts",
+		"message":     map[string]string{"formatted": truncate(m.Summary()+"\n"+m.body(), 8000)},
+		"fingerprint": []string{"agentobs", m.RuleID, m.Status},
+		"tags":        map[string]string{"rule_id": m.RuleID, "status": m.Status, "severity": m.Severity},
+		"extra":       map[string]any{"firing": m.Firing, "resolved": m.Resolved},
+	}
+	head, _ := json.Marshal(map[string]any{"event_id": eventID, "dsn": dsn.Raw, "sent_at": now.Format(time.RFC3339Nano)})
+	body, _ := json.Marshal(event)
+	item, _ := json.Marshal(map[string]any{"type": "event", "length": len(body), "content_type": "application/json"})
+	envelope := bytes.Join([][]byte{head, item, body}, []byte("\n"))
+	auth := "Sentry sentry_version=7, sentry_client=agentobs-alerts/1, sentry_key=" + dsn.PublicKey
+	return s.postAs(ctx, dsn.Endpoint, "application/x-sentry-envelope", envelope, map[string]string{"X-Sentry-Auth": auth})
 }

@@ -29,6 +29,14 @@ type AlertConfig struct {
 	Tick time.Duration
 }
 
+// MailConfig is the email the server sends itself (team invites).
+type MailConfig struct {
+	// SMTP sends invite emails; nil: a workspace's email integration does, if any.
+	SMTP *alert.ChannelConfig
+	// PublicURL is where users reach the web app, for links; "": the inviter's origin.
+	PublicURL string
+}
+
 // newSealer returns the sealer of channel settings, from the configured key or the one
 // kept in the data directory.
 func newSealer(cfg Config, log *slog.Logger) (*alert.Sealer, error) {

@@ -3,6 +3,7 @@ package app
 import (
 	"log/slog"
 
+	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/query"
@@ -32,7 +33,7 @@ func newAnalytics(st store.Store, cacheable bool, log *slog.Logger) *query.Servi
 // watchCommits tells the query service's data versions and the live updates of every
 // committed write. Whatever consumes the queue calls the processor's hook, so replacing
 // the consumer keeps both fed.
-func watchCommits(proc *pipeline.Processor, analytics *query.Service, live *realtime.CommitFeed, log *slog.Logger) {
+func watchCommits(proc *pipeline.Processor, analytics *query.Service, live *realtime.Feed, log *slog.Logger) {
 	var bump func([]model.Trace)
 	if analytics != nil {
 		bump = query.CommitHook(analytics.Versions(), log)
@@ -54,4 +55,17 @@ func newLiveHub(shared *sharedState, log *slog.Logger) realtime.Hub {
 		return realtime.NewRedis(shared.rdb, log)
 	}
 	return realtime.NewLocal()
+}
+
+// publishAlertStates turns the evaluator's state changes into alert_state hints.
+func publishAlertStates(feed *realtime.Feed) func([]alert.StateChange) {
+	return func(changes []alert.StateChange) {
+		byWS := map[string][]realtime.AlertStateChange{}
+		for _, c := range changes {
+			in := c.Instance
+			byWS[in.WorkspaceID] = append(byWS[in.WorkspaceID], realtime.AlertStateChange{RuleID: in.RuleID, GroupKey: in.GroupKey,
+				State: in.State, Previous: c.Previous, Since: in.Since, AlertID: in.AlertID, Severity: in.Severity})
+		}
+		feed.AlertStatesChanged(byWS)
+	}
 }

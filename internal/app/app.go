@@ -56,6 +56,7 @@ type Config struct {
 	// GuardrailJudgeBelow, above 0, has the judge review classifier verdicts scoring under it.
 	GuardrailJudgeBelow float64
 	Alerts              AlertConfig
+	Mail                MailConfig
 	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
 	// stays on the API port for local callers or MetricsToken holders.
 	OpsAddr      string
@@ -231,8 +232,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 
 	hub := newLiveHub(cfg.ScaleOut.shared, log)
-	live := realtime.NewCommitFeed(hub, log)
-	guard, err := newGuardrails(cfg, active, st, log)
+	live := realtime.NewFeed(hub, log)
+	guard, err := newGuardrails(cfg, active, st, live.ViolationsStored, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -289,6 +290,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Alert:            active[RoleAlert],
 		Sealer:           sealer,
 		MetricsToken:     cfg.MetricsToken,
+		SMTP:             cfg.Mail.SMTP,
+		PublicURL:        cfg.Mail.PublicURL,
 		MetricsOnOpsOnly: cfg.OpsAddr != "",
 		Live:             hub,
 	})
@@ -303,6 +306,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			st.Close()
 			return nil, err
 		}
+		a.alerts.Eval.OnStateChange = publishAlertStates(live)
 	}
 	if a.scale, err = startScaleOut(cfg, active, log, api, reg, st, prices, accounts.Keys(), analytics, live); err != nil {
 		st.Close()

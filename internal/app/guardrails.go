@@ -7,6 +7,7 @@ import (
 
 	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/guardrail"
+	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/store"
 )
@@ -14,7 +15,7 @@ import (
 // newGuardrails builds the guardrail service when a role of this process uses it: guard
 // (checks, rules, violations), ingest (redaction before queueing) or process (the
 // background scan). It is nil when guardrails are off.
-func newGuardrails(cfg Config, active map[string]bool, st store.Store, log *slog.Logger) (*guardrail.Service, error) {
+func newGuardrails(cfg Config, active map[string]bool, st store.Store, onViolations func([]model.Violation), log *slog.Logger) (*guardrail.Service, error) {
 	if cfg.GuardrailsOff || !(active[RoleGuard] || active[RoleIngest] || active[RoleProcess]) {
 		return nil, nil
 	}
@@ -22,7 +23,7 @@ func newGuardrails(cfg Config, active map[string]bool, st store.Store, log *slog
 	if err != nil {
 		return nil, fmt.Errorf("cannot load guardrail detectors: %w", err)
 	}
-	gc := guardrail.Config{Scanner: sc, Store: st, Log: log}
+	gc := guardrail.Config{Scanner: sc, Store: st, Log: log, OnViolations: onViolations}
 	// Second opinions are asked where the scan runs.
 	if cfg.GuardrailJudgeBelow > 0 && active[RoleProcess] && cfg.Judge.Provider.Kind != "" {
 		p, err := provider.New(cfg.Judge.Provider)

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/realtime"
 )
 
 const guardTestKey = "ao_test_guardrails_000000000000000"
@@ -63,6 +64,9 @@ func TestGuardrailScanWritesViolations(t *testing.T) {
 		Actions: map[string]string{"pii": "redact", "injection": "flag"}, UpdatedAt: time.Now().UTC()}); err != nil {
 		t.Fatal(err)
 	}
+	// The Safety page's live channel hears the stored violations.
+	live := a.live.Subscribe(wss[0].ID, 256)
+	defer live.Close()
 	now := time.Now().UTC().Format(time.RFC3339Nano)
 	trace := map[string]any{"trace_id": "guard-1", "agent_id": "support-bot", "timestamp": now, "spans": []map[string]any{{
 		"span_id": "llm-1", "kind": "llm", "name": "chat", "start_time": now,
@@ -99,6 +103,21 @@ func TestGuardrailScanWritesViolations(t *testing.T) {
 	// Each finding once, although the trace was ingested twice.
 	if types["pii/SSN"] != 1 || types["injection/PROMPT_INJECTION"] < 1 {
 		t.Fatalf("violations %v, want one pii/SSN and injection/PROMPT_INJECTION", types)
+	}
+	heard := false
+	for deadline := time.After(10 * time.Second); !heard; {
+		select {
+		case d := <-live.C:
+			if d.Event.Channel == realtime.ChannelViolations {
+				var nv realtime.NewViolations
+				if err := json.Unmarshal(d.Event.Data, &nv); err != nil || nv.Count < 2 || nv.Violations[0].TraceID != "guard-1" {
+					t.Fatalf("violation hint %s: %v", d.Event.Data, err)
+				}
+				heard = true
+			}
+		case <-deadline:
+			t.Fatal("no violation hint on the live channel")
+		}
 	}
 	cancel()
 	if err := <-served; err != nil {

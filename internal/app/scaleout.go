@@ -79,7 +79,7 @@ type scaleOut struct {
 func (s *scaleOut) queued() bool { return s != nil && s.queue != nil }
 
 func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *httpapi.API, reg *prometheus.Registry,
-	st store.Store, prices *pricing.Table, keys *auth.KeyCache, analytics *query.Service, live *realtime.CommitFeed) (*scaleOut, error) {
+	st store.Store, prices *pricing.Table, keys *auth.KeyCache, analytics *query.Service, live *realtime.Feed) (*scaleOut, error) {
 	pg, isPG := st.(*postgres.Store)
 	if cfg.ScaleOut.RedisURL == "" && !(isPG && active[RoleProcess]) {
 		return nil, nil

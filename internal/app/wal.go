@@ -31,7 +31,7 @@ type WALConfig struct {
 // openWAL opens the log, reads how far the store has committed it, and starts committing
 // the rest in the background: start-up does not wait for a backlog to be replayed.
 func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, reg *prometheus.Registry,
-	analytics *query.Service, live *realtime.CommitFeed, log *slog.Logger) (*wal.Log, error) {
+	analytics *query.Service, live *realtime.Feed, log *slog.Logger) (*wal.Log, error) {
 	dir := cfg.WAL.Dir
 	if dir == "" {
 		dir = filepath.Join(cfg.DataDir, "wal")

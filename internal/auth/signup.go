@@ -124,7 +124,7 @@ func (s *Service) Register(ctx context.Context, in RegisterInput, client string)
 	return s.startSession(ctx, &u, wsID)
 }
 
-// invited reports whether some workspace has a pending invite for email. Registrations are
+// invited reports whether some workspace has a pending, unexpired invite for email. Registrations are
 // rare, so walking the workspaces is acceptable.
 func (s *Service) invited(ctx context.Context, email string) (bool, error) {
 	list, err := s.st.ListWorkspaces(ctx)
@@ -137,7 +137,7 @@ func (s *Service) invited(ctx context.Context, email string) (bool, error) {
 			return false, err
 		}
 		for _, i := range inv {
-			if i.Email == email {
+			if i.Email == email && !i.Expired(s.now()) {
 				return true, nil
 			}
 		}

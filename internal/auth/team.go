@@ -3,6 +3,8 @@ package auth
 import (
 	"context"
 	"errors"
+	"strings"
+	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
 )
@@ -45,17 +47,36 @@ func checkRole(fe *model.FieldErrors, r model.Role) {
 type InviteResult struct {
 	Member *model.Member `json:"member,omitempty"` // the user had an account: now a member
 	Invite *model.Invite `json:"invite,omitempty"` // no account yet: joins on registration
+	// Token is the secret of the invite's link, returned this once: only its hash is kept.
+	Token string `json:"-"`
 }
 
-// Invite adds a user by email with a role; an email without an account gets an invite that
-// becomes a membership when it registers.
-func (s *Service) Invite(ctx context.Context, p *Principal, email string, role model.Role) (*InviteResult, error) {
+// Invite links work for DefaultInviteTTL unless the inviter asks for another time up to
+// MaxInviteTTL.
+const (
+	DefaultInviteTTL = 7 * 24 * time.Hour
+	MaxInviteTTL     = 30 * 24 * time.Hour
+)
+
+// InvitePrefix starts every invite token.
+const InvitePrefix = "aoi_"
+
+// Invite adds a user by email with a role; an email without an account gets an invite with
+// a link that works for ttl (0: DefaultInviteTTL) and becomes a membership when it
+// registers.
+func (s *Service) Invite(ctx context.Context, p *Principal, email string, role model.Role, ttl time.Duration) (*InviteResult, error) {
 	email = model.NormalizeEmail(email)
 	var fe model.FieldErrors
 	if !model.ValidEmail(email) {
 		fe.Add(model.Path{"email"}, "must be an email address")
 	}
 	checkRole(&fe, role)
+	if ttl == 0 {
+		ttl = DefaultInviteTTL
+	}
+	if ttl < time.Hour || ttl > MaxInviteTTL {
+		fe.Add(model.Path{"expires_in_days"}, "must be between 1 hour and 30 days")
+	}
 	if err := fe.Err("invalid invite"); err != nil {
 		return nil, err
 	}
@@ -65,11 +86,14 @@ func (s *Service) Invite(ctx context.Context, p *Principal, email string, role m
 	now := s.now().UTC()
 	u, err := s.st.UserByEmail(ctx, email)
 	if model.ErrorCode(err) == model.ENOTFOUND {
-		inv := model.Invite{WorkspaceID: p.WorkspaceID, Email: email, Role: role, InvitedBy: p.UserID, CreatedAt: now}
+		token := randomToken(InvitePrefix)
+		expires := now.Add(ttl)
+		inv := model.Invite{WorkspaceID: p.WorkspaceID, Email: email, Role: role, InvitedBy: p.UserID, CreatedAt: now,
+			ExpiresAt: &expires, TokenHash: HashAPIKey(token)}
 		if err := s.st.CreateInvite(ctx, inv); err != nil {
 			return nil, err
 		}
-		return &InviteResult{Invite: &inv}, nil
+		return &InviteResult{Invite: &inv, Token: token}, nil
 	}
 	if err != nil {
 		return nil, err
@@ -79,6 +103,60 @@ func (s *Service) Invite(ctx context.Context, p *Principal, email string, role m
 	}
 	s.members.remove(p.WorkspaceID + "|" + u.ID)
 	return &InviteResult{Member: &model.Member{UserID: u.ID, Email: u.Email, Name: u.Name, Role: role, JoinedAt: now}}, nil
+}
+
+// InviteView is what the page an invite link opens shows before anyone signs in.
+type InviteView struct {
+	Email         string     `json:"email"`
+	Role          model.Role `json:"role"`
+	WorkspaceName string     `json:"workspace_name"`
+	InvitedBy     string     `json:"invited_by"` // the inviter's name
+	ExpiresAt     time.Time  `json:"expires_at"`
+	// AccountExists says the email has an account already (sign in rather than sign up).
+	AccountExists bool `json:"account_exists"`
+}
+
+// inviteByToken returns the pending invite of an invite link. The token is the only
+// credential, so an unknown, revoked and expired link all answer the same way.
+func (s *Service) inviteByToken(ctx context.Context, token string) (*model.Invite, error) {
+	gone := model.Errorf(model.ENOTFOUND, "this invite link is not valid: it expired, was revoked or was already used")
+	if !strings.HasPrefix(token, InvitePrefix) || len(token) > 100 {
+		return nil, gone
+	}
+	inv, err := s.st.InviteByToken(ctx, HashAPIKey(token))
+	if model.ErrorCode(err) == model.ENOTFOUND || err == nil && (inv.ExpiresAt == nil || inv.Expired(s.now())) {
+		return nil, gone
+	}
+	return inv, err
+}
+
+// ViewInvite describes the invite of a link.
+func (s *Service) ViewInvite(ctx context.Context, token string) (*InviteView, error) {
+	inv, err := s.inviteByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	v := &InviteView{Email: inv.Email, Role: inv.Role, ExpiresAt: *inv.ExpiresAt}
+	if ws, err := s.st.GetWorkspace(ctx, inv.WorkspaceID); err == nil {
+		v.WorkspaceName = ws.Name
+	} else {
+		return nil, err
+	}
+	if u, err := s.st.GetUser(ctx, inv.InvitedBy); err == nil {
+		v.InvitedBy = u.Name
+	}
+	_, err = s.st.UserByEmail(ctx, inv.Email)
+	v.AccountExists = err == nil
+	return v, nil
+}
+
+// DeclineInvite deletes the invite of a link, on behalf of whoever holds the link.
+func (s *Service) DeclineInvite(ctx context.Context, token string) (*model.Invite, error) {
+	inv, err := s.inviteByToken(ctx, token)
+	if err != nil {
+		return nil, err
+	}
+	return inv, s.st.DeleteInvite(ctx, inv.WorkspaceID, inv.Email)
 }
 
 // CancelInvite deletes a pending invite.

@@ -28,7 +28,8 @@ type Overview struct {
 	To       time.Time      `json:"to"`
 	BucketMs int64          `json:"bucket_ms"`
 	KPIs     map[string]KPI `json:"kpis"`
-	// Criteria has the mean of every criterion judged in the window.
+	// Criteria has the mean of every criterion judged in the window, and of every score
+	// name sent through the API (source "api").
 	Criteria []store.QualityRow `json:"criteria"`
 	Trend    []TrendPoint       `json:"trend"`
 	Judge    JudgeInfo          `json:"judge"`
@@ -56,12 +57,12 @@ func (s *Service) Overview(ctx context.Context, ws string, from, to time.Time, b
 	for _, c := range KPICriteria {
 		k := KPI{}
 		for _, r := range cur {
-			if r.Criterion == c {
+			if r.Criterion == c && r.Source == store.QualityJudge {
 				k.Mean, k.Count = &r.Mean, r.Count
 			}
 		}
 		for _, r := range prev {
-			if r.Criterion == c {
+			if r.Criterion == c && r.Source == store.QualityJudge {
 				k.Previous = &r.Mean
 			}
 		}
@@ -74,7 +75,7 @@ func (s *Service) Overview(ctx context.Context, ws string, from, to time.Time, b
 	}
 	o.Trend = []TrendPoint{}
 	for _, r := range trend {
-		if r.Criterion == store.OverallCriterion {
+		if r.Criterion == store.OverallCriterion && r.Source == store.QualityJudge {
 			o.Trend = append(o.Trend, TrendPoint{BucketMs: r.BucketMs, AgentID: r.AgentID, Mean: r.Mean, Count: r.Count})
 		}
 	}

@@ -45,6 +45,9 @@ type Config struct {
 	// SecondOpinion, when set, has an LLM judge review uncertain classifier verdicts.
 	SecondOpinion *SecondOpinion
 	Now           func() time.Time
+	// OnViolations, when set, hears the violations of the background scan once they are
+	// stored (the live updates of the Safety page).
+	OnViolations func([]model.Violation)
 }
 
 // Service applies a workspace's guardrail settings: synchronous checks, redaction before
@@ -434,6 +437,9 @@ func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	if err := s.cfg.Store.WriteViolations(ctx, out); err != nil {
 		s.cfg.Log.Error("cannot write guardrail violations", "violations", len(out), "err", err)
 		return
+	}
+	if s.cfg.OnViolations != nil {
+		s.cfg.OnViolations(out)
 	}
 	if s.reviews != nil {
 		for i, v := range out {

@@ -37,6 +37,7 @@ func (a *API) alertRoutes(add addRoute) {
 	add("GET /api/v1/integrations/{type}", PermRead, a.withAlertStore(a.getIntegration))
 	add("PUT /api/v1/integrations/{type}", PermAdmin, a.withAlertStore(a.putIntegration))
 	add("DELETE /api/v1/integrations/{type}", PermAdmin, a.withAlertStore(a.deleteIntegration))
+	add("POST /api/v1/integrations/{type}/test", PermAdmin, a.withAlertStore(a.testIntegration))
 }
 
 // withAlertStore hands the handler the store as the alert role sees it.

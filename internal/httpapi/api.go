@@ -71,6 +71,14 @@ type Config struct {
 	Alert bool
 	// Sealer encrypts notification channel settings; nil makes one with a random key (tests).
 	Sealer *alert.Sealer
+	// Senders deliver test notifications and invite emails; nil: HTTP with a 15 s timeout.
+	Senders *alert.Senders
+	// SMTP, when set, sends invite emails (its To is ignored); otherwise a workspace's email
+	// integration does, and without either the inviter gets the link to pass on.
+	SMTP *alert.ChannelConfig
+	// PublicURL is where users reach the web app (for links in emails); "" takes the
+	// request's Origin, else its Host.
+	PublicURL string
 	// Analytics answers the query role's routes; nil builds an uncached one on Store.
 	Analytics *query.Service
 	// Web is the web app's files; nil serves the build embedded in the binary.
@@ -105,6 +113,12 @@ func New(cfg Config) *API {
 	}
 	if cfg.Sealer == nil {
 		cfg.Sealer = randomSealer()
+	}
+	if cfg.Senders == nil {
+		cfg.Senders = &alert.Senders{HTTP: &http.Client{Timeout: 15 * time.Second}}
+	}
+	if cfg.Senders.Now == nil {
+		cfg.Senders.Now = time.Now
 	}
 	if qs, ok := cfg.Store.(query.Store); ok && cfg.Analytics == nil {
 		cfg.Analytics = query.New(query.Config{Store: qs, Log: cfg.Log})

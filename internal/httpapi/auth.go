@@ -26,10 +26,13 @@ func (a *API) authRoutes(add addRoute) {
 	add("GET /api/v1/team/members", PermWrite, a.listMembers)
 	add("POST /api/v1/team/invite", PermAdmin, a.invite)
 	add("DELETE /api/v1/team/invites/{email}", PermAdmin, a.cancelInvite)
+	add("GET /api/v1/invites/{token}", PermPublic, a.viewInvite)
+	add("POST /api/v1/invites/{token}/decline", PermPublic, a.declineInvite)
 	add("PUT /api/v1/team/members/{user_id}/role", PermAdmin, a.setRole)
 	add("DELETE /api/v1/team/members/{user_id}", PermWrite, a.removeMember)
 	add("GET /api/v1/audit-log", PermAdmin, a.auditLog)
 	add("GET /api/v1/billing/plan", PermRead, a.billingPlan)
+	add("GET /api/v1/billing/usage", PermRead, a.billingUsage)
 	add("GET /api/v1/billing/history", PermAdmin, a.billingHistory)
 	add("POST /api/v1/billing/payment-method", PermOwner, a.setPaymentMethod)
 }

@@ -145,7 +145,7 @@ func newAuthEnvOn(t testing.TB, st store.Store, opts ...envOption) *authEnv {
 	e.api = New(hcfg)
 	proc := pipeline.NewProcessor(st, log, e.api.Metrics().DeadLettered)
 	if hcfg.Live != nil {
-		proc.OnCommit(realtime.NewCommitFeed(hcfg.Live, log).Committed)
+		proc.OnCommit(realtime.NewFeed(hcfg.Live, log).Committed)
 	}
 	gc := memory.New(proc.Handle, memory.Options{})
 	t.Cleanup(func() { gc.Close(context.Background()) })

@@ -50,6 +50,9 @@ func parseCredential(authorization, xAPIKey string) (credential, error) {
 
 // basicCredential reads Basic credentials as Langfuse SDKs send them: the user is their
 // public key, which is not needed to identify the workspace, and the password is an API key.
+// A public key that looks like ours (ao_...) must be the start of that API key, such as the
+// prefix the key list shows, so a key pasted into the wrong variable is caught; any other
+// public key (pk-lf-..., left from Langfuse) is ignored.
 func basicCredential(value string) (credential, error) {
 	if value == "" || len(value) > 2*maxCredentialLength {
 		return credential{}, model.Errorf(model.EUNAUTHORIZED, "malformed Basic credential")
@@ -58,9 +61,13 @@ func basicCredential(value string) (credential, error) {
 	if err != nil {
 		return credential{}, model.Errorf(model.EUNAUTHORIZED, "malformed Basic credential: not base64")
 	}
-	_, secret, ok := strings.Cut(string(raw), ":")
+	public, secret, ok := strings.Cut(string(raw), ":")
 	if !ok || secret == "" || len(secret) > maxCredentialLength || strings.ContainsFunc(secret, isSpaceOrControl) {
 		return credential{}, model.Errorf(model.EUNAUTHORIZED, "malformed Basic credential: the password must be an API key")
+	}
+	if strings.HasPrefix(public, auth.KeyPrefix) && !strings.HasPrefix(secret, public) {
+		return credential{}, model.Errorf(model.EUNAUTHORIZED,
+			"the public key %q is not the start of the API key sent as secret key: use the key's prefix (or any Langfuse public key)", auth.DisplayPrefix(public))
 	}
 	return credential{secret: secret}, nil
 }

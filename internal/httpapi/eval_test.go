@@ -2,7 +2,10 @@ package httpapi
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -152,4 +155,46 @@ func TestEvaluationAPI(t *testing.T) {
 		t.Errorf("sample size %s, want 1570 per arm (2·(1.96+0.84)²·0.25/0.05²)", a.raw)
 	}
 	check("GET", "/api/v1/ab-tests/sample-size", "/api/v1/ab-tests/sample-size?mde=0.05", viewer, nil, 400)
+}
+
+// TestQualityCountsAPIScores: scores sent by Langfuse SDKs (the scores endpoint and
+// score-create in batch ingestion) are criteria of the Quality page, next to the judge's,
+// without moving the judge's score cards.
+func TestQualityCountsAPIScores(t *testing.T) {
+	e := newAuthEnv(t)
+	doc := loadOpenAPI(t)
+	owner := e.register("scores-owner@example.com", nil).str("access_token")
+	key, _ := e.createKey(owner, "ingest", "read")
+	basic := "Basic " + base64.StdEncoding.EncodeToString([]byte("pk-lf-1:"+key))
+	now := time.Now().UTC()
+	if a := e.do("POST", "/api/v1/traces", key, trace("scored-1", "timestamp", now.Format(time.RFC3339))); a.status != 202 {
+		t.Fatalf("ingest = %d %s", a.status, a.raw)
+	}
+	a := e.do("POST", "/api/public/scores", "", map[string]any{"id": "s1", "traceId": "scored-1", "name": "correctness", "value": 1}, "Authorization", basic)
+	if a.status != 200 {
+		t.Fatalf("score = %d %s", a.status, a.raw)
+	}
+	batch := map[string]any{"batch": []map[string]any{{"id": "ev1", "type": "score-create", "timestamp": now.Format(time.RFC3339Nano),
+		"body": map[string]any{"id": "s2", "traceId": "scored-1", "name": "correctness", "value": 0.5}}}}
+	if a := e.do("POST", "/api/public/ingestion", "", batch, "Authorization", basic); a.status != 207 || !strings.Contains(a.raw, `"successes":[{`) {
+		t.Fatalf("ingestion = %d %s", a.status, a.raw)
+	}
+	var criteria []any
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		a = e.do("GET", "/api/v1/quality/overview?range=24h", owner, nil)
+		validateAnswer(t, doc, "GET", "/api/v1/quality/overview", a.status, a.header.Get("Content-Type"), []byte(a.raw))
+		criteria, _ = a.body["criteria"].([]any)
+		if len(criteria) == 1 && criteria[0].(map[string]any)["count"] == 2.0 || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	want := map[string]any{"bucket_ms": 0.0, "criterion": "correctness", "source": "api", "mean": 0.75, "count": 2.0}
+	if len(criteria) != 1 || !reflect.DeepEqual(criteria[0], want) {
+		t.Fatalf("criteria = %v, want [%v]", criteria, want)
+	}
+	if k := a.body["kpis"].(map[string]any)["overall"].(map[string]any); k["count"] != 0.0 {
+		t.Errorf("API scores moved the judge's overall card: %v", k)
+	}
 }

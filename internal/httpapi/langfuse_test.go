@@ -245,3 +245,32 @@ func TestLangfuseScores(t *testing.T) {
 		t.Errorf("trace after scores = %v", tr)
 	}
 }
+
+// TestLangfusePublicKey checks the Basic user: a Langfuse public key is ignored, one of ours
+// must be the start of the API key sent beside it.
+func TestLangfusePublicKey(t *testing.T) {
+	srv, _ := newTestServer(t)
+	as := func(public string) string {
+		return "Basic " + base64.StdEncoding.EncodeToString([]byte(public+":"+key))
+	}
+	for _, tc := range []struct {
+		public string
+		want   int
+	}{
+		{"pk-lf-1234", 200},
+		{"", 200},
+		{key[:7], 200},
+		{key, 200},
+		{"ao_zzzz", 401},
+		{key + "x", 401},
+	} {
+		code, body := postAs(t, srv, "/api/public/scores", as(tc.public), "application/json",
+			[]byte(`{"traceId":"pk-check","name":"n","value":1}`), false)
+		if code != tc.want {
+			t.Errorf("public key %q = %d %s, want %d", tc.public, code, body, tc.want)
+		}
+		if tc.want == 401 && !strings.Contains(string(body), "public key") {
+			t.Errorf("public key %q: the problem should say what is wrong: %s", tc.public, body)
+		}
+	}
+}

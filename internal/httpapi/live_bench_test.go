@@ -29,7 +29,7 @@ func BenchmarkLiveFanOut(b *testing.B) {
 	const clients, rate, seconds = 200, 100, 5
 	hub := realtime.NewLocal()
 	e := newAuthEnv(b, func(_ *auth.Config, h *Config) { h.Live = hub })
-	feed := realtime.NewCommitFeed(hub, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	feed := realtime.NewFeed(hub, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	protocols := liveProtocols(e.key)
 
 	for i := 0; i < b.N; i++ {

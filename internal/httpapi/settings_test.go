@@ -2,7 +2,9 @@ package httpapi
 
 import (
 	"net/url"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
 )
@@ -127,5 +129,42 @@ func TestBillingSaysNotConfigured(t *testing.T) {
 	}
 	if a := e.do("POST", "/api/v1/billing/payment-method", owner, map[string]any{}); a.status != 409 {
 		t.Errorf("payment method = %d %s", a.status, a.raw)
+	}
+}
+
+// TestBillingUsage: the plan's usage chart reads every day of the window, today's traces
+// ingested through the API included.
+func TestBillingUsage(t *testing.T) {
+	e := newAuthEnv(t)
+	doc := loadOpenAPI(t)
+	owner := e.register("ada@example.com", nil).str("access_token")
+	key, _ := e.createKey(owner, model.ScopeIngest, model.ScopeRead)
+	now := time.Now().UTC().Format(time.RFC3339)
+	for _, id := range []string{"use-1", "use-2"} {
+		if a := e.do("POST", "/api/v1/traces", key, trace(id, "timestamp", now)); a.status != 202 {
+			t.Fatalf("ingest = %d %s", a.status, a.raw)
+		}
+	}
+	var a answer
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		a = e.do("GET", "/api/v1/billing/usage", owner, nil)
+		if days, _ := a.body["days"].([]any); len(days) == 30 && days[29].(map[string]any)["traces"] == 2.0 {
+			break
+		}
+	}
+	validateAnswer(t, doc, "GET", "/api/v1/billing/usage", a.status, a.header.Get("Content-Type"), []byte(a.raw))
+	days, _ := a.body["days"].([]any)
+	if a.status != 200 || len(days) != 30 || a.body["traces_per_month"] != nil {
+		t.Fatalf("usage = %d %s", a.status, a.raw)
+	}
+	today := days[29].(map[string]any)
+	if today["traces"] != 2.0 || today["spans"] != 2.0 || days[0].(map[string]any)["traces"] != 0.0 {
+		t.Errorf("today = %v, first day = %v", today, days[0])
+	}
+	if a := e.do("GET", "/api/v1/billing/usage?days=7", key, nil); a.status != 200 || len(a.body["days"].([]any)) != 7 {
+		t.Errorf("7 days with a read key = %d %s", a.status, a.raw)
+	}
+	if a := e.do("GET", "/api/v1/billing/usage?days=0", owner, nil); a.status != 400 || !strings.Contains(a.raw, `"field":"days"`) {
+		t.Errorf("days=0 = %d %s", a.status, a.raw)
 	}
 }

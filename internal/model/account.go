@@ -98,13 +98,21 @@ type Member struct {
 }
 
 // Invite is a pending membership for an email that has no account yet; it becomes a
-// membership when that email registers.
+// membership when that email registers before ExpiresAt. Its link carries a secret token
+// of which only TokenHash is stored.
 type Invite struct {
-	WorkspaceID string    `json:"workspace_id"`
-	Email       string    `json:"email"`
-	Role        Role      `json:"role"`
-	InvitedBy   string    `json:"invited_by"`
-	CreatedAt   time.Time `json:"created_at"`
+	WorkspaceID string     `json:"workspace_id"`
+	Email       string     `json:"email"`
+	Role        Role       `json:"role"`
+	InvitedBy   string     `json:"invited_by"`
+	CreatedAt   time.Time  `json:"created_at"`
+	ExpiresAt   *time.Time `json:"expires_at"` // nil: made before invites expired
+	TokenHash   string     `json:"-"`
+}
+
+// Expired reports whether the invite can no longer be accepted at now.
+func (i *Invite) Expired(now time.Time) bool {
+	return i.ExpiresAt != nil && !now.Before(*i.ExpiresAt)
 }
 
 // RefreshToken is one link of a rotating refresh-token family (one sign-in session).

@@ -308,7 +308,7 @@ func (r *AlertRule) Validate() error {
 }
 
 // IntegrationTypes are the notification channels a workspace can configure.
-var IntegrationTypes = []string{"slack", "pagerduty", "email", "webhook"}
+var IntegrationTypes = []string{"slack", "pagerduty", "email", "webhook", "sentry"}
 
 // AlertMatcher matches an alert label exactly; an empty Value matches an absent label.
 type AlertMatcher struct {

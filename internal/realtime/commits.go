@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"encoding/json"
 	"log/slog"
 	"time"
 
@@ -39,21 +38,22 @@ type KPIDelta struct {
 // MaxSummaries bounds the trace summaries of one message; Count still says how many came.
 const MaxSummaries = 50
 
-// CommitFeed turns committed traces into events on hub. Its Committed method is what the
-// app hands the pipeline's commit hook; it never blocks the commit for long.
-type CommitFeed struct {
+// Feed publishes live hints on hub: committed traces (its Committed method is what the app
+// hands the pipeline's commit hook), alert state changes and stored violations. It never
+// blocks its caller for long.
+type Feed struct {
 	hub Hub
 	log *slog.Logger
 	now func() time.Time
 }
 
-// NewCommitFeed returns a feed publishing on hub.
-func NewCommitFeed(hub Hub, log *slog.Logger) *CommitFeed {
-	return &CommitFeed{hub: hub, log: log, now: time.Now}
+// NewFeed returns a feed publishing on hub.
+func NewFeed(hub Hub, log *slog.Logger) *Feed {
+	return &Feed{hub: hub, log: log, now: time.Now}
 }
 
 // Committed publishes a new_traces and a kpi_delta event per workspace of traces.
-func (f *CommitFeed) Committed(traces []model.Trace) {
+func (f *Feed) Committed(traces []model.Trace) {
 	byWS := map[string][]int{}
 	var order []string
 	for i, t := range traces {
@@ -89,16 +89,8 @@ func (f *CommitFeed) Committed(traces []model.Trace) {
 			}
 			kd.LatencyMsTotal += t.LatencyMs
 		}
-		sent := f.now().UnixMicro()
-		for _, e := range []struct {
-			channel, typ string
-			data         any
-		}{{ChannelTraces, "new_traces", nt}, {ChannelKPIs, "kpi_delta", kd}} {
-			b, _ := json.Marshal(e.data)
-			if err := f.hub.Publish(ctx, Event{Workspace: ws, Channel: e.channel, Type: e.typ, Data: b, SentAt: sent}); err != nil {
-				// A hint lost: clients catch up on their next refetch.
-				f.log.Warn("live updates: cannot publish", "workspace", ws, "err", err)
-			}
-		}
+		sent := f.now()
+		publish(ctx, f.hub, f.log, ws, ChannelTraces, "new_traces", nt, sent)
+		publish(ctx, f.hub, f.log, ws, ChannelKPIs, "kpi_delta", kd, sent)
 	}
 }

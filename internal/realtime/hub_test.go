@@ -62,7 +62,7 @@ func TestCommitFeed(t *testing.T) {
 	a := h.Subscribe("ws-a", 10)
 	b := h.Subscribe("ws-b", 10)
 	cost, latency := 0.5, int64(40)
-	f := NewCommitFeed(h, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	f := NewFeed(h, slog.New(slog.NewTextHandler(io.Discard, nil)))
 	f.now = func() time.Time { return time.UnixMicro(1_700_000_000_000_000) }
 	f.Committed([]model.Trace{
 		{WorkspaceID: "ws-a", TraceID: "t1", Declared: model.Declared{Status: model.StatusError, CostUSD: &cost}},
@@ -93,21 +93,7 @@ func TestCommitFeed(t *testing.T) {
 // TestRedisFanOut: an event published by one process reaches the subscribers of another,
 // through a real Redis (make test-scaleout provides it).
 func TestRedisFanOut(t *testing.T) {
-	url := os.Getenv("AGENTOBS_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("AGENTOBS_TEST_REDIS_URL not set (make test-scaleout runs this)")
-	}
-	opt, err := redis.ParseURL(url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	rdbA, rdbB := redis.NewClient(opt), redis.NewClient(opt)
-	defer rdbA.Close()
-	defer rdbB.Close()
-	procA, procB := NewRedis(rdbA, log), NewRedis(rdbB, log)
-	defer procA.Close()
-	defer procB.Close()
+	procA, procB := redisProcesses(t)
 	ws := fmt.Sprintf("ws-%d", time.Now().UnixNano())
 	onB := procB.Subscribe(ws, 10)
 	onA := procA.Subscribe(ws, 10)
@@ -142,4 +128,29 @@ func TestRedisFanOut(t *testing.T) {
 		t.Errorf("another workspace heard %+v", d)
 	default:
 	}
+}
+
+// redisProcesses returns the hubs of two processes sharing the Redis of the scale-out
+// tests, closed when the test ends.
+func redisProcesses(t *testing.T) (*Redis, *Redis) {
+	t.Helper()
+	url := os.Getenv("AGENTOBS_TEST_REDIS_URL")
+	if url == "" {
+		t.Skip("AGENTOBS_TEST_REDIS_URL not set (make test-scaleout runs this)")
+	}
+	opt, err := redis.ParseURL(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	var hubs [2]*Redis
+	for i := range hubs {
+		rdb := redis.NewClient(opt)
+		hubs[i] = NewRedis(rdb, log)
+		t.Cleanup(func() {
+			hubs[i].Close()
+			rdb.Close()
+		})
+	}
+	return hubs[0], hubs[1]
 }

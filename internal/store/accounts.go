@@ -12,8 +12,9 @@ import (
 // Emails are passed normalised (model.NormalizeEmail); the store compares them exactly.
 type Accounts interface {
 	// CreateUser inserts u; an email already taken returns model.ECONFLICT. When ws is not
-	// nil, ws is created too with u as its owner. Pending invites for u's email become
-	// memberships and are deleted. All of it happens in one transaction.
+	// nil, ws is created too with u as its owner. Pending invites for u's email that have
+	// not expired at u.CreatedAt become memberships; all of u's invites are deleted. All of
+	// it happens in one transaction.
 	CreateUser(ctx context.Context, u model.User, ws *model.Workspace) error
 	CountUsers(ctx context.Context) (int64, error)
 	// GetUser and UserByEmail return model.ENOTFOUND for unknown users.
@@ -40,9 +41,14 @@ type Accounts interface {
 	SetMemberRole(ctx context.Context, workspaceID, userID string, role model.Role) error
 	RemoveMember(ctx context.Context, workspaceID, userID string) error
 
-	// CreateInvite stores or replaces the invite of (workspace, email).
+	// CreateInvite stores or replaces the invite of (workspace, email), token and expiry
+	// included (a new invite's link replaces the old one's).
 	CreateInvite(ctx context.Context, inv model.Invite) error
+	// ListInvites returns the workspace's invites, expired ones included, oldest first.
 	ListInvites(ctx context.Context, workspaceID string) ([]model.Invite, error)
+	// InviteByToken returns the invite whose token hashes to tokenHash, expired or not;
+	// model.ENOTFOUND when there is none.
+	InviteByToken(ctx context.Context, tokenHash string) (*model.Invite, error)
 	// DeleteInvite returns model.ENOTFOUND when there is no such invite.
 	DeleteInvite(ctx context.Context, workspaceID, email string) error
 
@@ -84,4 +90,21 @@ type Accounts interface {
 	// WorkspaceLimits returns the workspace's overrides, the zero value when it has none.
 	WorkspaceLimits(ctx context.Context, workspaceID string) (model.RateLimits, error)
 	SetWorkspaceLimits(ctx context.Context, workspaceID string, l model.RateLimits) error
+}
+
+// InviteColumns selects an invite's columns, in the order of InviteDest.
+const InviteColumns = `SELECT workspace_id, email, role, invited_by, created_at, expires_at, token_hash`
+
+// InviteDest is where a row of InviteColumns is scanned; FinishInvite completes inv after.
+func InviteDest(inv *model.Invite, role *string) []any {
+	return []any{&inv.WorkspaceID, &inv.Email, role, &inv.InvitedBy, &inv.CreatedAt, &inv.ExpiresAt, &inv.TokenHash}
+}
+
+// FinishInvite sets the role scanned apart and puts times in UTC.
+func FinishInvite(inv *model.Invite, role string) {
+	inv.Role, inv.CreatedAt = model.Role(role), inv.CreatedAt.UTC()
+	if inv.ExpiresAt != nil {
+		e := inv.ExpiresAt.UTC()
+		inv.ExpiresAt = &e
+	}
 }

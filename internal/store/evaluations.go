@@ -73,12 +73,21 @@ type QualityQuery struct {
 
 // QualityRow is the mean score of one criterion ("overall" for the overall score).
 type QualityRow struct {
-	BucketMs  int64   `json:"bucket_ms"`
-	AgentID   string  `json:"agent_id,omitempty"`
-	Criterion string  `json:"criterion"`
-	Mean      float64 `json:"mean"`
-	Count     int64   `json:"count"`
+	BucketMs  int64  `json:"bucket_ms"`
+	AgentID   string `json:"agent_id,omitempty"`
+	Criterion string `json:"criterion"`
+	// Source is QualityJudge for the judge's criteria and QualityAPI for scores sent
+	// through the API under that name (their scale is the sender's, not 0-100).
+	Source string  `json:"source"`
+	Mean   float64 `json:"mean"`
+	Count  int64   `json:"count"`
 }
+
+// Where a QualityRow's scores come from.
+const (
+	QualityJudge = "judge"
+	QualityAPI   = "api"
+)
 
 // SQLRunner is what EvalSQL needs of a backend: statements with $N placeholders, run in
 // one transaction by Tx.
@@ -358,7 +367,8 @@ func (e EvalSQL) JudgeSpend(ctx context.Context, workspaceID, evaluatorID string
 	return spend, nil
 }
 
-// QualityScores implements Evaluations.
+// QualityScores implements Evaluations. Scores sent through the API (SDKs' create_score,
+// Langfuse's score endpoints) count as criteria named after the score, next to the judge's.
 func (e EvalSQL) QualityScores(ctx context.Context, q QualityQuery) ([]QualityRow, error) {
 	var args SQLArgs
 	ms := "CAST(floor(extract(epoch FROM created_at) * 1000) AS BIGINT)"
@@ -367,9 +377,11 @@ func (e EvalSQL) QualityScores(ctx context.Context, q QualityQuery) ([]QualityRo
 		w := args.Add(q.BucketMs)
 		bucket = fmt.Sprintf("(%s - ((%s %% %s) + %s) %% %s)", ms, ms, w, w, w)
 	}
-	agent := "''"
+	judgeAgent, apiAgent := "''", "''"
 	if q.ByAgent {
-		agent = "agent_id"
+		// A score may arrive before its trace: it counts under no agent until then.
+		judgeAgent = "agent_id"
+		apiAgent = `coalesce((SELECT max(t.agent_id) FROM traces t WHERE t.workspace_id = s.workspace_id AND t.trace_id = s.trace_id), '')`
 	}
 	where := "workspace_id = " + args.Add(q.WorkspaceID)
 	if !q.From.IsZero() {
@@ -378,11 +390,15 @@ func (e EvalSQL) QualityScores(ctx context.Context, q QualityQuery) ([]QualityRo
 	if !q.To.IsZero() {
 		where += " AND created_at < " + args.Add(q.To)
 	}
+	src := args.Add(string(model.ScoreSourceAPI))
 	out := []QualityRow{}
-	err := e.DB.Query(ctx, `SELECT `+bucket+` AS b, `+agent+` AS a, criterion, avg(score), count(*) FROM evaluation_scores
-		WHERE `+where+` GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`, args, func(scan func(...any) error) error {
+	err := e.DB.Query(ctx, `SELECT `+bucket+` AS b, a, criterion, src, avg(score), count(*) FROM (
+		SELECT created_at, `+judgeAgent+` AS a, criterion, '`+QualityJudge+`' AS src, score FROM evaluation_scores WHERE `+where+`
+		UNION ALL
+		SELECT created_at, `+apiAgent+` AS a, name, '`+QualityAPI+`', value FROM scores s WHERE `+where+` AND source = `+src+`
+	) q GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, CASE src WHEN '`+QualityJudge+`' THEN 0 ELSE 1 END, 3`, args, func(scan func(...any) error) error {
 		var r QualityRow
-		if err := scan(&r.BucketMs, &r.AgentID, &r.Criterion, &r.Mean, &r.Count); err != nil {
+		if err := scan(&r.BucketMs, &r.AgentID, &r.Criterion, &r.Source, &r.Mean, &r.Count); err != nil {
 			return err
 		}
 		out = append(out, r)

@@ -106,6 +106,7 @@ type Store interface {
 	Activity
 	Audit
 	Evaluations
+	Ingestion
 	ABTests
 	Guardrails
 	Alerting

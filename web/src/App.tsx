@@ -12,6 +12,7 @@ import { ThemeProvider } from '@/lib/theme'
 const pages = {
   signin: () => import('@/pages/SignIn'),
   register: () => import('@/pages/Register'),
+  invite: () => import('@/pages/Invite'),
   home: () => import('@/pages/Home'),
   traces: () => import('@/pages/Traces'),
   trace: () => import('@/pages/TraceDetail'),
@@ -27,6 +28,7 @@ const pages = {
 }
 const SignIn = lazy(pages.signin)
 const Register = lazy(pages.register)
+const Invite = lazy(pages.invite)
 const Home = lazy(pages.home)
 const Traces = lazy(pages.traces)
 const TraceDetail = lazy(pages.trace)
@@ -50,6 +52,7 @@ export function preloadRoute(pathname: string): void {
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
+  else if (pathname.startsWith('/invite/')) load = pages.invite
   else if (m) {
     const [, section, detail] = m
     if (!section) load = pages.home
@@ -67,6 +70,7 @@ export function AppRoutes() {
         <Route path="/" element={<Navigate to="/dashboard" replace />} />
         <Route path="/signin" element={<SignIn />} />
         <Route path="/register" element={<Register />} />
+        <Route path="/invite/:token" element={<Invite />} />
         <Route path="/dashboard" element={<AppShell />}>
           <Route index element={<Home />} />
           <Route path="traces" element={<Traces />} />

@@ -1,12 +1,15 @@
-// Settings in Chromium against the real binary: a team owner invites a member, who signs up
-// in a second browser and joins with the role; the owner changes the role and the member
-// sees settings read-only; a key is created (shown once), used, and revoked.
+// Settings in Chromium against the real binary: a team owner invites a member by link, who
+// opens it in a second browser, signs up and joins with the role (another invitee declines);
+// the owner changes the role and the member sees settings read-only; a key is created (shown
+// once), used, and revoked; a webhook integration gets a test notification at a local receiver.
+import { createServer, type IncomingHttpHeaders } from 'node:http'
 import { expect, test, type Browser, type Page } from '@playwright/test'
 import { expectAccessible, fillSetupKey, shot } from './helpers'
 
 const stamp = Date.now()
 const owner = { name: 'Sam Owner', email: `sam-${stamp}@example.com`, password: 'settings-owner-pass' }
 const invitee = { name: 'Ivy Invited', email: `ivy-${stamp}@example.com`, password: 'settings-member-pass' }
+const decliner = `dan-${stamp}@example.com`
 
 test.describe.configure({ mode: 'serial' })
 
@@ -49,17 +52,36 @@ test('an owner edits the workspace settings', async ({ browser }) => {
   await shot(ownerPage, 'settings-general')
 })
 
-test('an invited member signs up in a second browser and joins with the role', async ({ browser }) => {
+test('an invited member opens the link in a second browser, signs up and joins with the role', async ({ browser }) => {
   await ownerPage.getByTestId('tab-team').click()
   await ownerPage.getByTestId('invite-email').fill(invitee.email)
   await ownerPage.getByTestId('invite-role').selectOption('member')
   await ownerPage.getByTestId('invite-submit').click()
   await expect(ownerPage.getByTestId('invite-row')).toContainText(invitee.email)
+  // No mail server in this test: the link is shown to pass on.
+  await expect(ownerPage.getByTestId('invite-outcome')).toHaveAttribute('data-outcome', 'link')
+  const link = ((await ownerPage.getByTestId('invite-link').textContent()) ?? '').trim()
+  expect(link).toMatch(/\/invite\/aoi_/)
 
-  memberPage = await signUp(browser, invitee)
+  memberPage = await (await browser.newContext()).newPage()
+  await memberPage.goto(link)
+  await expect(memberPage.getByTestId('invite-email')).toHaveText(invitee.email)
+  await expect(memberPage.getByTestId('invite-role')).toHaveText('member')
+  await expectAccessible(memberPage, 'invite')
+  await shot(memberPage, 'invite')
+  await memberPage.getByTestId('invite-accept').click()
+  await expect(memberPage.getByTestId('register-invited')).toBeVisible()
+  await expect(memberPage.getByTestId('register-email')).toHaveValue(invitee.email)
+  await memberPage.getByTestId('register-name').fill(invitee.name)
+  await memberPage.getByTestId('register-password').fill(invitee.password)
+  await memberPage.getByTestId('register-submit').click()
+  await expect(memberPage).toHaveURL(/\/dashboard$/)
   await memberPage.getByTestId('nav-settings').click()
   await memberPage.getByTestId('tab-api-keys').click()
   await expect(memberPage.getByTestId('key-form')).toBeVisible() // members create their own keys
+  // The link is used up.
+  const used = await memberPage.request.get(`/api/v1/invites/${link.split('/invite/')[1]}`)
+  expect(used.status()).toBe(404)
 
   await ownerPage.reload()
   const row = ownerPage.locator(`[data-testid="member-row"][data-email="${invitee.email}"]`)
@@ -75,6 +97,61 @@ test('an invited member signs up in a second browser and joins with the role', a
   await expect(memberPage.getByTestId('settings-readonly')).toBeVisible()
   await expect(memberPage.getByTestId('general-name')).toBeDisabled()
   await shot(ownerPage, 'settings-team')
+})
+
+test('another invitee declines through the link, and the invite is gone', async ({ browser }) => {
+  await ownerPage.getByTestId('tab-team').click()
+  await ownerPage.getByTestId('invite-email').fill(decliner)
+  await ownerPage.getByTestId('invite-submit').click()
+  const link = ((await ownerPage.getByTestId('invite-link').textContent()) ?? '').trim()
+  await expect(ownerPage.getByTestId('invite-row')).toContainText(decliner)
+  const page = await (await browser.newContext()).newPage()
+  await page.goto(link)
+  await page.getByTestId('invite-decline').click()
+  await page.getByTestId('invite-decline-confirm').click()
+  await expect(page.getByTestId('invite-declined')).toBeVisible()
+  await page.reload()
+  await expect(page.getByTestId('invite-error')).toContainText('not valid')
+  await page.context().close()
+  await ownerPage.reload()
+  await expect(ownerPage.getByTestId('invites-empty')).toBeVisible()
+})
+
+test('a webhook integration sends a test to a local receiver and shows its answer', async () => {
+  const received: { body: string; headers: IncomingHttpHeaders }[] = []
+  let status = 200
+  const receiver = createServer((req, res) => {
+    let body = ''
+    req.on('data', (c: Buffer) => (body += c.toString()))
+    req.on('end', () => {
+      received.push({ body, headers: req.headers })
+      res.writeHead(status).end(status === 200 ? 'ok' : 'receiver is down for maintenance')
+    })
+  })
+  await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok))
+  const port = (receiver.address() as { port: number }).port
+  try {
+    await ownerPage.getByTestId('tab-integrations').click()
+    await expect(ownerPage.getByTestId('integration-webhook-state')).toHaveText('not configured')
+    await ownerPage.getByTestId('integration-webhook-url').fill(`http://127.0.0.1:${port}/hook`)
+    await ownerPage.getByTestId('integration-webhook-secret').fill('e2e-secret')
+    await ownerPage.getByTestId('integration-webhook-save').click()
+    await expect(ownerPage.getByTestId('integration-webhook-state')).toHaveText('configured')
+    await expect(ownerPage.getByTestId('integration-webhook-secret')).toHaveValue('') // never shown back
+    await ownerPage.getByTestId('integration-webhook-test').click()
+    await expect(ownerPage.getByTestId('integration-webhook-test-result')).toHaveAttribute('data-ok', 'true')
+    expect(received).toHaveLength(1)
+    expect(JSON.parse(received[0]!.body).rule_name).toBe('Test notification')
+    expect(received[0]!.headers['x-agentobs-signature']).toMatch(/^sha256=/)
+    status = 503
+    await ownerPage.getByTestId('integration-webhook-test').click()
+    await expect(ownerPage.getByTestId('integration-webhook-test-result')).toHaveAttribute('data-ok', 'false')
+    await expect(ownerPage.getByTestId('integration-webhook-test-result')).toContainText('down for maintenance')
+    await expectAccessible(ownerPage, 'settings-integrations')
+    await shot(ownerPage, 'settings-integrations')
+  } finally {
+    receiver.close()
+  }
 })
 
 test('a key is created, shown once, used, and revoked', async () => {
@@ -102,6 +179,7 @@ test('a key is created, shown once, used, and revoked', async () => {
   await expect(ownerPage.locator('[data-testid="audit-row"][data-action="member.role"]')).toBeVisible()
   await ownerPage.getByTestId('tab-usage').click()
   await expect(ownerPage.getByTestId('billing-state')).toContainText('Not configured')
+  await expect(ownerPage.getByTestId('plan-usage-totals')).toContainText('spans and')
   await expectAccessible(ownerPage, 'settings-audit')
 })
 
@@ -138,4 +216,26 @@ test('Home updates without a reload when a trace is ingested', async () => {
   await ownerPage.getByTestId('traces-new-banner').click()
   await expect(ownerPage.getByTestId('traces-new-banner')).toHaveCount(0)
   await expect(ownerPage.locator(`[data-testid="trace-row"][data-trace-id="e2e-live-2-${stamp}"]`)).toBeVisible()
+})
+
+test('the Alerts page shows an alert that starts firing without a reload', async () => {
+  // The refresh cookie of this browser gives an access token for the API calls.
+  const session = await ownerPage.request.post('/api/v1/auth/refresh', { data: {} })
+  expect(session.status(), await session.text()).toBe(200)
+  const token = ((await session.json()) as { access_token: string }).access_token
+  await ownerPage.getByTestId('nav-alerts').click()
+  await expect(ownerPage.getByTestId('page-alerts')).toBeVisible()
+  await expect(ownerPage.getByTestId('live-status')).toHaveAttribute('data-status', 'live')
+  await ownerPage.evaluate(() => ((window as unknown as { liveMarker: number }).liveMarker = 1))
+  const name = `Live check ${stamp}`
+  // Traces were ingested above: any request in the window breaches, at the alert role's next tick.
+  const rule = await ownerPage.request.post('/api/v1/alert-rules', {
+    headers: { Authorization: `Bearer ${token}` },
+    data: { name, metric: 'request_count', operator: '>', threshold: 0, window: '1h', min_samples: 1, severity: 'info' },
+  })
+  expect(rule.status(), await rule.text()).toBe(201)
+  // Faster than the page's 15 s fallback poll: the alert_state message brought it.
+  await expect(ownerPage.locator('[data-testid="alert-row"][data-status="firing"]').filter({ hasText: name })).toBeVisible({ timeout: 12_000 })
+  expect(await ownerPage.evaluate(() => (window as unknown as { liveMarker?: number }).liveMarker)).toBe(1)
+  await ownerPage.request.delete(`/api/v1/alert-rules/${((await rule.json()) as { id: string }).id}`, { headers: { Authorization: `Bearer ${token}` } })
 })

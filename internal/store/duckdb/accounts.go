@@ -72,7 +72,8 @@ func (s *Store) CreateUser(ctx context.Context, u model.User, ws *model.Workspac
 		}
 		// Invites become memberships; a workspace just created above already has the user.
 		if _, err := tx.ExecContext(ctx, `INSERT INTO memberships (workspace_id, user_id, role, created_at)
-			SELECT workspace_id, ?, role, ? FROM invites WHERE email = ? ON CONFLICT DO NOTHING`, u.ID, u.CreatedAt, u.Email); err != nil {
+			SELECT workspace_id, ?, role, ? FROM invites WHERE email = ? AND (expires_at IS NULL OR expires_at > ?)
+			ON CONFLICT DO NOTHING`, u.ID, u.CreatedAt, u.Email, u.CreatedAt); err != nil {
 			return fmt.Errorf("cannot accept invites: %w", err)
 		}
 		if _, err := tx.ExecContext(ctx, `DELETE FROM invites WHERE email = ?`, u.Email); err != nil {
@@ -246,9 +247,10 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string) er
 
 // CreateInvite implements store.Accounts.
 func (s *Store) CreateInvite(ctx context.Context, inv model.Invite) error {
-	err := s.exec(ctx, `INSERT INTO invites (workspace_id, email, role, invited_by, created_at) VALUES (?, ?, ?, ?, ?)
-		ON CONFLICT DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at`,
-		inv.WorkspaceID, inv.Email, string(inv.Role), inv.InvitedBy, inv.CreatedAt)
+	err := s.exec(ctx, `INSERT INTO invites (workspace_id, email, role, invited_by, created_at, expires_at, token_hash) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at,
+		expires_at = excluded.expires_at, token_hash = excluded.token_hash`,
+		inv.WorkspaceID, inv.Email, string(inv.Role), inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt, inv.TokenHash)
 	if err != nil {
 		return fmt.Errorf("cannot create invite: %w", err)
 	}
@@ -257,8 +259,23 @@ func (s *Store) CreateInvite(ctx context.Context, inv model.Invite) error {
 
 // ListInvites implements store.Accounts.
 func (s *Store) ListInvites(ctx context.Context, workspaceID string) ([]model.Invite, error) {
-	rows, err := s.db.QueryContext(ctx, `SELECT workspace_id, email, role, invited_by, created_at FROM invites
-		WHERE workspace_id = ? ORDER BY created_at, email`, workspaceID)
+	return s.invites(ctx, `WHERE workspace_id = ? ORDER BY created_at, email`, workspaceID)
+}
+
+// InviteByToken implements store.Accounts.
+func (s *Store) InviteByToken(ctx context.Context, tokenHash string) (*model.Invite, error) {
+	list, err := s.invites(ctx, `WHERE token_hash = ? AND token_hash <> ''`, tokenHash)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, model.Errorf(model.ENOTFOUND, "invite not found")
+	}
+	return &list[0], nil
+}
+
+func (s *Store) invites(ctx context.Context, where string, args ...any) ([]model.Invite, error) {
+	rows, err := s.db.QueryContext(ctx, store.InviteColumns+` FROM invites `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list invites: %w", err)
 	}
@@ -267,10 +284,10 @@ func (s *Store) ListInvites(ctx context.Context, workspaceID string) ([]model.In
 	for rows.Next() {
 		var inv model.Invite
 		var role string
-		if err := rows.Scan(&inv.WorkspaceID, &inv.Email, &role, &inv.InvitedBy, &inv.CreatedAt); err != nil {
+		if err := rows.Scan(store.InviteDest(&inv, &role)...); err != nil {
 			return nil, err
 		}
-		inv.Role, inv.CreatedAt = model.Role(role), inv.CreatedAt.UTC()
+		store.FinishInvite(&inv, role)
 		out = append(out, inv)
 	}
 	return out, rows.Err()

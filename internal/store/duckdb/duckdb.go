@@ -40,8 +40,9 @@ type Options struct {
 
 // Store implements store.Store on a DuckDB file.
 type Store struct {
-	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
-	store.AlertSQL // alerting, in SQL shared with PostgreSQL
+	store.EvalSQL      // evaluations, criteria, feedback: shared SQL (evaluations.go)
+	store.IngestionSQL // daily ingestion for the plan: shared SQL
+	store.AlertSQL     // alerting, in SQL shared with PostgreSQL
 	store.RetentionSettings
 	connector *duckdb.Connector
 	db        *sql.DB // readers
@@ -102,6 +103,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	}
 	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
+	s.IngestionSQL = store.IngestionSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
 	s.RetentionSettings = store.RetentionSettings{DB: alertConn{s}, Now: func() time.Time { return s.now() }}
 	return s, nil

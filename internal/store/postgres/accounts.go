@@ -32,7 +32,8 @@ func (s *Store) CreateUser(ctx context.Context, u model.User, ws *model.Workspac
 		}
 		// Invites become memberships; a workspace just created above already has the user.
 		if _, err := tx.Exec(ctx, `INSERT INTO memberships (workspace_id, user_id, role, created_at)
-			SELECT workspace_id, $1, role, $2 FROM invites WHERE email = $3 ON CONFLICT DO NOTHING`, u.ID, u.CreatedAt, u.Email); err != nil {
+			SELECT workspace_id, $1, role, $2 FROM invites WHERE email = $3 AND (expires_at IS NULL OR expires_at > $2)
+			ON CONFLICT DO NOTHING`, u.ID, u.CreatedAt, u.Email); err != nil {
 			return fmt.Errorf("cannot accept invites: %w", err)
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM invites WHERE email = $1`, u.Email); err != nil {
@@ -217,9 +218,10 @@ func (s *Store) RemoveMember(ctx context.Context, workspaceID, userID string) er
 
 // CreateInvite implements store.Accounts.
 func (s *Store) CreateInvite(ctx context.Context, inv model.Invite) error {
-	_, err := s.pool.Exec(ctx, `INSERT INTO invites (workspace_id, email, role, invited_by, created_at) VALUES ($1, $2, $3, $4, $5)
-		ON CONFLICT (workspace_id, email) DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at`,
-		inv.WorkspaceID, inv.Email, string(inv.Role), inv.InvitedBy, inv.CreatedAt)
+	_, err := s.pool.Exec(ctx, `INSERT INTO invites (workspace_id, email, role, invited_by, created_at, expires_at, token_hash) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (workspace_id, email) DO UPDATE SET role = excluded.role, invited_by = excluded.invited_by, created_at = excluded.created_at,
+		expires_at = excluded.expires_at, token_hash = excluded.token_hash`,
+		inv.WorkspaceID, inv.Email, string(inv.Role), inv.InvitedBy, inv.CreatedAt, inv.ExpiresAt, inv.TokenHash)
 	if err != nil {
 		return fmt.Errorf("cannot create invite: %w", err)
 	}
@@ -228,17 +230,32 @@ func (s *Store) CreateInvite(ctx context.Context, inv model.Invite) error {
 
 // ListInvites implements store.Accounts.
 func (s *Store) ListInvites(ctx context.Context, workspaceID string) ([]model.Invite, error) {
-	rows, err := s.pool.Query(ctx, `SELECT workspace_id, email, role, invited_by, created_at FROM invites
-		WHERE workspace_id = $1 ORDER BY created_at, email`, workspaceID)
+	return s.invites(ctx, `WHERE workspace_id = $1 ORDER BY created_at, email`, workspaceID)
+}
+
+// InviteByToken implements store.Accounts.
+func (s *Store) InviteByToken(ctx context.Context, tokenHash string) (*model.Invite, error) {
+	list, err := s.invites(ctx, `WHERE token_hash = $1 AND token_hash <> ''`, tokenHash)
+	if err != nil {
+		return nil, err
+	}
+	if len(list) == 0 {
+		return nil, model.Errorf(model.ENOTFOUND, "invite not found")
+	}
+	return &list[0], nil
+}
+
+func (s *Store) invites(ctx context.Context, where string, args ...any) ([]model.Invite, error) {
+	rows, err := s.pool.Query(ctx, store.InviteColumns+` FROM invites `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("cannot list invites: %w", err)
 	}
 	out := []model.Invite{}
 	var inv model.Invite
 	var role string
-	_, err = pgx.ForEachRow(rows, []any{&inv.WorkspaceID, &inv.Email, &role, &inv.InvitedBy, &inv.CreatedAt}, func() error {
+	_, err = pgx.ForEachRow(rows, store.InviteDest(&inv, &role), func() error {
 		c := inv
-		c.Role, c.CreatedAt = model.Role(role), c.CreatedAt.UTC()
+		store.FinishInvite(&c, role)
 		out = append(out, c)
 		return nil
 	})

@@ -34,8 +34,9 @@ type Options struct {
 
 // Store implements store.Store on PostgreSQL.
 type Store struct {
-	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
-	store.AlertSQL // alerting, in SQL shared with DuckDB
+	store.EvalSQL      // evaluations, criteria, feedback: shared SQL (evaluations.go)
+	store.IngestionSQL // daily ingestion for the plan: shared SQL
+	store.AlertSQL     // alerting, in SQL shared with DuckDB
 	store.RetentionSettings
 	pool   *pgxpool.Pool
 	schema string
@@ -89,6 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	}
 	s := &Store{pool: pool, schema: opts.Schema, agents: store.NewAgentRegistry(), now: time.Now, parts: map[string]bool{}}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
+	s.IngestionSQL = store.IngestionSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{pool}}
 	s.RetentionSettings = store.RetentionSettings{DB: alertConn{pool}, Now: func() time.Time { return s.now() }}
 	if opts.Schema != "" {

@@ -141,13 +141,36 @@ func testInvites(t *testing.T, s store.Store, acc store.Accounts) {
 	if err := acc.CreateUser(ctx(), user("i1", "i-owner@example.com"), &model.Workspace{ID: "ws-i1", Name: "One", CreatedAt: t0}); err != nil {
 		t.Fatal(err)
 	}
-	inv := model.Invite{WorkspaceID: "ws-i1", Email: "new@example.com", Role: model.RoleViewer, InvitedBy: "i1", CreatedAt: t0}
+	expires := t0.Add(7 * 24 * time.Hour)
+	inv := model.Invite{WorkspaceID: "ws-i1", Email: "new@example.com", Role: model.RoleViewer, InvitedBy: "i1", CreatedAt: t0,
+		ExpiresAt: &expires, TokenHash: "hash-1"}
 	if err := acc.CreateInvite(ctx(), inv); err != nil {
 		t.Fatal(err)
 	}
-	inv.Role = model.RoleMember // a second invite replaces the first
+	inv.Role, inv.TokenHash = model.RoleMember, "hash-2" // a second invite replaces the first, link included
 	if err := acc.CreateInvite(ctx(), inv); err != nil {
 		t.Fatal(err)
+	}
+	if got, err := acc.InviteByToken(ctx(), "hash-2"); err != nil || got.Email != "new@example.com" || got.Role != model.RoleMember ||
+		got.ExpiresAt == nil || !got.ExpiresAt.Equal(expires) || got.WorkspaceID != "ws-i1" {
+		t.Errorf("InviteByToken = %+v, %v", got, err)
+	}
+	for _, h := range []string{"hash-1", ""} {
+		if _, err := acc.InviteByToken(ctx(), h); !isCode(err, model.ENOTFOUND) {
+			t.Errorf("InviteByToken(%q) = %v, want not found", h, err)
+		}
+	}
+	// An expired invite is no membership: registering after its expiry only deletes it.
+	past := t0.Add(-time.Hour)
+	if err := acc.CreateInvite(ctx(), model.Invite{WorkspaceID: "ws-i1", Email: "late@example.com", Role: model.RoleAdmin, InvitedBy: "i1",
+		CreatedAt: t0.Add(-2 * time.Hour), ExpiresAt: &past, TokenHash: "hash-late"}); err != nil {
+		t.Fatal(err)
+	}
+	if err := acc.CreateUser(ctx(), user("i3", "late@example.com"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := acc.GetMembership(ctx(), "ws-i1", "i3"); !isCode(err, model.ENOTFOUND) {
+		t.Errorf("an expired invite made a membership: %v", err)
 	}
 	if err := acc.CreateInvite(ctx(), model.Invite{WorkspaceID: "ws-i1", Email: "gone@example.com", Role: model.RoleViewer, InvitedBy: "i1", CreatedAt: t0}); err != nil {
 		t.Fatal(err)

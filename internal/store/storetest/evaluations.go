@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"encoding/json"
 	"testing"
 	"time"
 
@@ -152,12 +153,12 @@ func testEvaluations(t *testing.T, s store.Store) {
 	}
 	h := func(n int) int64 { return t0.Add(time.Duration(n) * time.Hour).UnixMilli() }
 	wantRows := []store.QualityRow{
-		{BucketMs: h(0), AgentID: "support-bot", Criterion: "accuracy", Mean: 80, Count: 1},
-		{BucketMs: h(0), AgentID: "support-bot", Criterion: "helpfulness", Mean: 70, Count: 1},
-		{BucketMs: h(0), AgentID: "support-bot", Criterion: "overall", Mean: 75, Count: 1},
-		{BucketMs: h(2), AgentID: "billing-bot", Criterion: "accuracy", Mean: 30, Count: 1},
-		{BucketMs: h(2), AgentID: "billing-bot", Criterion: "helpfulness", Mean: 50, Count: 1},
-		{BucketMs: h(2), AgentID: "billing-bot", Criterion: "overall", Mean: 40, Count: 1},
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "accuracy", Source: store.QualityJudge, Mean: 80, Count: 1},
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "helpfulness", Source: store.QualityJudge, Mean: 70, Count: 1},
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "overall", Source: store.QualityJudge, Mean: 75, Count: 1},
+		{BucketMs: h(2), AgentID: "billing-bot", Criterion: "accuracy", Source: store.QualityJudge, Mean: 30, Count: 1},
+		{BucketMs: h(2), AgentID: "billing-bot", Criterion: "helpfulness", Source: store.QualityJudge, Mean: 50, Count: 1},
+		{BucketMs: h(2), AgentID: "billing-bot", Criterion: "overall", Source: store.QualityJudge, Mean: 40, Count: 1},
 	}
 	if diff := cmp.Diff(wantRows, rows); diff != "" {
 		t.Errorf("QualityScores (-want +got):\n%s", diff)
@@ -189,6 +190,32 @@ func testEvaluations(t *testing.T, s store.Store) {
 	}
 	if refs, _ := s.CompletedTraces(c, ws1, t0.Add(time.Second), t0.Add(time.Hour), 10); len(refs) != 0 {
 		t.Errorf("CompletedTraces after the end = %+v", refs)
+	}
+	// Scores sent through the API count per name beside the judge's criteria, under the
+	// agent of their trace; human feedback and other workspaces' scores do not.
+	api := func(ws, trace, id string, v float64) model.Trace {
+		// A part carrying only a score, as the score endpoints write it: it keeps what is stored.
+		return model.Trace{WorkspaceID: ws, TraceID: trace, AgentID: "unknown_service", StartTime: t0.Add(30 * time.Minute),
+			Metadata: json.RawMessage("{}"), Declared: model.Declared{Status: model.StatusSuccess, Origin: model.OriginPartial},
+			Scores: []model.Score{{WorkspaceID: ws, TraceID: trace, ScoreID: id,
+				Name: "correctness", Value: v, Source: model.ScoreSourceAPI, CreatedAt: t0.Add(30 * time.Minute)}}}
+	}
+	scored := api(ws1, "fb-1", "s1", 1)
+	if err := s.WriteTraces(c, []model.Trace{scored, api(ws1, "fb-1", "s2", 0.5), api(ws2, "elsewhere", "s3", 0)}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = s.QualityScores(c, store.QualityQuery{WorkspaceID: ws1, From: t0, To: t0.Add(time.Hour), BucketMs: 3600_000, ByAgent: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRows = []store.QualityRow{
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "accuracy", Source: store.QualityJudge, Mean: 80, Count: 1},
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "helpfulness", Source: store.QualityJudge, Mean: 70, Count: 1},
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "overall", Source: store.QualityJudge, Mean: 75, Count: 1},
+		{BucketMs: h(0), AgentID: "support-bot", Criterion: "correctness", Source: store.QualityAPI, Mean: 0.75, Count: 2},
+	}
+	if diff := cmp.Diff(wantRows, rows); diff != "" {
+		t.Errorf("QualityScores with API scores (-want +got):\n%s", diff)
 	}
 	fb.TraceID = "missing"
 	if err := s.PutScore(c, fb); !isCode(err, model.ENOTFOUND) {

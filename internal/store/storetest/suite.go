@@ -57,6 +57,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Accounts", testAccounts},
 		{"Evaluations", testEvaluations},
 		{"EvaluatorDefs", testEvaluatorDefs},
+		{"Ingestion", testIngestion},
 		{"ABTests", testABTests},
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},

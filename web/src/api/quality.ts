@@ -70,7 +70,8 @@ export interface QualityOverview {
   to: string
   bucket_ms: number
   kpis: Record<string, QualityKPI>
-  criteria: { criterion: string; mean: number; count: number }[]
+  /** judge: a criterion of the LLM judge (0–100); api: scores of that name sent through the API, on the sender's scale. */
+  criteria: { criterion: string; source: 'judge' | 'api'; mean: number; count: number }[]
   trend: { t: number; agent_id: string; mean: number; count: number }[]
   judge: JudgeInfo
   judge_spend: { today_usd: number; range_usd: number }

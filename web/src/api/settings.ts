@@ -43,6 +43,7 @@ export interface Invite {
   email: string
   role: Role
   invited_by: string
+  expires_at: string | null
   created_at: string
 }
 
@@ -117,7 +118,17 @@ export function useSettingsMutation<I, O = unknown>(call: (input: I) => Promise<
 }
 
 export const updateWorkspace = (u: WorkspaceUpdate) => request<WorkspaceView>('/api/v1/workspace', { method: 'PUT', body: u })
-export const inviteMember = (i: { email: string; role: Role }) => request<unknown>('/api/v1/team/invite', { method: 'POST', body: i })
+/** InviteAnswer mirrors httpapi.InviteAnswer: the link is given only when it was not emailed. */
+export interface InviteAnswer {
+  member?: Member
+  invite?: Invite
+  link?: string
+  email_sent: boolean
+  email_error?: string
+}
+
+export const inviteMember = (i: { email: string; role: Role; expires_in_days?: number }) =>
+  request<InviteAnswer>('/api/v1/team/invite', { method: 'POST', body: i })
 export const cancelInvite = (email: string) => request<void>(`/api/v1/team/invites/${encodeURIComponent(email)}`, { method: 'DELETE' })
 export const setMemberRole = (m: { user_id: string; role: Role }) =>
   request<unknown>(`/api/v1/team/members/${encodeURIComponent(m.user_id)}/role`, { method: 'PUT', body: { role: m.role } })
@@ -128,3 +139,45 @@ export const revokeAPIKey = (id: string) => request<APIKey>(`/api/v1/api-keys/${
 
 /** canAdmin: owners and admins change settings; members and viewers see them read-only. */
 export const canAdmin = (role: string | undefined) => role === 'owner' || role === 'admin'
+
+export type IntegrationType = 'slack' | 'pagerduty' | 'email' | 'webhook' | 'sentry'
+
+/** ChannelConfig mirrors alert.ChannelConfig; secrets come back masked as ********. */
+export interface ChannelConfig {
+  url?: string
+  secret?: string
+  webhook_url?: string
+  routing_key?: string
+  host?: string
+  port?: number
+  username?: string
+  password?: string
+  from?: string
+  to?: string[]
+  tls?: string
+  dsn?: string
+}
+
+export interface Integration {
+  type: IntegrationType
+  configured: boolean
+  updated_at: string | null
+  config: ChannelConfig | null
+}
+
+/** IntegrationTestResult mirrors httpapi.TestSendResult: what the channel answered. */
+export interface IntegrationTestResult {
+  type: IntegrationType
+  ok: boolean
+  error?: string
+  sent_at: string
+  duration_ms: number
+}
+
+const INTEGRATIONS = ['/api/v1/integrations']
+export const useIntegrations = () => useApi<{ integrations: Integration[] }>('/api/v1/integrations')
+export const saveIntegration = (i: { type: IntegrationType; config: ChannelConfig }) =>
+  request<Integration>(`/api/v1/integrations/${i.type}`, { method: 'PUT', body: i.config })
+export const deleteIntegration = (type: IntegrationType) => request<void>(`/api/v1/integrations/${type}`, { method: 'DELETE' })
+export const testIntegration = (type: IntegrationType) => request<IntegrationTestResult>(`/api/v1/integrations/${type}/test`, { method: 'POST' })
+export const useIntegrationMutation = <I, O = unknown>(call: (input: I) => Promise<O>) => useSettingsMutation<I, O>(call, INTEGRATIONS)

@@ -23,32 +23,55 @@ export function useLiveStatus(): LiveStatus {
 }
 
 /**
- * useLiveRefetch refetches the queries under paths when a live channel reports a change,
- * at most once a second: a burst of commits costs one refetch, not one per trace.
+ * useThrottled returns a callback that runs fn at most once per interval: a burst of
+ * messages costs one run at its end, not one per message.
  */
-export function useLiveRefetch(channels: LiveChannel[], paths: string[], enabled = true): void {
-  const qc = useQueryClient()
+function useThrottled(fn: () => void, interval = 1000): () => void {
+  const cb = useRef(fn)
+  cb.current = fn
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null)
   const last = useRef(0)
-  const key = paths.join('|')
-  const refetch = useCallback(() => {
-    const run = () => {
-      pending.current = null
-      last.current = Date.now()
-      for (const p of key.split('|')) void qc.invalidateQueries({ queryKey: [p] })
-    }
-    if (pending.current) return
-    const wait = Math.max(0, 1000 - (Date.now() - last.current))
-    if (wait === 0) run()
-    else pending.current = setTimeout(run, wait)
-  }, [qc, key])
   useEffect(() => () => {
     if (pending.current) clearTimeout(pending.current)
   }, [])
+  return useCallback(() => {
+    const run = () => {
+      pending.current = null
+      last.current = Date.now()
+      cb.current()
+    }
+    if (pending.current) return
+    const wait = Math.max(0, interval - (Date.now() - last.current))
+    if (wait === 0) run()
+    else pending.current = setTimeout(run, wait)
+  }, [interval])
+}
+
+/**
+ * useLiveRefetch refetches the queries under paths when a live channel reports a change,
+ * at most once a second.
+ */
+export function useLiveRefetch(channels: LiveChannel[], paths: string[], enabled = true): void {
+  const qc = useQueryClient()
+  const key = paths.join('|')
+  const refetch = useThrottled(() => {
+    for (const p of key.split('|')) void qc.invalidateQueries({ queryKey: [p] })
+  })
   const chans = channels.join('|')
   useEffect(() => {
     if (!enabled || typeof WebSocket === 'undefined') return
     const stops = chans.split('|').map((ch) => liveConnection().listen(ch as LiveChannel, { onMessage: refetch, onResync: refetch }))
     return () => stops.forEach((stop) => stop())
   }, [chans, enabled, refetch])
+}
+
+/**
+ * useLiveTick counts the changes a live channel reports (at most one a second), for pages
+ * whose queries name an explicit window: a new tick moves the window's end to now.
+ */
+export function useLiveTick(channel: LiveChannel, enabled = true): number {
+  const [tick, setTick] = useState(0)
+  const bump = useThrottled(() => setTick((t) => t + 1))
+  useLiveChannel(channel, bump, enabled)
+  return tick
 }

@@ -1,15 +1,40 @@
 import { screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import Alerts from '@/pages/Alerts'
 import { mockApi, renderAt } from '@/test/utils'
+import { FakeSocket } from '@/test/fakeSocket'
+import { setAccessToken } from '@/lib/api'
 
 const firing = {
   id: 'a1', rule_id: 'r1', severity: 'critical', status: 'firing', title: 'Slow agent', description: 'latency_p95 is 3000, > 2000',
   agent_id: 'bot', triggered_at: '2026-11-20T10:00:00Z', resolved_at: null,
 }
 
+const json = (body: unknown) => new Response(JSON.stringify(body), { headers: { 'Content-Type': 'application/json' } })
+
 describe('Alerts page', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('shows an alert that starts firing without a reload', async () => {
+    FakeSocket.all = []
+    vi.stubGlobal('WebSocket', FakeSocket)
+    setAccessToken('tok.en.x')
+    let firingNow = false
+    mockApi({ '/api/v1/alerts': () => json({ alerts: firingNow ? [firing] : [] }) })
+    renderAt(<Alerts />)
+    expect(await screen.findByTestId('alerts-active-empty')).toBeInTheDocument()
+    await waitFor(() => expect(FakeSocket.all).toHaveLength(1))
+    const socket = FakeSocket.all[0]!
+    socket.open()
+    expect(socket.sent).toContainEqual({ type: 'subscribe', channels: ['alerts'] })
+    firingNow = true
+    socket.message({ type: 'alert_state', channel: 'alerts', seq: 1, data: { count: 1, changes: [{ rule_id: 'r1', state: 'firing', previous: 'pending' }] } })
+    expect(await screen.findByTestId('alert-row')).toHaveAttribute('data-status', 'firing')
+  })
+
   it('lists active alerts and acknowledges one', async () => {
     const api = mockApi({
       '/api/v1/alerts': { alerts: [firing] },

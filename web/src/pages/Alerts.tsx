@@ -23,6 +23,7 @@ import {
 import type { AlertFilters, AlertItem, AlertRule, AlertRuleInput } from '@/api/types'
 import { errorMessage } from '@/lib/api'
 import { formatDateTime, formatRelative } from '@/lib/format'
+import { useLiveRefetch } from '@/lib/useLive'
 
 const AlertPreviewChart = lazy(() => import('@/components/charts/AlertPreviewChart').then((m) => ({ default: m.AlertPreviewChart })))
 
@@ -390,6 +391,9 @@ function Silences({ prefill }: { prefill: string }) {
   )
 }
 
+// Alert states change in the alert role: its live hints refetch what this page shows.
+const LIVE_PATHS = ['/api/v1/alerts', '/api/v1/alert-rules']
+
 export default function Alerts() {
   const [tab, setTab] = useState('active')
   const [prefill, setPrefill] = useState('')
@@ -397,6 +401,7 @@ export default function Alerts() {
     setPrefill(matchers)
     setTab('silences')
   }
+  useLiveRefetch(['alerts'], LIVE_PATHS)
   return (
     <div data-testid="page-alerts" className="min-w-0">
       <PageHeader title="Alerts" description="Rules on any metric, their alerts, and silences." />

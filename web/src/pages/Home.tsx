@@ -11,8 +11,8 @@ import { formatCost, formatDuration, formatNumber, formatPercent } from '@/lib/f
 import { useLiveRefetch } from '@/lib/useLive'
 
 // What a committed trace changes on Home; refetched when the live socket says so.
-const LIVE_CHANNELS = ['kpis', 'traces'] as const
-const LIVE_PATHS = ['/api/v1/metrics/home-kpis', '/api/v1/metrics/aggregations', '/api/v1/activity/stream']
+const LIVE_CHANNELS = ['kpis', 'traces', 'alerts'] as const
+const LIVE_PATHS = ['/api/v1/metrics/home-kpis', '/api/v1/metrics/aggregations', '/api/v1/activity/stream', '/api/v1/alerts/recent']
 
 // The chart library is the largest download: Home's KPIs render without waiting for it.
 const RequestsChart = lazy(() => import('@/components/dashboard/RequestsChart'))

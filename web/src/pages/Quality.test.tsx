@@ -79,6 +79,35 @@ describe('Quality page', () => {
     expect(within(dialog).getAllByTestId('verdict-row')[2]).toHaveTextContent('unparsable')
   })
 
+  it('lists criteria of the judge next to scores sent through the API', async () => {
+    mockApi({
+      '/api/v1/quality/overview': overview({
+        criteria: [
+          { criterion: 'accuracy', source: 'judge', mean: 90, count: 40 },
+          { criterion: 'correctness', source: 'api', mean: 0.75, count: 2 },
+        ],
+      }),
+      '/api/v1/evaluate/history': { evaluations: [], total: 0, page: 1, page_size: 20 },
+    })
+    renderAt(<Quality />, { url: '/dashboard/quality' })
+    const rows = await screen.findAllByTestId('criterion-row')
+    expect(rows).toHaveLength(2)
+    expect(rows[1]).toHaveAttribute('data-source', 'api')
+    expect(rows[1]).toHaveTextContent('correctness')
+    expect(rows[1]).toHaveTextContent('API scores')
+    expect(rows[1]).toHaveTextContent('0.75')
+    expect(rows[0]).toHaveTextContent('Judge')
+  })
+
+  it('says so when nothing was scored in the period', async () => {
+    mockApi({
+      '/api/v1/quality/overview': overview(),
+      '/api/v1/evaluate/history': { evaluations: [], total: 0, page: 1, page_size: 20 },
+    })
+    renderAt(<Quality />, { url: '/dashboard/quality' })
+    expect(await screen.findByTestId('quality-criteria-empty')).toBeInTheDocument()
+  })
+
   it('filters the history by tab and evaluates a trace on demand', async () => {
     const api = mockApi({
       '/api/v1/quality/overview': overview(),

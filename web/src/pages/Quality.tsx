@@ -16,7 +16,7 @@ import { Evaluators } from '@/components/dashboard/Evaluators'
 import { KPICard } from '@/components/dashboard/KPICard'
 import { ErrorState } from '@/components/dashboard/states'
 import { PageHeader } from '@/components/layout/PageHeader'
-import { useEvaluateTrace, useEvaluationHistory, useQualityOverview, useResumeJudge, type EvalSource, type EvalStatus, type Evaluation, type QualityKPI } from '@/api/quality'
+import { useEvaluateTrace, useEvaluationHistory, useQualityOverview, useResumeJudge, type EvalSource, type EvalStatus, type Evaluation, type QualityKPI, type QualityOverview } from '@/api/quality'
 import { errorMessage } from '@/lib/api'
 import { formatCost, formatDateTime, formatDuration, formatInteger, formatNumber, formatRelative } from '@/lib/format'
 import { rangeSearch, useTimeRange } from '@/lib/timerange'
@@ -304,6 +304,51 @@ const KPIS: { key: string; title: string }[] = [
   { key: 'tone', title: 'Tone' },
 ]
 
+/**
+ * CriteriaTable lists every criterion scored in the period: the judge's, and the score names
+ * SDKs send through the API (Langfuse's create_score, our feedback API), each on its own scale.
+ */
+function CriteriaTable({ data, isLoading, error, onRetry }: { data?: QualityOverview; isLoading: boolean; error: Error | null; onRetry: () => void }) {
+  const rows = data?.criteria ?? []
+  return (
+    <ChartCard
+      title="Scores by criterion"
+      description="The judge’s criteria (0–100) and scores sent by SDKs, on their own scale"
+      testId="quality-criteria"
+      isLoading={isLoading}
+      error={error}
+      onRetry={onRetry}
+      isEmpty={rows.length === 0}
+      emptyTitle="Nothing scored in this period"
+      emptyDescription="Run the judge, or send scores with an SDK (create_score, POST /api/public/scores)."
+      height={120}
+    >
+      <Table>
+        <TableHeader>
+          <TableRow>
+            <TableHead>Criterion</TableHead>
+            <TableHead>From</TableHead>
+            <TableHead className="text-right">Mean</TableHead>
+            <TableHead className="text-right">Scores</TableHead>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {rows.map((r) => (
+            <TableRow key={`${r.source}:${r.criterion}`} data-testid="criterion-row" data-criterion={r.criterion} data-source={r.source}>
+              <TableCell className="font-medium">{r.criterion}</TableCell>
+              <TableCell>
+                <Badge variant="outline">{r.source === 'judge' ? 'Judge' : 'API scores'}</Badge>
+              </TableCell>
+              <TableCell className="text-right tabular-nums">{r.source === 'judge' ? score(r.mean) : formatNumber(r.mean)}</TableCell>
+              <TableCell className="text-right tabular-nums">{formatInteger(r.count)}</TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </ChartCard>
+  )
+}
+
 export default function Quality() {
   const { range } = useTimeRange('7d')
   // The overview takes the preset windows; a custom window shows the last 30 days.
@@ -361,6 +406,7 @@ export default function Quality() {
         <Suspense fallback={<ChartFallback testId="quality-trend-chart" height={300} />}>
           <QualityTrendChart data={o} isLoading={q.isPending} error={q.error} onRetry={() => void q.refetch()} />
         </Suspense>
+        <CriteriaTable data={o} isLoading={q.isPending} error={q.error} onRetry={() => void q.refetch()} />
         <History />
         <Evaluators />
         <section aria-labelledby="ab-tests-title" className="grid gap-3">

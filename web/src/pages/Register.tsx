@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { useQuery } from '@tanstack/react-query'
-import { Link, Navigate, useNavigate } from 'react-router'
+import { Link, Navigate, useNavigate, useSearchParams } from 'react-router'
 import { Loader2 } from 'lucide-react'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
@@ -22,7 +22,11 @@ export default function Register() {
   const { status, register } = useAuth()
   const navigate = useNavigate()
   const [name, setName] = useState('')
-  const [email, setEmail] = useState('')
+  // An invite link sends the invitee here with its email and workspace: signing up with
+  // that email joins the workspace, so no workspace of their own is made.
+  const [params] = useSearchParams()
+  const invitedTo = params.get('workspace')
+  const [email, setEmail] = useState(params.get('email') ?? '')
   const [password, setPassword] = useState('')
   const [workspace, setWorkspace] = useState('')
   const [setupKey, setSetupKey] = useState('')
@@ -78,6 +82,11 @@ export default function Register() {
       }
     >
       <form className="grid gap-4" onSubmit={submit} data-testid="register-form" noValidate>
+        {invitedTo && (
+          <Alert data-testid="register-invited">
+            <AlertDescription>Creating the account joins {invitedTo} with the role you were invited to.</AlertDescription>
+          </Alert>
+        )}
         {error && (
           <Alert variant="destructive" data-testid="register-error">
             <AlertDescription>{error}</AlertDescription>
@@ -126,10 +135,12 @@ export default function Register() {
             </p>
           </div>
         )}
-        <div className="grid gap-2">
-          <Label htmlFor="workspace">Workspace name (optional)</Label>
-          <Input id="workspace" value={workspace} onChange={(e) => setWorkspace(e.target.value)} data-testid="register-workspace" />
-        </div>
+        {!invitedTo && (
+          <div className="grid gap-2">
+            <Label htmlFor="workspace">Workspace name (optional)</Label>
+            <Input id="workspace" value={workspace} onChange={(e) => setWorkspace(e.target.value)} data-testid="register-workspace" />
+          </div>
+        )}
         <Button type="submit" disabled={busy || !email || !password || (needsKey && !setupKey.trim())} data-testid="register-submit">
           {busy && <Loader2 className="animate-spin" aria-hidden="true" />}
           Create account

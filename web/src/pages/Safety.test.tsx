@@ -1,9 +1,11 @@
 import { render, screen, waitFor } from '@testing-library/react'
 import userEvent from '@testing-library/user-event'
-import { describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import Safety, { Highlighted, Redacted } from '@/pages/Safety'
 import { agents } from '@/test/fixtures'
 import { mockApi, renderAt } from '@/test/utils'
+import { FakeSocket } from '@/test/fakeSocket'
+import { setAccessToken } from '@/lib/api'
 
 const violation = (id: string, severity: string) => ({
   id, time: '2026-11-25T09:00:00Z', trace_id: `trace-${id}`, span_id: 's1', agent_id: 'support-bot', type: 'pii', subtype: 'EMAIL',
@@ -25,6 +27,34 @@ const routes = (rules: unknown[] = []) => ({
 })
 
 describe('Safety page', () => {
+  afterEach(() => {
+    vi.unstubAllGlobals()
+  })
+
+  it('shows a new violation without a reload, moving the window to now', async () => {
+    FakeSocket.all = []
+    vi.stubGlobal('WebSocket', FakeSocket)
+    setAccessToken('tok.en.x')
+    let stored = [violation('a', 'high')]
+    const api = mockApi({
+      ...routes(),
+      '/api/v1/guardrails/violations': () => new Response(JSON.stringify({ violations: stored }), { headers: { 'Content-Type': 'application/json' } }),
+    })
+    renderAt(<Safety />, { url: '/dashboard/safety?range=24h' })
+    expect(await screen.findAllByTestId('violation-row')).toHaveLength(1)
+    await waitFor(() => expect(FakeSocket.all).toHaveLength(1))
+    const socket = FakeSocket.all[0]!
+    socket.open()
+    expect(socket.sent).toContainEqual({ type: 'subscribe', channels: ['violations'] })
+    const before = api.calls.filter((c) => c.url.pathname === '/api/v1/guardrails/violations').at(-1)!.url.searchParams.get('to')!
+    stored = [violation('c', 'critical'), ...stored]
+    await new Promise((r) => setTimeout(r, 5)) // the new window ends later than the first
+    socket.message({ type: 'violation', channel: 'violations', seq: 1, data: { count: 1, violations: [{ id: 'c', trace_id: 'trace-c' }] } })
+    await waitFor(() => expect(screen.getAllByTestId('violation-row')).toHaveLength(2))
+    const after = api.calls.filter((c) => c.url.pathname === '/api/v1/guardrails/violations').at(-1)!.url.searchParams.get('to')!
+    expect(new Date(after).getTime()).toBeGreaterThan(new Date(before).getTime())
+  })
+
   it('shows KPIs, the violations with severity and placeholders, and links to traces', async () => {
     mockApi(routes())
     renderAt(<Safety />, { url: '/dashboard/safety?range=24h' })

@@ -21,6 +21,7 @@ import { errorMessage } from '@/lib/api'
 import { formatDateTime, formatInteger, formatRelative } from '@/lib/format'
 import { rangeDurationMs, rangeSearch, useTimeRange } from '@/lib/timerange'
 import { useDebounced } from '@/lib/useDebounced'
+import { useLiveTick } from '@/lib/useLive'
 import { useParam } from '@/lib/useGranularity'
 
 const ViolationTrend = lazy(() => import('@/components/charts/SafetyCharts').then((m) => ({ default: m.ViolationTrend })))
@@ -80,13 +81,18 @@ export function Highlighted({ text, findings }: { text: string; findings: Findin
 
 function useWindow() {
   const { range, apiParams } = useTimeRange()
-  // The guardrail routes take an explicit window; recomputed only when the range changes.
+  const custom = 'from' in apiParams
+  // A stored violation moves a relative window's end to now, so it shows without a reload.
+  const tick = useLiveTick('violations', !custom)
+  // The guardrail routes take an explicit window; recomputed when the range changes or a
+  // violation arrives.
   return useMemo(() => {
     if ('from' in apiParams) return { from: apiParams.from, to: apiParams.to, spanMs: new Date(apiParams.to).getTime() - new Date(apiParams.from).getTime() }
     const span = rangeDurationMs(range)
     const to = new Date()
     return { from: new Date(to.getTime() - span).toISOString(), to: to.toISOString(), spanMs: span }
-  }, [range, apiParams])
+    // eslint-disable-next-line react-hooks/exhaustive-deps -- tick is the reason to read the clock again
+  }, [range, apiParams, tick])
 }
 
 function ViolationTable({ agent }: { agent: string | null }) {

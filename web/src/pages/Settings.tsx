@@ -3,13 +3,14 @@ import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { PageHeader } from '@/components/layout/PageHeader'
 import { AuditTab } from '@/components/settings/AuditTab'
 import { GeneralTab } from '@/components/settings/GeneralTab'
+import { IntegrationsTab } from '@/components/settings/IntegrationsTab'
 import { KeysTab } from '@/components/settings/KeysTab'
 import { TeamTab } from '@/components/settings/TeamTab'
 import { UsageTab } from '@/components/settings/UsageTab'
 import { canAdmin } from '@/api/settings'
 import { useAuth } from '@/lib/auth'
 
-const TABS = ['general', 'team', 'api-keys', 'usage', 'audit'] as const
+const TABS = ['general', 'team', 'api-keys', 'usage', 'integrations', 'audit'] as const
 type Tab = (typeof TABS)[number]
 
 export default function Settings() {
@@ -43,6 +44,9 @@ export default function Settings() {
           <TabsTrigger value="usage" data-testid="tab-usage">
             Usage &amp; plan
           </TabsTrigger>
+          <TabsTrigger value="integrations" data-testid="tab-integrations">
+            Integrations
+          </TabsTrigger>
           <TabsTrigger value="audit" data-testid="tab-audit">
             Audit log
           </TabsTrigger>
@@ -58,6 +62,9 @@ export default function Settings() {
         </TabsContent>
         <TabsContent value="usage" className="pt-4">
           <UsageTab admin={admin} />
+        </TabsContent>
+        <TabsContent value="integrations" className="pt-4">
+          <IntegrationsTab editable={admin} />
         </TabsContent>
         <TabsContent value="audit" className="pt-4">
           <AuditTab canSee={admin} />

@@ -675,6 +675,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/billing/usage": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * This workspace's ingestion per day against the plan
+         * @description Traces (by start time), spans and tokens per UTC day over the last `days` (1-366, default 30), every day listed. Permission: read (docs/auth.md has the permission matrix).
+         */
+        get: operations["get_api_v1_billing_usage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/cost/budget": {
         parameters: {
             query?: never;
@@ -1156,6 +1176,66 @@ export interface paths {
         post?: never;
         /** Remove a notification channel (permission admin) */
         delete: operations["delete_api_v1_integrations_type"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/{type}/test": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Send a test notification through a configured channel (permission admin)
+         * @description Answers what the channel said: ok, or the error it gave. PagerDuty gets a trigger and at once its resolve. 409 when the channel is not configured.
+         */
+        post: operations["post_api_v1_integrations_type_test"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invites/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Describe the invite of a link
+         * @description The token is the credential: an unknown, revoked, used or expired link answers 404. Permission: public (docs/auth.md has the permission matrix).
+         */
+        get: operations["get_api_v1_invites_token"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/invites/{token}/decline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Decline the invite of a link
+         * @description Deletes the invite. Permission: public, the token is the credential (docs/auth.md has the permission matrix).
+         */
+        post: operations["post_api_v1_invites_token_decline"];
+        delete?: never;
         options?: never;
         head?: never;
         patch?: never;
@@ -2053,7 +2133,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             no_data: "ok" | "keep_last" | "alerting";
-            notification_channels: ("slack" | "pagerduty" | "email" | "webhook")[];
+            notification_channels: ("slack" | "pagerduty" | "email" | "webhook" | "sentry")[];
             notify_while_learning: boolean;
             /** @enum {string} */
             operator: ">" | ">=" | "<" | "<=";
@@ -2103,7 +2183,7 @@ export interface components {
             name: string;
             /** @enum {string} */
             no_data?: "ok" | "keep_last" | "alerting";
-            notification_channels?: ("slack" | "pagerduty" | "email" | "webhook")[];
+            notification_channels?: ("slack" | "pagerduty" | "email" | "webhook" | "sentry")[];
             notify_while_learning?: boolean;
             /** @enum {string} */
             operator?: ">" | ">=" | "<" | "<=" | "gt" | "gte" | "lt" | "lte";
@@ -2238,6 +2318,25 @@ export interface components {
             retention_days: number | null;
             traces_per_month: number | null;
         };
+        BillingUsage: {
+            days: {
+                /**
+                 * Format: date-time
+                 * @description start of the UTC day
+                 */
+                day: string;
+                /** @description a flat trace counts as one span */
+                spans: number;
+                tokens: number;
+                traces: number;
+            }[];
+            /** Format: date-time */
+            from: string;
+            /** Format: date-time */
+            to: string;
+            /** @description the plan's trace quota; null: none on this server */
+            traces_per_month: number | null;
+        };
         Budget: {
             monthly_limit_usd: number;
             thresholds_pct: number[];
@@ -2280,6 +2379,8 @@ export interface components {
             timezone: string;
         };
         ChannelConfig: {
+            /** @description sentry: the project's DSN (masked when read back) */
+            dsn?: string;
             from?: string;
             host?: string;
             password?: string;
@@ -2627,29 +2728,62 @@ export interface components {
             config: components["schemas"]["ChannelConfig"] | null;
             configured: boolean;
             /** @enum {string} */
-            type: "slack" | "pagerduty" | "email" | "webhook";
+            type: "slack" | "pagerduty" | "email" | "webhook" | "sentry";
             /** Format: date-time */
             updated_at: string | null;
         };
         IntegrationList: {
             integrations: components["schemas"]["Integration"][];
         };
+        IntegrationTestResult: {
+            duration_ms: number;
+            /** @description what the channel answered when it did not */
+            error?: string;
+            /** @description the channel accepted the test notification */
+            ok: boolean;
+            /** Format: date-time */
+            sent_at: string;
+            type: string;
+        };
         Invite: {
             /** Format: date-time */
             created_at: string;
             email: string;
+            /**
+             * Format: date-time
+             * @description when the link stops working; null for invites made before links expired
+             */
+            expires_at?: string | null;
             invited_by: string;
             role: components["schemas"]["Role"];
             workspace_id: string;
         };
         InviteInput: {
             email: string;
+            /** @description how long the link works, 1 hour to 30 days (default 7) */
+            expires_in_days?: number;
             role: components["schemas"]["Role"];
         };
-        /** @description member when the email had an account (added at once), invite otherwise */
+        /** @description member when the email had an account (added at once), invite otherwise, with its link: emailed when mail is configured (email_sent), else given here to pass on */
         InviteResult: {
+            /** @description why the configured mail could not send the invite */
+            email_error?: string;
+            email_sent: boolean;
             invite?: components["schemas"]["Invite"];
+            /** @description the invite link (the secret token is in it); only when it was not emailed */
+            link?: string;
             member?: components["schemas"]["Member"];
+        };
+        InviteView: {
+            /** @description the email has an account already */
+            account_exists: boolean;
+            email: string;
+            /** Format: date-time */
+            expires_at: string;
+            /** @description the inviter's name */
+            invited_by: string;
+            role: components["schemas"]["Role"];
+            workspace_name: string;
         };
         JudgeInfo: {
             configured: boolean;
@@ -2797,6 +2931,11 @@ export interface components {
                 count: number;
                 criterion: string;
                 mean: number;
+                /**
+                 * @description judge: a criterion of the LLM judge (0-100); api: scores of that name sent through the API (SDKs' create_score, Langfuse's score endpoints), on the sender's scale
+                 * @enum {string}
+                 */
+                source: "judge" | "api";
             }[];
             /** Format: date-time */
             from: string;
@@ -4630,6 +4769,37 @@ export interface operations {
             };
         };
     };
+    get_api_v1_billing_usage: {
+        parameters: {
+            query?: {
+                days?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Daily ingestion */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingUsage"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     get_api_v1_cost_budget: {
         parameters: {
             query?: never;
@@ -5766,7 +5936,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description slack, pagerduty, email or webhook */
+                /** @description slack, pagerduty, email, webhook or sentry */
                 type: string;
             };
             cookie?: never;
@@ -5798,7 +5968,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description slack, pagerduty, email or webhook */
+                /** @description slack, pagerduty, email, webhook or sentry */
                 type: string;
             };
             cookie?: never;
@@ -5834,7 +6004,7 @@ export interface operations {
             query?: never;
             header?: never;
             path: {
-                /** @description slack, pagerduty, email or webhook */
+                /** @description slack, pagerduty, email, webhook or sentry */
                 type: string;
             };
             cookie?: never;
@@ -5842,6 +6012,100 @@ export interface operations {
         requestBody?: never;
         responses: {
             /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_integrations_type_test: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description slack, pagerduty, email, webhook or sentry */
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description What the channel answered */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IntegrationTestResult"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_invites_token: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the invite token from the link (aoi_...) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The invite */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InviteView"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_invites_token_decline: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description the invite token from the link (aoi_...) */
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Declined */
             204: {
                 headers: {
                     [name: string]: unknown;

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react'
 import { Users } from 'lucide-react'
-import { Alert, AlertDescription } from '@/components/ui/alert'
+import { Alert, AlertDescription, AlertTitle } from '@/components/ui/alert'
 import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Input } from '@/components/ui/input'
@@ -9,7 +9,8 @@ import { Skeleton } from '@/components/ui/skeleton'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { EmptyState, ErrorState } from '@/components/dashboard/states'
 import { ConfirmButton } from '@/components/settings/ConfirmButton'
-import { cancelInvite, inviteMember, removeMember, ROLES, setMemberRole, useSettingsMutation, useTeam, type Role } from '@/api/settings'
+import { CopyButton } from '@/components/settings/GeneralTab'
+import { cancelInvite, inviteMember, removeMember, ROLES, setMemberRole, useSettingsMutation, useTeam, type InviteAnswer, type Role } from '@/api/settings'
 import { errorMessage } from '@/lib/api'
 import { formatDateTime } from '@/lib/format'
 
@@ -20,6 +21,7 @@ export function TeamTab({ editable, canSee, selfID }: { editable: boolean; canSe
   const team = useTeam(canSee)
   const [email, setEmail] = useState('')
   const [role, setRole] = useState<Role>('member')
+  const [days, setDays] = useState('7')
   const invite = useSettingsMutation(inviteMember, TEAM)
   const cancel = useSettingsMutation(cancelInvite, TEAM)
   const changeRole = useSettingsMutation(setMemberRole, TEAM)
@@ -31,7 +33,7 @@ export function TeamTab({ editable, canSee, selfID }: { editable: boolean; canSe
   if (team.isError) return <ErrorState error={team.error} onRetry={() => void team.refetch()} testId="team-error" />
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    invite.mutate({ email: email.trim(), role }, { onSuccess: () => setEmail('') })
+    invite.mutate({ email: email.trim(), role, expires_in_days: Number(days) }, { onSuccess: () => setEmail('') })
   }
   return (
     <div className="grid gap-4">
@@ -56,11 +58,22 @@ export function TeamTab({ editable, canSee, selfID }: { editable: boolean; canSe
               ))}
             </select>
           </div>
+          <div className="grid gap-1">
+            <Label htmlFor="invite-days">Link works for</Label>
+            <select id="invite-days" className={selectClass} value={days} onChange={(e) => setDays(e.target.value)} data-testid="invite-days">
+              {['1', '7', '30'].map((d) => (
+                <option key={d} value={d}>
+                  {d === '1' ? '1 day' : `${d} days`}
+                </option>
+              ))}
+            </select>
+          </div>
           <Button type="submit" disabled={!email.trim() || invite.isPending} data-testid="invite-submit">
             Invite
           </Button>
         </form>
       )}
+      {invite.data && <InviteOutcome answer={invite.data} />}
       <Table data-testid="members-table">
         <TableHeader>
           <TableRow>
@@ -112,17 +125,20 @@ export function TeamTab({ editable, canSee, selfID }: { editable: boolean; canSe
       </Table>
       <h3 className="text-sm font-medium">Pending invites</h3>
       {team.data.invites.length === 0 ? (
-        <EmptyState testId="invites-empty" icon={<Users className="size-5" />} title="No pending invites" description="An invited email joins with its role when it signs up." />
+        <EmptyState testId="invites-empty" icon={<Users className="size-5" />} title="No pending invites" description="An invited email joins with its role when it signs up through its link." />
       ) : (
         <ul className="grid gap-2" data-testid="invites-list">
           {team.data.invites.map((i) => (
             <li key={i.email} className="flex items-center justify-between rounded-md border p-2 text-sm" data-testid="invite-row">
               <span>
-                {i.email} <Badge variant="secondary">{i.role}</Badge>
+                {i.email} <Badge variant="secondary">{i.role}</Badge>{' '}
+                <span className="text-xs text-muted-foreground" data-testid="invite-expiry">
+                  {i.expires_at === null ? 'no expiry' : new Date(i.expires_at) <= new Date() ? 'expired' : `until ${formatDateTime(i.expires_at)}`}
+                </span>
               </span>
               {editable && (
                 <Button variant="ghost" size="sm" onClick={() => cancel.mutate(i.email)} data-testid="invite-cancel">
-                  Cancel invite
+                  Revoke
                 </Button>
               )}
             </li>
@@ -130,5 +146,38 @@ export function TeamTab({ editable, canSee, selfID }: { editable: boolean; canSe
         </ul>
       )}
     </div>
+  )
+}
+
+/** InviteOutcome says what became of the last invite: added, emailed, or a link to pass on. */
+function InviteOutcome({ answer }: { answer: InviteAnswer }) {
+  if (answer.member)
+    return (
+      <Alert data-testid="invite-outcome" data-outcome="added">
+        <AlertDescription>{answer.member.email} has an account and was added as {answer.member.role}.</AlertDescription>
+      </Alert>
+    )
+  if (answer.email_sent)
+    return (
+      <Alert data-testid="invite-outcome" data-outcome="emailed">
+        <AlertDescription>The invite link was emailed to {answer.invite?.email}.</AlertDescription>
+      </Alert>
+    )
+  return (
+    <Alert data-testid="invite-outcome" data-outcome="link">
+      <AlertTitle>Send this link to {answer.invite?.email}</AlertTitle>
+      <AlertDescription className="grid gap-2">
+        <span>
+          {answer.email_error ? `The email could not be sent (${answer.email_error}).` : 'No mail server is configured, so no email was sent.'} The link
+          is shown only now; whoever opens it can join as {answer.invite?.role}.
+        </span>
+        <span className="flex items-center gap-2">
+          <code className="break-all rounded bg-muted px-1 py-0.5 text-xs" data-testid="invite-link">
+            {answer.link}
+          </code>
+          <CopyButton text={answer.link ?? ''} testId="invite-link-copy" />
+        </span>
+      </AlertDescription>
+    </Alert>
   )
 }

@@ -1,8 +1,12 @@
+import { lazy, Suspense } from 'react'
 import { Skeleton } from '@/components/ui/skeleton'
+import { ChartFallback } from '@/components/dashboard/ChartFallback'
 import { Card, CardContent, CardHeader, CardTitle } from '@/components/ui/card'
 import { ErrorState } from '@/components/dashboard/states'
 import { useBillingHistory, useBillingPlan, type Limits } from '@/api/settings'
 import { formatNumber } from '@/lib/format'
+
+const PlanUsageChart = lazy(() => import('@/components/charts/PlanUsageChart'))
 
 const rate = (r: number) => (r > 0 ? `${formatNumber(r)}/s` : 'unlimited')
 
@@ -25,7 +29,8 @@ function LimitRows({ l }: { l: Limits }) {
 
 /**
  * UsageTab shows the limits in force and says plainly that a self-hosted server has no
- * billing: no invoices are invented. Ingestion volume over time is on the Usage page.
+ * billing: no invoices are invented. Its chart is the last 30 days of ingestion against the
+ * plan's trace quota; the Usage page breaks volume down further.
  */
 export function UsageTab({ admin }: { admin: boolean }) {
   const plan = useBillingPlan()
@@ -61,6 +66,11 @@ export function UsageTab({ admin }: { admin: boolean }) {
           {admin && history.data && !history.data.configured && <span data-testid="billing-history-empty"> No billing history.</span>}
         </CardContent>
       </Card>
+      <div className="md:col-span-2">
+        <Suspense fallback={<ChartFallback testId="plan-usage-chart" height={260} />}>
+          <PlanUsageChart tracesPerMonth={p.traces_per_month} />
+        </Suspense>
+      </div>
     </div>
   )
 }
