@@ -109,6 +109,7 @@ type Store interface {
 	ABTests
 	Guardrails
 	Alerting
+	Insights
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

@@ -40,10 +40,11 @@ type Options struct {
 
 // Store implements store.Store on a DuckDB file.
 type Store struct {
-	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
-	store.AlertSQL // alerting, in SQL shared with PostgreSQL
-	connector      *duckdb.Connector
-	db             *sql.DB // readers
+	store.EvalSQL    // evaluations, criteria, feedback: shared SQL (evaluations.go)
+	store.InsightSQL // insights, goals, events: shared SQL (store/insights.go)
+	store.AlertSQL   // alerting, in SQL shared with PostgreSQL
+	connector        *duckdb.Connector
+	db               *sql.DB // readers
 
 	wmu sync.Mutex // serialises writes on wconn and guards agents
 	// violationsStaged: wconn has its stage_violations table (under wmu).
@@ -101,6 +102,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
+	s.InsightSQL = store.InsightSQL{Dialect: dialect, DB: alertConn{s}}
 	return s, nil
 }
 

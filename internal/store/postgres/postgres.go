@@ -34,12 +34,13 @@ type Options struct {
 
 // Store implements store.Store on PostgreSQL.
 type Store struct {
-	store.EvalSQL  // evaluations, criteria, feedback: shared SQL (evaluations.go)
-	store.AlertSQL // alerting, in SQL shared with DuckDB
-	pool           *pgxpool.Pool
-	schema         string
-	agents         *store.AgentRegistry
-	now            func() time.Time
+	store.EvalSQL    // evaluations, criteria, feedback: shared SQL (evaluations.go)
+	store.InsightSQL // insights, goals, events: shared SQL (store/insights.go)
+	store.AlertSQL   // alerting, in SQL shared with DuckDB
+	pool             *pgxpool.Pool
+	schema           string
+	agents           *store.AgentRegistry
+	now              func() time.Time
 
 	partMu sync.Mutex
 	parts  map[string]bool // day partitions known to exist, by name suffix (20261120)
@@ -89,6 +90,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s := &Store{pool: pool, schema: opts.Schema, agents: store.NewAgentRegistry(), now: time.Now, parts: map[string]bool{}}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{pool}}
+	s.InsightSQL = store.InsightSQL{Dialect: dialect, DB: alertConn{pool}}
 	if opts.Schema != "" {
 		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {
 			pool.Close()

@@ -60,6 +60,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"ViolationPages", testViolationPages},
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
 		{"Alerting", testAlerting},
+		{"Insights", testInsights},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {
