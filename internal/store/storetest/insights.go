@@ -225,4 +225,3 @@ func testInsightAggregates(t *testing.T, s store.Store) {
 		t.Errorf("InsightUsage(other agent) = %+v, %v", none, err)
 	}
 }
-
