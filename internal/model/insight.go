@@ -138,8 +138,28 @@ func (g *Goal) Validate() error {
 type ImpactSettings struct {
 	WorkspaceID string `json:"-"`
 	// InfraMonthlyUSD is the monthly infrastructure cost, prorated over the window.
-	InfraMonthlyUSD float64   `json:"infra_monthly_usd"`
-	UpdatedAt       time.Time `json:"updated_at"`
+	InfraMonthlyUSD float64 `json:"infra_monthly_usd"`
+	// DailySummaryChannels are the notification channels (webhook, slack, email...) the
+	// daily summary is sent through; none: it is only stored.
+	DailySummaryChannels []string  `json:"daily_summary_channels"`
+	UpdatedAt            time.Time `json:"updated_at"`
+}
+
+// Validate checks settings as a client sent them.
+func (s *ImpactSettings) Validate() error {
+	var fe FieldErrors
+	if math.IsNaN(s.InfraMonthlyUSD) || s.InfraMonthlyUSD < 0 || s.InfraMonthlyUSD > 1e12 {
+		fe.Add(Path{"infra_monthly_usd"}, "must be a number from 0 to 1e12")
+	}
+	if s.DailySummaryChannels == nil {
+		s.DailySummaryChannels = []string{}
+	}
+	for i, c := range s.DailySummaryChannels {
+		if c == "" || len(c) > 50 {
+			fe.Add(Path{"daily_summary_channels", i}, "must be a channel type such as webhook or slack")
+		}
+	}
+	return fe.Err("invalid impact settings")
 }
 
 // Event types accepted by POST /api/v1/events.

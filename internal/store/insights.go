@@ -355,7 +355,7 @@ func (s InsightSQL) InsightUsage(ctx context.Context, q InsightQuery) ([]UsageRo
 	err := s.scanRows(ctx, "model usage", `SELECT agent_id, name, model, provider, COUNT(*),
 		SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END), COALESCE(SUM(tokens_input), 0), COALESCE(SUM(tokens_output), 0),
 		COALESCE(SUM(tokens_cached), 0), COALESCE(SUM(cost_usd), 0)
-		FROM traces WHERE `+whereWindow(q, "", &args)+` AND model <> ''
+		FROM traces WHERE `+whereWindow(q, "", &args)+`
 		GROUP BY agent_id, name, model, provider ORDER BY 10 DESC, 1, 2, 3`, args, func(r Rows) error {
 		var u UsageRow
 		if err := r.Scan(&u.AgentID, &u.Task, &u.Model, &u.Provider, &u.Traces, &u.Success, &u.TokensInput, &u.TokensOutput, &u.TokensCached, &u.CostUSD); err != nil {

@@ -101,11 +101,11 @@ func testGoals(t *testing.T, s store.Store) {
 	if err != nil || empty.InfraMonthlyUSD != 0 {
 		t.Fatalf("GetImpactSettings before any = %+v, %v", empty, err)
 	}
-	set := model.ImpactSettings{WorkspaceID: ws1, InfraMonthlyUSD: 300, UpdatedAt: t0}
+	set := model.ImpactSettings{WorkspaceID: ws1, InfraMonthlyUSD: 300, DailySummaryChannels: []string{"webhook"}, UpdatedAt: t0}
 	if err := s.PutImpactSettings(ctx(), set); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.GetImpactSettings(ctx(), ws1); err != nil || got != set {
+	if got, err := s.GetImpactSettings(ctx(), ws1); err != nil || !cmp.Equal(got, set) {
 		t.Errorf("GetImpactSettings = %+v, %v; want %+v", got, err, set)
 	}
 	if got, _ := s.GetImpactSettings(ctx(), ws2); got.InfraMonthlyUSD != 0 {
