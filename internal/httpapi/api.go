@@ -20,6 +20,7 @@ import (
 	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/ingest"
+	"github.com/agentobs/agentobs/internal/insight"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/query"
@@ -85,6 +86,10 @@ type Config struct {
 	// Guardrails (its store) it enables the guardrail routes. Nil: neither.
 	Guard      *guardrail.Service
 	Guardrails GuardrailStore
+	// Insights records and lists events (with Ingest and Query) and, with InsightRoutes
+	// (the insights role), serves analyses and the Impact page. Nil: none of them.
+	Insights      *insight.Service
+	InsightRoutes bool
 }
 
 // API holds the handlers' dependencies.
@@ -169,11 +174,20 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Ingest {
 		a.ingestRoutes(add)
+		if a.cfg.Insights != nil {
+			a.eventIngestRoutes(add)
+		}
 		rs = append(rs, a.otlpRoutes()...)
 		rs = append(rs, a.langfuseRoutes(add)...)
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+		if a.cfg.Insights != nil {
+			a.eventQueryRoutes(add)
+		}
+	}
+	if a.cfg.Insights != nil && a.cfg.InsightRoutes {
+		a.insightRoutes(add)
 	}
 	if a.cfg.Eval != nil {
 		a.evalRoutes(add)

@@ -327,3 +327,12 @@ func (s *Service) Events(ctx context.Context, ws string, r Request, types []stri
 	}
 	return out, nil
 }
+
+// Settings returns the impact settings, zero when none were stored.
+func (s *Service) Settings(ctx context.Context, ws string) (*model.ImpactSettings, error) {
+	st, err := s.st.GetImpactSettings(ctx, ws)
+	if st.DailySummaryChannels == nil {
+		st.DailySummaryChannels = []string{}
+	}
+	return &st, err
+}

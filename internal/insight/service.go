@@ -133,6 +133,9 @@ func (s *Service) Analyse(ctx context.Context, ws, kind string, from, to time.Ti
 }
 
 func (s *Service) newRun(ws, kind string, from, to time.Time, findings []model.Finding) *model.InsightRun {
+	if findings == nil {
+		findings = []model.Finding{}
+	}
 	run := &model.InsightRun{WorkspaceID: ws, ID: newID(), Kind: kind, CreatedAt: s.now().UTC().Truncate(time.Microsecond),
 		From: from, To: to, Findings: findings}
 	for _, f := range findings {
