@@ -60,10 +60,12 @@ func (s *Service) narrate(ctx context.Context, run *model.InsightRun) {
 		}
 	}
 	text := strings.TrimSpace(resp.Text)
-	if bad := InventedNumber(text, run); bad != "" || text == "" {
-		if text == "" {
-			bad = "an empty answer"
-		}
+	// Prose has words; an empty or structured answer is not a narration.
+	if len(words(text)) < 3 || strings.HasPrefix(text, "{") || strings.HasPrefix(text, "[") {
+		run.NarrationNote = "narration discarded: the answer is not prose"
+		return
+	}
+	if bad := InventedNumber(text, run); bad != "" {
 		run.NarrationNote = fmt.Sprintf("narration discarded: it states %s, which no finding holds", bad)
 		return
 	}

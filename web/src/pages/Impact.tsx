@@ -153,7 +153,7 @@ function ROICard({ data }: { data: ImpactData }) {
         <CardDescription data-testid="roi-formula">{r.formula}</CardDescription>
       </CardHeader>
       <CardContent className="grid gap-4">
-        <div className="grid grid-cols-2 gap-3 sm:grid-cols-4">
+        <div className="grid grid-cols-2 gap-3">
           <KPICard testId="roi-percent" title="ROI" rawValue={r.roi_percent} value={r.roi_percent === null ? 'No cost' : formatPercent(r.roi_percent)} />
           <KPICard testId="roi-value" title="Value" rawValue={r.value_usd} value={formatCost(r.value_usd)} />
           <KPICard testId="roi-cost" title="LLM + infrastructure" rawValue={r.total_cost_usd} value={formatCost(r.total_cost_usd)} hint={`${formatCost(r.llm_cost_usd)} + ${formatCost(r.infra_cost_usd)}`} />
