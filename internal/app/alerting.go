@@ -56,29 +56,35 @@ func newAlertService(cfg Config, st store.Store, sealer *alert.Sealer, log *slog
 	return svc, nil
 }
 
-// alertLoop is the running alert role, stopped before the store closes.
-type alertLoop struct {
+// loop is a background job of a role, stopped before the store closes.
+type loop struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// startAlerts runs svc until stopped; nil when the role is off.
-func startAlerts(ctx context.Context, svc *alert.Service) *alertLoop {
-	if svc == nil {
-		return nil
-	}
+// startLoop runs run until stopped.
+func startLoop(ctx context.Context, run func(context.Context)) *loop {
 	ctx, cancel := context.WithCancel(ctx)
-	l := &alertLoop{cancel: cancel, done: make(chan struct{})}
+	l := &loop{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
-		svc.Run(ctx)
+		run(ctx)
 	}()
 	return l
 }
 
-func (l *alertLoop) stop() {
+// stop ends the job and waits for it; a nil loop (role off) does nothing.
+func (l *loop) stop() {
 	if l != nil {
 		l.cancel()
 		<-l.done
 	}
+}
+
+// startAlerts runs svc until stopped; nil when the role is off.
+func startAlerts(ctx context.Context, svc *alert.Service) *loop {
+	if svc == nil {
+		return nil
+	}
+	return startLoop(ctx, svc.Run)
 }

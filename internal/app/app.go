@@ -156,9 +156,9 @@ type App struct {
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
 	alerts   *alert.Service
-	alertRun *alertLoop
+	alertRun *loop
 	insights *insight.Service // nil without the insights role
-	daily    *dailyLoop
+	daily    *loop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.

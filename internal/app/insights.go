@@ -41,32 +41,13 @@ func newInsights(cfg Config, active bool, st store.Store, prices *pricing.Table,
 	return insight.New(ic), nil
 }
 
-// dailyLoop is the running daily summary job, stopped before the store closes.
-type dailyLoop struct {
-	cancel context.CancelFunc
-	done   chan struct{}
-}
-
 // startDaily runs the daily summary job; nil when the role is off.
-func startDaily(ctx context.Context, cfg Config, svc *insight.Service, st store.Store, log *slog.Logger) *dailyLoop {
+func startDaily(ctx context.Context, cfg Config, svc *insight.Service, st store.Store, log *slog.Logger) *loop {
 	if svc == nil {
 		return nil
 	}
 	host, _ := os.Hostname()
 	job := &insight.Daily{Service: svc, Store: st, Holder: fmt.Sprintf("%s/%d/%s", host, os.Getpid(), auth.NewUUID()[:8]),
 		Tick: cfg.Insights.Tick, Log: log}
-	ctx, cancel := context.WithCancel(ctx)
-	l := &dailyLoop{cancel: cancel, done: make(chan struct{})}
-	go func() {
-		defer close(l.done)
-		job.Run(ctx)
-	}()
-	return l
-}
-
-func (l *dailyLoop) stop() {
-	if l != nil {
-		l.cancel()
-		<-l.done
-	}
+	return startLoop(ctx, job.Run)
 }
