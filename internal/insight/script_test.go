@@ -3,11 +3,8 @@ package insight
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"math"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
@@ -17,6 +14,7 @@ import (
 	"github.com/agentobs/agentobs/internal/eval/provider/providertest"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
+	"github.com/agentobs/agentobs/internal/scripttest"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
 
@@ -83,25 +81,9 @@ func runScript(t *testing.T, file string) {
 	}
 	r := &scriptRun{t: t, file: file, st: openStore(t), now: time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)}
 	r.svc = New(Config{Store: r.st, Prices: pricing.Default(), Now: func() time.Time { return r.now }})
-	lines := strings.Split(string(raw), "\n")
-	for i := 0; i < len(lines); {
-		line := strings.TrimSpace(lines[i])
-		lineNo := i + 1
-		i++
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		var block []string
-		var blockLines []int
-		for i < len(lines) && (strings.HasPrefix(lines[i], " ") || strings.HasPrefix(lines[i], "\t") || strings.TrimSpace(lines[i]) == "") {
-			if b := strings.TrimSpace(lines[i]); b != "" && !strings.HasPrefix(b, "#") {
-				block = append(block, b)
-				blockLines = append(blockLines, i+1)
-			}
-			i++
-		}
-		cmd, rest, _ := strings.Cut(line, " ")
-		f := fields(rest)
+	for _, c := range scripttest.Parse(string(raw)) {
+		cmd, rest, lineNo, block, blockLines := c.Name, c.Rest, c.Line, c.Block, c.BlockLines
+		f := scripttest.Fields(rest)
 		switch cmd {
 		case "now":
 			r.now = r.time(lineNo, strings.TrimSpace(rest))
@@ -151,20 +133,6 @@ func runScript(t *testing.T, file string) {
 	if r.ran == 0 {
 		t.Fatalf("%s: nothing run", file)
 	}
-}
-
-var fieldRE = regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S*)`)
-
-func fields(s string) map[string]string {
-	out := map[string]string{}
-	for _, m := range fieldRE.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if u, err := strconv.Unquote(v); err == nil && strings.HasPrefix(v, `"`) {
-			v = u
-		}
-		out[m[1]] = v
-	}
-	return out
 }
 
 func (r *scriptRun) check(line int, err error) {
@@ -217,7 +185,7 @@ func (r *scriptRun) load(line int, block []string) {
 	for _, b := range block {
 		kind, rest, _ := strings.Cut(b, " ")
 		id, attrs, _ := strings.Cut(strings.TrimSpace(rest), " ")
-		f := fields(attrs)
+		f := scripttest.Fields(attrs)
 		switch kind {
 		case "trace":
 			tr := model.Trace{WorkspaceID: scriptWS, TraceID: id, AgentID: f["agent"], Name: f["name"], ErrorMessage: f["msg"],
@@ -273,116 +241,18 @@ func (r *scriptRun) expect(v any, block []string, lines []int) {
 		path, want, _ := strings.Cut(exp, " ")
 		want = strings.TrimSpace(want)
 		if strings.HasPrefix(path, "none(") {
-			if _, err := lookup(doc, path[5:len(path)-1]); err == nil {
-				r.t.Fatalf("%s:%d: %s matches, want nothing\nanswer: %s", r.file, lines[j], path, brief(raw))
+			if _, err := scripttest.Lookup(doc, path[5:len(path)-1]); err == nil {
+				r.t.Fatalf("%s:%d: %s matches, want nothing\nanswer: %s", r.file, lines[j], path, scripttest.Brief(doc))
 			}
 			continue
 		}
-		got, err := lookup(doc, path)
+		got, err := scripttest.Lookup(doc, path)
 		if err != nil {
-			r.t.Fatalf("%s:%d: %s: %v\nanswer: %s", r.file, lines[j], path, err, brief(raw))
+			r.t.Fatalf("%s:%d: %s: %v\nanswer: %s", r.file, lines[j], path, err, scripttest.Brief(doc))
 		}
-		if !matches(got, want) {
+		if !scripttest.Matches(got, want) {
 			g, _ := json.Marshal(got)
-			r.t.Fatalf("%s:%d: %s = %s, want %s\nanswer: %s", r.file, lines[j], path, g, want, brief(raw))
+			r.t.Fatalf("%s:%d: %s = %s, want %s\nanswer: %s", r.file, lines[j], path, g, want, scripttest.Brief(doc))
 		}
 	}
-}
-
-func brief(b []byte) string {
-	if len(b) > 4000 {
-		return string(b[:4000]) + "…"
-	}
-	return string(b)
-}
-
-var stepRE = regexp.MustCompile(`^(\w*)((?:\[[^\]]+\])*)$`)
-var indexRE = regexp.MustCompile(`\[([^\]]+)\]`)
-
-// lookup follows a path such as a.b[1].c, a.b[kind=x].c or len(a.b).
-func lookup(doc any, path string) (any, error) {
-	if strings.HasPrefix(path, "len(") && strings.HasSuffix(path, ")") {
-		v, err := lookup(doc, path[4:len(path)-1])
-		if err != nil {
-			return nil, err
-		}
-		switch x := v.(type) {
-		case []any:
-			return float64(len(x)), nil
-		case map[string]any:
-			return float64(len(x)), nil
-		case string:
-			return float64(len(x)), nil
-		}
-		return nil, fmt.Errorf("len of %T", v)
-	}
-	cur := doc
-	for _, part := range strings.Split(path, ".") {
-		m := stepRE.FindStringSubmatch(part)
-		if m == nil {
-			return nil, fmt.Errorf("bad path element %q", part)
-		}
-		if m[1] != "" {
-			obj, ok := cur.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%q: not an object", m[1])
-			}
-			if cur, ok = obj[m[1]]; !ok {
-				return nil, fmt.Errorf("no field %q", m[1])
-			}
-		}
-		for _, sel := range indexRE.FindAllStringSubmatch(m[2], -1) {
-			arr, ok := cur.([]any)
-			if !ok {
-				return nil, fmt.Errorf("[%s]: not an array", sel[1])
-			}
-			if n, err := strconv.Atoi(sel[1]); err == nil {
-				if n >= len(arr) {
-					return nil, fmt.Errorf("no element %d", n)
-				}
-				cur = arr[n]
-				continue
-			}
-			found := false
-			for _, el := range arr {
-				if selected(el, sel[1]) {
-					cur, found = el, true
-					break
-				}
-			}
-			if !found {
-				return nil, fmt.Errorf("no element [%s]", sel[1])
-			}
-		}
-	}
-	return cur, nil
-}
-
-// selected says whether el's fields read as the filter k=v,k2=v2 (string fields).
-func selected(el any, filter string) bool {
-	obj, ok := el.(map[string]any)
-	if !ok {
-		return false
-	}
-	for _, cond := range strings.Split(filter, ",") {
-		k, v, _ := strings.Cut(cond, "=")
-		if s, _ := obj[k].(string); s != v {
-			return false
-		}
-	}
-	return true
-}
-
-func matches(got any, want string) bool {
-	var w any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		w = want
-	}
-	if x, ok := got.(float64); ok {
-		y, ok := w.(float64)
-		return ok && (x == y || math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y)))
-	}
-	a, _ := json.Marshal(got)
-	b, _ := json.Marshal(w)
-	return string(a) == string(b)
 }
