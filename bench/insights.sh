@@ -25,7 +25,8 @@ if [ ! -f "$DATA_DIR/agentobs.duckdb" ]; then
   "$WORK/agentobs" seed --data-dir "$DATA_DIR" --traces "$SEED_TRACES" --days 30 --init-api-key "$KEY" --quiet
 fi
 
-AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" \
+SETUP=aosetup_bench_$(date +%s)
+AGENTOBS_INIT_API_KEY=$KEY AGENTOBS_SETUP_SECRET=$SETUP "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" \
   --data-dir "$DATA_DIR" --insights-narration off >"$WORK/server.log" 2>&1 &
 PID=$!
 until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do
@@ -33,36 +34,41 @@ until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do
   sleep 0.05
 done
 base="http://127.0.0.1:$PORT"
+# Analyses need the write permission, which API keys do not have: sign in as the workspace's
+# owner (registered with the setup secret on the first run).
+user='{"email":"bench@example.com","password":"bench-insights-1m","name":"bench"}'
+TOKEN=$(curl -fsS -H "Content-Type: application/json" -d "$user" "$base/api/v1/auth/login" 2>/dev/null ||
+  curl -fsS -H "Content-Type: application/json" -d "${user%\}},\"setup_key\":\"$SETUP\"}" "$base/api/v1/auth/register")
+TOKEN=$(echo "$TOKEN" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 to=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 from=$(date -u -d "30 days ago" +%Y-%m-%dT%H:%M:%SZ)
 body="{\"from\":\"$from\",\"to\":\"$to\"}"
 count=$(curl -fsS -H "Authorization: Bearer $KEY" "$base/api/v1/metrics/home-kpis?range=30d" | sed -E 's/.*"total_requests":\{"value":([0-9]+).*/\1/')
 echo "traces in the last 30 days: $count"
 
-# post KIND: seconds for one analysis; the answer's finding count goes to stderr.
+# run METHOD PATH [BODY]: seconds for one request.
 run() {
   local method=$1 path=$2 data=${3:-}
   local out
   if [ "$method" = POST ]; then
-    out=$(curl -fsS -o "$WORK/answer.json" -w '%{time_total}' -X POST -H "Authorization: Bearer $KEY" \
+    out=$(curl -fsS -o "$WORK/answer.json" -w '%{time_total}' -X POST -H "Authorization: Bearer $TOKEN" \
       -H "Content-Type: application/json" -d "$data" "$base$path")
   else
-    out=$(curl -fsS -o "$WORK/answer.json" -w '%{time_total}' -H "Authorization: Bearer $KEY" "$base$path")
+    out=$(curl -fsS -o "$WORK/answer.json" -w '%{time_total}' -H "Authorization: Bearer $TOKEN" "$base$path")
   fi
   echo "$out"
 }
-day=$(date -u -d "yesterday" +%Y-%m-%d)
 for ((i = 1; i <= REPEAT; i++)); do
   c=$(run POST /api/v1/insights/cost-optimization "$body")
   e=$(run POST /api/v1/insights/error-diagnosis "$body")
   f=$(run POST /api/v1/insights/feedback-analysis "$body")
-  # A new day each round, so that the summary is computed rather than read back.
-  d=$(run GET "/api/v1/insights/daily-summary?date=$(date -u -d "$i days ago" +%Y-%m-%d)")
+  # Today's summary: a day that has not ended is computed afresh on every request.
+  d=$(run GET "/api/v1/insights/daily-summary?date=$(date -u +%Y-%m-%d)")
   awk -v c="$c" -v e="$e" -v f="$f" -v d="$d" -v i="$i" 'BEGIN {
     printf "round %d: cost %.2f s, errors %.2f s, feedback %.2f s, daily summary %.2f s, all %.2f s\n", i, c, e, f, d, c + e + f + d }'
 done
-curl -fsS -X POST -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d "$body" "$base/api/v1/insights/cost-optimization" |
+curl -fsS -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d "$body" "$base/api/v1/insights/cost-optimization" |
   python3 -c 'import json,sys; r=json.load(sys.stdin); print("cost findings:", len(r["findings"]), "total savings $%.2f" % r["total_savings_usd"])'
-curl -fsS -X POST -H "Authorization: Bearer $KEY" -H "Content-Type: application/json" -d "$body" "$base/api/v1/insights/error-diagnosis" |
+curl -fsS -X POST -H "Authorization: Bearer $TOKEN" -H "Content-Type: application/json" -d "$body" "$base/api/v1/insights/error-diagnosis" |
   python3 -c 'import json,sys; r=json.load(sys.stdin); print("error findings:", len(r["findings"]))'
 echo "server RSS $(awk '/VmRSS/ {printf "%.0f MB", $2/1024}' /proc/$PID/status)"

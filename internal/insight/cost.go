@@ -24,14 +24,17 @@ const (
 
 // analyseCost finds model switches, prompt-cache savings, duplicate requests, retries and
 // tool loops, and over-long contexts in the window.
-func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]model.Finding, error) {
+// It also returns each agent's spend in the window, which bounds the run's total saving.
+func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]model.Finding, map[string]float64, error) {
 	usage, err := s.st.InsightUsage(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	total := 0.0
+	spend := map[string]float64{}
 	for _, u := range usage {
 		total += u.CostUSD
+		spend[u.AgentID] += u.CostUSD
 	}
 	ev := func(metric string, value float64, ids ...string) model.Evidence {
 		return model.Evidence{TraceIDs: distinct(ids), Metric: metric, Value: round(value, 6), From: q.From, To: q.To}
@@ -39,13 +42,13 @@ func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]mode
 	var out []model.Finding
 	switches, err := s.modelSwitches(ctx, q, usage, ev)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	out = append(out, switches...)
 
 	dups, err := s.st.InsightDuplicates(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, d := range dups {
 		save := d.CostUSD - d.MinCostUSD
@@ -62,7 +65,7 @@ func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]mode
 	q.PrefixChars = prefixChars
 	prefixes, err := s.st.InsightPrefixes(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, p := range prefixes {
 		price, ok := s.prices.Lookup(p.Model)
@@ -87,7 +90,7 @@ func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]mode
 	q.MinRepeats = 3
 	loops, err := s.st.InsightLoops(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, l := range loops {
 		if l.ExtraCostUSD < minSavingsUSD {
@@ -107,7 +110,7 @@ func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]mode
 	q.MinContextTokens = 4000
 	longs, err := s.st.InsightLongContexts(ctx, q)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	for _, l := range longs {
 		price, ok := s.prices.Lookup(l.Model)
@@ -128,7 +131,7 @@ func (s *Service) analyseCost(ctx context.Context, q store.InsightQuery) ([]mode
 		out[i].Severity = severity(out[i].SavingsUSD, total)
 	}
 	sortFindings(out)
-	return out, nil
+	return out, spend, nil
 }
 
 // modelSwitches prices each (agent, task, model) group at every cheaper model the workspace
@@ -272,4 +275,27 @@ func usd(v float64) string {
 		return fmt.Sprintf("$%.2f", v)
 	}
 	return fmt.Sprintf("$%.4f", v)
+}
+
+// cappedTotal sums the findings' savings, largest first, never counting more for an agent
+// than it spent: findings of different kinds may save the same money twice (a duplicate
+// request on a model worth switching), and a total above the spend would mislead. Without
+// spend (other analyses) it is the plain sum.
+func cappedTotal(findings []model.Finding, spend map[string]float64) float64 {
+	sorted := append([]model.Finding(nil), findings...)
+	sortFindings(sorted)
+	left := map[string]float64{}
+	for a, v := range spend {
+		left[a] = v
+	}
+	total := 0.0
+	for _, f := range sorted {
+		v := f.SavingsUSD
+		if spend != nil {
+			v = math.Min(v, left[f.AgentID])
+			left[f.AgentID] -= v
+		}
+		total += v
+	}
+	return round(total, 6)
 }

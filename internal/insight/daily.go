@@ -44,7 +44,7 @@ func (s *Service) DailySummary(ctx context.Context, ws string, day time.Time) (*
 	if err != nil {
 		return nil, err
 	}
-	run := s.newRun(ws, model.InsightDailySummary, from, to, findings)
+	run := s.newRun(ws, model.InsightDailySummary, from, to, findings, nil)
 	run.ID = DailyID(from)
 	if stored != nil {
 		run.Notified = stored.Notified
@@ -90,7 +90,7 @@ func (s *Service) dailyFindings(ctx context.Context, ws string, from, to time.Ti
 			out = append(out, f)
 		}
 	}
-	cost, err := s.analyseCost(ctx, day)
+	cost, _, err := s.analyseCost(ctx, day)
 	if err != nil {
 		return nil, err
 	}

@@ -99,11 +99,11 @@ func (s *Service) Run(ctx context.Context, ws, kind string, r Request) (*model.I
 	if err != nil {
 		return nil, err
 	}
-	findings, err := s.Analyse(ctx, ws, kind, from, to, r.AgentID)
+	findings, spend, err := s.analyse(ctx, ws, kind, from, to, r.AgentID)
 	if err != nil {
 		return nil, err
 	}
-	run := s.newRun(ws, kind, from, to, findings)
+	run := s.newRun(ws, kind, from, to, findings, spend)
 	s.narrate(ctx, run)
 	if err := s.st.PutInsightRun(ctx, *run); err != nil {
 		return nil, err
@@ -113,35 +113,39 @@ func (s *Service) Run(ctx context.Context, ws, kind string, r Request) (*model.I
 
 // Analyse computes the findings of kind without storing them.
 func (s *Service) Analyse(ctx context.Context, ws, kind string, from, to time.Time, agent string) ([]model.Finding, error) {
+	f, _, err := s.analyse(ctx, ws, kind, from, to, agent)
+	return f, err
+}
+
+// analyse is Analyse with the agents' spend of a cost analysis (nil for the others).
+func (s *Service) analyse(ctx context.Context, ws, kind string, from, to time.Time, agent string) ([]model.Finding, map[string]float64, error) {
 	q := store.InsightQuery{WorkspaceID: ws, From: from, To: to, AgentID: agent}
 	var f []model.Finding
+	var spend map[string]float64
 	var err error
 	switch kind {
 	case model.InsightCost:
-		f, err = s.analyseCost(ctx, q)
+		f, spend, err = s.analyseCost(ctx, q)
 	case model.InsightErrors:
 		f, err = s.analyseErrors(ctx, q)
 	case model.InsightFeedback:
 		f, err = s.analyseFeedback(ctx, q)
 	default:
-		return nil, model.Errorf(model.EINVALID, "unknown analysis %q (known: %s)", kind, strings.Join(Kinds, ", "))
+		return nil, nil, model.Errorf(model.EINVALID, "unknown analysis %q (known: %s)", kind, strings.Join(Kinds, ", "))
 	}
 	if f == nil {
 		f = []model.Finding{}
 	}
-	return f, err
+	return f, spend, err
 }
 
-func (s *Service) newRun(ws, kind string, from, to time.Time, findings []model.Finding) *model.InsightRun {
+func (s *Service) newRun(ws, kind string, from, to time.Time, findings []model.Finding, spend map[string]float64) *model.InsightRun {
 	if findings == nil {
 		findings = []model.Finding{}
 	}
 	run := &model.InsightRun{WorkspaceID: ws, ID: newID(), Kind: kind, CreatedAt: s.now().UTC().Truncate(time.Microsecond),
 		From: from, To: to, Findings: findings}
-	for _, f := range findings {
-		run.TotalSavingsUSD += f.SavingsUSD
-	}
-	run.TotalSavingsUSD = round(run.TotalSavingsUSD, 6)
+	run.TotalSavingsUSD = cappedTotal(findings, spend)
 	run.Summary = Summarize(kind, findings, run.TotalSavingsUSD)
 	return run
 }
