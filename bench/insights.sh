@@ -36,9 +36,9 @@ done
 base="http://127.0.0.1:$PORT"
 # Analyses need the write permission, which API keys do not have: sign in as the workspace's
 # owner (registered with the setup secret on the first run).
-user='{"email":"bench@example.com","password":"bench-insights-1m","name":"bench"}'
-TOKEN=$(curl -fsS -H "Content-Type: application/json" -d "$user" "$base/api/v1/auth/login" 2>/dev/null ||
-  curl -fsS -H "Content-Type: application/json" -d "${user%\}},\"setup_key\":\"$SETUP\"}" "$base/api/v1/auth/register")
+login='{"email":"bench@example.com","password":"bench-insights-1m"}'
+TOKEN=$(curl -fsS -H "Content-Type: application/json" -d "$login" "$base/api/v1/auth/login" 2>/dev/null ||
+  curl -fsS -H "Content-Type: application/json" -d "${login%\}},\"name\":\"bench\",\"setup_key\":\"$SETUP\"}" "$base/api/v1/auth/register")
 TOKEN=$(echo "$TOKEN" | sed -E 's/.*"access_token":"([^"]+)".*/\1/')
 to=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 from=$(date -u -d "30 days ago" +%Y-%m-%dT%H:%M:%SZ)
