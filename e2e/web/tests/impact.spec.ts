@@ -73,6 +73,8 @@ test('savings, ROI by hand, goals, timeline and the deployment split', async () 
   await page.getByTestId('signin-submit').click()
   await expect(page).toHaveURL(/\/dashboard/)
   await expect(page.getByTestId('home-insights')).toBeVisible()
+  // The deployment marks the Home requests chart.
+  await expect(page.getByTestId('home-requests-chart-events')).toContainText('deployment: support-bot v2')
 
   await page.getByTestId('nav-cost').click()
   const feed = page.getByTestId('cost-insights')
