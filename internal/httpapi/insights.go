@@ -161,11 +161,16 @@ func (a *API) listInsights(r *http.Request, s *insight.Service) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	runs, err := s.History(r.Context(), workspaceID(r.Context()), r.URL.Query().Get("kind"), limit)
+	ws := workspaceID(r.Context())
+	runs, err := s.History(r.Context(), ws, r.URL.Query().Get("kind"), limit)
 	if err != nil {
 		return nil, err
 	}
-	return map[string]any{"insights": runs}, nil
+	spend, err := s.NarrationSpend(r.Context(), ws)
+	if err != nil {
+		return nil, err
+	}
+	return map[string]any{"insights": runs, "narration_spend": spend}, nil
 }
 
 func (a *API) getInsight(r *http.Request, s *insight.Service) (any, error) {

@@ -137,3 +137,21 @@ func TestDailyJobNotifiesOnce(t *testing.T) {
 		t.Errorf("a second holder without the lease: err %v, %d notifications", err, len(js.notes))
 	}
 }
+
+func TestNarrationSpend(t *testing.T) {
+	st := openStore(t)
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	svc := New(Config{Store: st, Now: func() time.Time { return now }})
+	ctx := context.Background()
+	for i, at := range []time.Time{now.Add(-time.Hour), now.Add(-48 * time.Hour), now.Add(-40 * 24 * time.Hour)} {
+		run := model.InsightRun{WorkspaceID: "w", ID: string(rune('a' + i)), Kind: model.InsightCost, CreatedAt: at, From: at, To: at,
+			Findings: []model.Finding{}, NarrationCost: 0.25 * float64(i+1)}
+		if err := st.PutInsightRun(ctx, run); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := svc.NarrationSpend(ctx, "w")
+	if err != nil || got.TodayUSD != 0.25 || got.Last30DaysUSD != 0.75 {
+		t.Errorf("NarrationSpend = %+v, %v; want today 0.25, 30 days 0.75", got, err)
+	}
+}

@@ -212,3 +212,22 @@ func plural(n int, word string) string {
 	}
 	return fmt.Sprintf("%d %ss", n, word)
 }
+
+// Spend is what narrations cost, as the Quality page shows judge spend.
+type Spend struct {
+	TodayUSD      float64 `json:"today_usd"`
+	Last30DaysUSD float64 `json:"last_30_days_usd"`
+}
+
+// NarrationSpend sums the narrations' cost today (UTC) and over the last 30 days.
+func (s *Service) NarrationSpend(ctx context.Context, ws string) (Spend, error) {
+	now := s.now().UTC()
+	var out Spend
+	var err error
+	if out.TodayUSD, err = s.st.NarrationSpend(ctx, ws, now.Truncate(24*time.Hour)); err != nil {
+		return out, err
+	}
+	out.Last30DaysUSD, err = s.st.NarrationSpend(ctx, ws, now.Add(-30*24*time.Hour))
+	out.TodayUSD, out.Last30DaysUSD = round(out.TodayUSD, 8), round(out.Last30DaysUSD, 8)
+	return out, err
+}

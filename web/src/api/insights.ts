@@ -133,7 +133,13 @@ export function useWindow(p: RangeParams) {
 }
 
 export const useImpact = (w: { from: string; to: string }) => useApi<Impact>('/api/v1/impact', w)
-export const useInsights = (kind: InsightKind, limit = 1) => useApi<{ insights: InsightRun[] }>('/api/v1/insights', { kind, limit })
+export interface InsightList {
+  insights: InsightRun[]
+  /** What narrations cost, recorded like judge spend. */
+  narration_spend?: { today_usd: number; last_30_days_usd: number }
+}
+
+export const useInsights = (kind: InsightKind, limit = 1) => useApi<InsightList>('/api/v1/insights', { kind, limit })
 
 export function useRunInsight(kind: Exclude<InsightKind, 'daily-summary'>) {
   const qc = useQueryClient()
