@@ -35,7 +35,7 @@ func newInsights(cfg Config, active bool, st store.Store, prices *pricing.Table,
 		if err != nil {
 			return nil, err
 		}
-		ic.Narrator = &insight.Narrator{Client: provider.NewClient(p, cfg.Judge.Limits), Prices: prices}
+		ic.Narrator = &insight.Narrator{Client: provider.NewClient(p, cfg.Judge.Limits), Prices: prices, DailyBudgetUSD: cfg.Judge.DailyBudgetUSD}
 		log.Info("insights narration configured", "provider", p.Kind(), "model", p.Model())
 	}
 	return insight.New(ic), nil

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/model"
@@ -18,6 +19,9 @@ import (
 type Narrator struct {
 	Client *provider.Client
 	Prices *pricing.Table
+	// DailyBudgetUSD is the judge's daily budget: once judge calls and narrations of the
+	// UTC day cost that much, runs keep their deterministic text. 0: no limit.
+	DailyBudgetUSD float64
 }
 
 const narrationSystem = `You write short briefings for engineers who run LLM agents. Rewrite the findings below as
@@ -39,6 +43,23 @@ type narrationFinding struct {
 func (s *Service) narrate(ctx context.Context, run *model.InsightRun) {
 	if s.narrator == nil || s.narrator.Client == nil || len(run.Findings) == 0 {
 		return
+	}
+	if b := s.narrator.DailyBudgetUSD; b > 0 {
+		day := s.now().UTC().Truncate(24 * time.Hour)
+		narrated, err := s.st.NarrationSpend(ctx, run.WorkspaceID, day)
+		judged := 0.0
+		if err == nil {
+			judged, err = s.st.JudgeSpend(ctx, run.WorkspaceID, "", day)
+		}
+		if err != nil {
+			run.NarrationNote = "narration skipped: cannot read today's spend"
+			s.log.Warn("cannot read narration spend", "workspace", run.WorkspaceID, "err", err)
+			return
+		}
+		if narrated+judged >= b {
+			run.NarrationNote = fmt.Sprintf("narration skipped: the daily judge budget of %s is spent", usd(b))
+			return
+		}
 	}
 	fs := make([]narrationFinding, 0, min(len(run.Findings), 20))
 	for _, f := range run.Findings[:min(len(run.Findings), 20)] {

@@ -32,6 +32,7 @@ import (
 //	goal ID key=value…           name, value (per unit), target, source, agent, achieved
 //	settings infra=USD           monthly infrastructure cost
 //	narrator TEXT                an OpenAI-compatible model that answers TEXT from now on
+//	budget USD                   the narrator's daily budget (judge spend included)
 //	run KIND key=value…          from, to, agent: run an analysis, expectations below
 //	daily DAY                    the daily summary of DAY
 //	impact key=value…            from, to, deployment: the Impact page
@@ -111,6 +112,8 @@ func runScript(t *testing.T, file string) {
 			p, err := provider.New(srv.Config("gpt-4o-mini"))
 			r.check(lineNo, err)
 			r.svc.narrator = &Narrator{Client: provider.NewClient(p, provider.Limits{}), Prices: pricing.Default()}
+		case "budget":
+			r.svc.narrator.DailyBudgetUSD = r.num(lineNo, strings.TrimSpace(rest))
 		case "run", "daily", "impact":
 			r.ran++
 			var doc any

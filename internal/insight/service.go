@@ -22,6 +22,8 @@ import (
 type Store interface {
 	store.Insights
 	WriteEvents(ctx context.Context, events []model.Event) error
+	// JudgeSpend sums judge calls' cost since a time (narrations share the judge's budget).
+	JudgeSpend(ctx context.Context, workspaceID, evaluatorID string, since time.Time) (float64, error)
 }
 
 // Config builds a Service.
