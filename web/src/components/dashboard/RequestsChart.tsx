@@ -1,6 +1,7 @@
-import { Area, AreaChart, CartesianGrid, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { Area, AreaChart, CartesianGrid, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
 import { ChartCard } from '@/components/dashboard/ChartCard'
-import { axisProps, ChartSummary, ERROR_COLOR, seriesColor, tooltipStyle, WARNING_COLOR } from '@/components/dashboard/chart'
+import { axisProps, ChartSummary, seriesColor, tooltipStyle } from '@/components/dashboard/chart'
+import { EventList, eventLines } from '@/components/dashboard/EventLines'
 import { markersFor, useChartEvents } from '@/components/dashboard/eventMarkers'
 import { useApi } from '@/api/queries'
 import { rangeDurationMs, useTimeRange } from '@/lib/timerange'
@@ -30,26 +31,14 @@ export default function RequestsChart() {
       height={220}
     >
       <ChartSummary>{`${formatNumber(total)} requests in ${buckets.length} buckets.`}</ChartSummary>
-      {markers.length > 0 && (
-        <ul className="sr-only" data-testid="home-requests-chart-events">
-          {markers.flatMap((m) => m.events.map((e) => <li key={e.id}>{`${e.type}: ${e.title}`}</li>))}
-        </ul>
-      )}
+      <EventList markers={markers} testId="home-requests-chart-events" />
       <ResponsiveContainer width="100%" height={220}>
         <AreaChart data={buckets} margin={{ left: 0, right: 8, top: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
           <XAxis dataKey="timestamp" tickFormatter={bucketLabel(q.data?.type, rangeDurationMs(range))} minTickGap={32} {...axisProps} />
           <YAxis tickFormatter={(v: number) => formatNumber(v)} width={48} {...axisProps} />
           <Tooltip {...tooltipStyle} labelFormatter={(v) => bucketTooltipLabel(q.data?.type)(v as string)} formatter={(v) => [formatNumber(v as number), 'Requests']} />
-          {markers.map((m) => (
-            <ReferenceLine
-              key={m.x}
-              x={m.x}
-              stroke={m.events.some((e) => e.type === 'incident') ? ERROR_COLOR : WARNING_COLOR}
-              strokeDasharray="4 3"
-              label={{ value: m.events.map((e) => e.title).join(', '), position: 'insideTopLeft', fontSize: 11, fill: 'var(--muted-foreground)' }}
-            />
-          ))}
+          {eventLines(markers)}
           <Area type="monotone" dataKey="requests" name="Requests" stroke={seriesColor(0)} fill={seriesColor(0)} fillOpacity={0.2} isAnimationActive={false} />
         </AreaChart>
       </ResponsiveContainer>
