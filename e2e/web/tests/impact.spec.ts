@@ -77,6 +77,7 @@ test('savings, ROI by hand, goals, timeline and the deployment split', async () 
   await expect(page.getByTestId('home-requests-chart-events')).toContainText('deployment: support-bot v2')
 
   await page.getByTestId('nav-cost').click()
+  await expect(page.getByTestId('cost-trend-chart-events')).toContainText('deployment: support-bot v2')
   const feed = page.getByTestId('cost-insights')
   await expect(feed.getByTestId('cost-insights-empty')).toBeVisible()
   await feed.getByTestId('cost-insights-run').click()
