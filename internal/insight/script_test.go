@@ -45,13 +45,7 @@ import (
 const scriptWS = "ws-insight"
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.test")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) { runScript(t, f) })
-	}
+	scripttest.RunFiles(t, runScript)
 }
 
 type scriptRun struct {

@@ -40,15 +40,7 @@ import (
 const scriptWS = "11111111-1111-4111-8111-111111111111"
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.test")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) {
-			runScript(t, f)
-		})
-	}
+	scripttest.RunFiles(t, runScript)
 }
 
 type scriptRun struct {

@@ -7,9 +7,11 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
+	"testing"
 )
 
 // Command is one line of a script with the indented lines that follow it.
@@ -208,4 +210,17 @@ func Brief(v any) string {
 		return string(b[:4000]) + "…"
 	}
 	return string(b)
+}
+
+// RunFiles runs run as a subtest for every testdata/*.test file, named after it; no file
+// fails the test.
+func RunFiles(t *testing.T, run func(t *testing.T, file string)) {
+	t.Helper()
+	files, err := filepath.Glob("testdata/*.test")
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no scripts: %v", err)
+	}
+	for _, f := range files {
+		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) { run(t, f) })
+	}
 }
