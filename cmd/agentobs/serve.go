@@ -85,6 +85,8 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var alertTick time.Duration
 	s.str(&encKey, "encryption-key", "AGENTOBS_ENCRYPTION_KEY", "", "secret, at least 32 characters, that encrypts notification channel settings at rest (default: generated once into the data directory; give every alert process the same)")
 	s.duration(&alertTick, "alert-tick", "AGENTOBS_ALERT_TICK", 5*time.Second, "how often the alert role looks for rules to evaluate and notifications to send")
+	var narration string
+	s.str(&narration, "insights-narration", "AGENTOBS_INSIGHTS_NARRATION", "on", "on: the judge's model rewrites insight findings as prose (discarded when it states a number the findings do not hold); off: deterministic text only")
 	var qf queueFlags
 	qf.bind(s)
 	var jf judgeFlags
@@ -140,6 +142,10 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	}
 	qf.apply(&cfg)
 	cfg.Alerts = app.AlertConfig{EncryptionKey: encKey, Tick: alertTick}
+	if narration != "on" && narration != "off" {
+		return usageError{fmt.Errorf("--insights-narration %q: use on or off", narration)}
+	}
+	cfg.Insights.NarrationOff = narration == "off"
 	if cfg.Auth, err = af.config(); err != nil {
 		return err
 	}

@@ -64,23 +64,16 @@ func newAlertService(cfg Config, st store.Store, sealer *alert.Sealer, log *slog
 	return svc, nil
 }
 
-// backgroundLoop is a goroutine the process stops, and waits for, before the store closes.
-type backgroundLoop struct {
+// loop is a background job of a role, stopped before the store closes.
+type loop struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 }
 
-// startAlerts runs svc until stopped; nil when the role is off.
-func startAlerts(ctx context.Context, svc *alert.Service) *backgroundLoop {
-	if svc == nil {
-		return nil
-	}
-	return runInBackground(ctx, svc.Run)
-}
-
-func runInBackground(ctx context.Context, run func(context.Context)) *backgroundLoop {
+// startLoop runs run until stopped.
+func startLoop(ctx context.Context, run func(context.Context)) *loop {
 	ctx, cancel := context.WithCancel(ctx)
-	l := &backgroundLoop{cancel: cancel, done: make(chan struct{})}
+	l := &loop{cancel: cancel, done: make(chan struct{})}
 	go func() {
 		defer close(l.done)
 		run(ctx)
@@ -88,9 +81,18 @@ func runInBackground(ctx context.Context, run func(context.Context)) *background
 	return l
 }
 
-func (l *backgroundLoop) stop() {
+// stop ends the job and waits for it; a nil loop (role off) does nothing.
+func (l *loop) stop() {
 	if l != nil {
 		l.cancel()
 		<-l.done
 	}
+}
+
+// startAlerts runs svc until stopped; nil when the role is off.
+func startAlerts(ctx context.Context, svc *alert.Service) *loop {
+	if svc == nil {
+		return nil
+	}
+	return startLoop(ctx, svc.Run)
 }

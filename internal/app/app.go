@@ -24,6 +24,7 @@ import (
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
+	"github.com/agentobs/agentobs/internal/insight"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/queue/wal"
 	"github.com/agentobs/agentobs/internal/realtime"
@@ -57,6 +58,7 @@ type Config struct {
 	GuardrailJudgeBelow float64
 	Alerts              AlertConfig
 	Mail                MailConfig
+	Insights            InsightsConfig
 	// OpsAddr is the operations listener (/metrics, /debug/pprof); empty: off, and /metrics
 	// stays on the API port for local callers or MetricsToken holders.
 	OpsAddr      string
@@ -88,7 +90,8 @@ var roles = []struct {
 	{RoleEval, []string{RoleAPI}, "LLM-as-judge evaluations, quality overview, human feedback"},
 	{RoleGuard, []string{RoleAPI}, "guardrail checks, rules and violations"},
 	{RoleAlert, []string{RoleAPI}, "alert rules, anomaly detection, notifications"},
-	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert, RoleEval}, "every role in one process"},
+	{RoleInsights, []string{RoleAPI}, "cost, error and feedback analyses, daily summary, Impact page"},
+	{RoleAll, []string{RoleAPI, RoleIngest, RoleProcess, RoleQuery, RoleGuard, RoleAlert, RoleEval, RoleInsights}, "every role in one process"},
 }
 
 // RoleHelp describes the roles for --help.
@@ -117,7 +120,7 @@ func ResolveRoles(names []string) (map[string]bool, error) {
 			return r.name == n
 		})
 		if i < 0 {
-			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, evaluate, all)", n)
+			return fmt.Errorf("unknown role %q (known: api, ingest, process, query, guard, alert, evaluate, insights, all)", n)
 		}
 		out[n] = true
 		for _, dep := range roles[i].needs {
@@ -157,10 +160,12 @@ type App struct {
 	guard    *guardrail.Service
 	guardRun chan struct{} // closed when the guardrail scan has drained
 	alerts   *alert.Service
-	alertRun *backgroundLoop
+	alertRun *loop
+	insights *insight.Service // nil without the insights role
+	daily    *loop
 	// retention purges expired days in the process role.
 	retention    bool
-	retentionRun *backgroundLoop
+	retentionRun *loop
 }
 
 // OpenStore opens the configured store and applies pending migrations, returning how many ran.
@@ -267,7 +272,14 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			return nil, err
 		}
 	}
+	insightSvc, err := newInsights(cfg, active[RoleInsights], st, prices, log)
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
 	api := httpapi.New(httpapi.Config{
+		Insights:         insightSvc,
+		InsightRoutes:    active[RoleInsights],
 		Eval:             evalSvc,
 		ABTests:          abTests(active[RoleEval], st),
 		Analytics:        analytics,
@@ -296,6 +308,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Live:             hub,
 	})
 	a := &App{cfg: cfg, log: log, store: st, accounts: accounts, guard: guard, live: hub, eval: evalSvc}
+	if active[RoleInsights] {
+		a.insights = insightSvc
+	}
 	if active[RoleProcess] {
 		a.retention = true
 		cfg.ScaleOut.guard = guard
@@ -396,8 +411,9 @@ func (a *App) Serve(ctx context.Context) error {
 	}
 	a.alertRun = startAlerts(flushCtx, a.alerts)
 	if a.retention {
-		a.retentionRun = runInBackground(flushCtx, func(ctx context.Context) { enforceRetention(ctx, a.store, time.Hour, a.log) })
+		a.retentionRun = startLoop(flushCtx, func(ctx context.Context) { enforceRetention(ctx, a.store, time.Hour, a.log) })
 	}
+	a.daily = startDaily(flushCtx, a.cfg, a.insights, a.store, a.log)
 	select {
 	case err := <-errc:
 		a.close(context.Background())
@@ -432,6 +448,7 @@ func (a *App) close(ctx context.Context) error {
 	}
 	a.alertRun.stop()
 	a.retentionRun.stop()
+	a.daily.stop()
 	var errs []error
 	if a.wal != nil {
 		errs = append(errs, a.wal.Close(ctx))

@@ -20,6 +20,7 @@ import (
 	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/ingest"
+	"github.com/agentobs/agentobs/internal/insight"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pricing"
 	"github.com/agentobs/agentobs/internal/query"
@@ -93,6 +94,10 @@ type Config struct {
 	// Guardrails (its store) it enables the guardrail routes. Nil: neither.
 	Guard      *guardrail.Service
 	Guardrails GuardrailStore
+	// Insights records and lists events (with Ingest and Query) and, with InsightRoutes
+	// (the insights role), serves analyses and the Impact page. Nil: none of them.
+	Insights      *insight.Service
+	InsightRoutes bool
 }
 
 // API holds the handlers' dependencies.
@@ -188,6 +193,14 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+	}
+	// Events are written straight to the store, so either role serves both methods: a
+	// path-routing proxy sends /api/v1/events to one of them whatever the method.
+	if a.cfg.Insights != nil && (a.cfg.Ingest || a.cfg.Query) {
+		a.eventRoutes(add)
+	}
+	if a.cfg.Insights != nil && a.cfg.InsightRoutes {
+		a.insightRoutes(add)
 	}
 	if a.cfg.Eval != nil {
 		a.evalRoutes(add)

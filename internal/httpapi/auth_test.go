@@ -25,6 +25,7 @@ import (
 	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/eval/provider/providertest"
+	"github.com/agentobs/agentobs/internal/insight"
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/pricing"
@@ -136,7 +137,8 @@ func newAuthEnvOn(t testing.TB, st store.Store, opts ...envOption) *authEnv {
 		LoginPerAddress: auth.Limit{Rate: 100, Burst: 1000}}
 	hcfg := Config{Store: st, Prices: pricing.Default(), Log: log, Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
 		Eval: eval.New(eval.Config{Store: st, Log: log, Prices: pricing.Default(), Judge: fakeJudge(t)}), ABTests: &abtest.Service{Store: st},
-		Guard: testGuard(t, st), Guardrails: st, Alert: true}
+		Guard: testGuard(t, st), Guardrails: st, Alert: true,
+		Insights: insight.New(insight.Config{Store: st, Log: log}), InsightRoutes: true}
 	for _, o := range opts {
 		o(&acfg, &hcfg)
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/agentobs/agentobs/internal/eval"
 	"github.com/agentobs/agentobs/internal/eval/abtest"
 	"github.com/agentobs/agentobs/internal/guardrail"
+	"github.com/agentobs/agentobs/internal/insight"
 	"github.com/agentobs/agentobs/internal/query"
 )
 
@@ -53,7 +54,8 @@ func loadOpenAPI(t *testing.T) *openAPI {
 func TestOpenAPIRoutes(t *testing.T) {
 	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry(), API: true, Ingest: true, Query: true,
 		Eval: eval.New(eval.Config{}), ABTests: &abtest.Service{},
-		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}, Alert: true})
+		Guard: guardrail.NewService(guardrail.Config{}), Guardrails: routeListingStore{}, Alert: true,
+		Insights: insight.New(insight.Config{}), InsightRoutes: true})
 	routes := map[string]bool{}
 	for _, rt := range api.Routes() {
 		routes[rt.Pattern] = true

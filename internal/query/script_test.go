@@ -4,19 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/scripttest"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
 
@@ -41,15 +40,7 @@ import (
 const scriptWS = "11111111-1111-4111-8111-111111111111"
 
 func TestScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.test")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) {
-			runScript(t, f)
-		})
-	}
+	scripttest.RunFiles(t, runScript)
 }
 
 type scriptRun struct {
@@ -87,61 +78,27 @@ func runScript(t *testing.T, file string) {
 			r.lastRes, r.lastErr = e.Serve(r.svc, req.Context(), scriptWS, req)
 		})
 	}
-	lines := strings.Split(string(raw), "\n")
-	for i := 0; i < len(lines); {
-		line := strings.TrimSpace(lines[i])
-		lineNo := i + 1
-		i++
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		// The block of a command: the indented lines that follow it.
-		var block []string
-		var blockLines []int
-		for i < len(lines) && (strings.HasPrefix(lines[i], " ") || strings.HasPrefix(lines[i], "\t") || strings.TrimSpace(lines[i]) == "") {
-			if b := strings.TrimSpace(lines[i]); b != "" && !strings.HasPrefix(b, "#") {
-				block = append(block, b)
-				blockLines = append(blockLines, i+1)
-			}
-			i++
-		}
-		cmd, rest, _ := strings.Cut(line, " ")
-		switch cmd {
+	for _, c := range scripttest.Parse(string(raw)) {
+		switch c.Name {
 		case "load":
-			r.load(lineNo, rest, block)
+			r.load(c.Line, c.Rest, c.Block)
 		case "event":
-			r.event(lineNo, rest)
+			r.event(c.Line, c.Rest)
 		case "now":
-			ts, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(rest))
+			ts, err := time.Parse(time.RFC3339Nano, strings.TrimSpace(c.Rest))
 			if err != nil {
-				t.Fatalf("%s:%d: now: %v", file, lineNo, err)
+				t.Fatalf("%s:%d: now: %v", file, c.Line, err)
 			}
 			r.now = ts
 		case "eval", "eval_fail":
-			r.eval(lineNo, cmd == "eval_fail", rest, block, blockLines)
+			r.eval(c.Line, c.Name == "eval_fail", c.Rest, c.Block, c.BlockLines)
 		default:
-			t.Fatalf("%s:%d: unknown command %q", file, lineNo, cmd)
+			t.Fatalf("%s:%d: unknown command %q", file, c.Line, c.Name)
 		}
 	}
 	if r.evals == 0 {
 		t.Fatalf("%s: no eval", file)
 	}
-}
-
-var fieldRE = regexp.MustCompile(`(\w+)=("(?:[^"\\]|\\.)*"|\S*)`)
-
-func fields(s string) map[string]string {
-	out := map[string]string{}
-	for _, m := range fieldRE.FindAllStringSubmatch(s, -1) {
-		v := m[2]
-		if strings.HasPrefix(v, `"`) {
-			if u, err := strconv.Unquote(v); err == nil {
-				v = u
-			}
-		}
-		out[m[1]] = v
-	}
-	return out
 }
 
 func (r *scriptRun) fail(line int, format string, args ...any) {
@@ -151,7 +108,7 @@ func (r *scriptRun) fail(line int, format string, args ...any) {
 
 func (r *scriptRun) load(line int, opts string, block []string) {
 	ws := scriptWS
-	if f := fields(opts); f["ws"] != "" {
+	if f := scripttest.Fields(opts); f["ws"] != "" {
 		ws = f["ws"]
 	}
 	var traces []model.Trace
@@ -159,7 +116,7 @@ func (r *scriptRun) load(line int, opts string, block []string) {
 	for _, b := range block {
 		kind, rest, _ := strings.Cut(b, " ")
 		id, attrs, _ := strings.Cut(strings.TrimSpace(rest), " ")
-		f := fields(attrs)
+		f := scripttest.Fields(attrs)
 		switch kind {
 		case "trace":
 			tr := model.Trace{WorkspaceID: ws, TraceID: id, AgentID: f["agent"], Name: f["name"], UserID: f["user"],
@@ -224,7 +181,7 @@ func (r *scriptRun) load(line int, opts string, block []string) {
 
 func (r *scriptRun) event(line int, rest string) {
 	id, attrs, _ := strings.Cut(strings.TrimSpace(rest), " ")
-	f := fields(attrs)
+	f := scripttest.Fields(attrs)
 	e := model.Event{WorkspaceID: scriptWS, ID: id, Time: r.time(line, f["time"]), Type: f["type"], AgentID: f["agent"],
 		Title: f["title"], Severity: f["severity"], Details: json.RawMessage("{}")}
 	if err := r.st.WriteEvents(context.Background(), []model.Event{e}); err != nil {
@@ -276,7 +233,7 @@ func (r *scriptRun) eval(line int, wantFail bool, rest string, block []string, b
 	method, rest, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	target, body, _ := strings.Cut(strings.TrimSpace(rest), " ")
 	if strings.Contains(target, "{next_cursor}") {
-		c, err := lookup(r.lastDoc, "next_cursor")
+		c, err := scripttest.Lookup(r.lastDoc, "next_cursor")
 		s, ok := c.(string)
 		if err != nil || !ok {
 			r.fail(line, "{next_cursor}: the previous answer has none")
@@ -319,123 +276,13 @@ func (r *scriptRun) eval(line int, wantFail bool, rest string, block []string, b
 			got = r.lastRes.Cached
 		} else {
 			var err error
-			got, err = lookup(doc, path)
+			got, err = scripttest.Lookup(doc, path)
 			if err != nil {
-				r.fail(blockLines[j], "%s: %v\nanswer: %s", path, err, brief(doc))
+				r.fail(blockLines[j], "%s: %v\nanswer: %s", path, err, scripttest.Brief(doc))
 			}
 		}
-		if !matches(got, want) {
-			r.fail(blockLines[j], "%s = %s, want %s\nanswer: %s", path, brief(got), want, brief(doc))
+		if !scripttest.Matches(got, want) {
+			r.fail(blockLines[j], "%s = %s, want %s\nanswer: %s", path, scripttest.Brief(got), want, scripttest.Brief(doc))
 		}
 	}
-}
-
-func brief(v any) string {
-	b, _ := json.Marshal(v)
-	if len(b) > 3000 {
-		return string(b[:3000]) + "…"
-	}
-	return string(b)
-}
-
-var stepRE = regexp.MustCompile(`^([^\[\]]*)((?:\[\d+\])*)$`)
-
-// lookup follows a path like a.b[1].c, or len(a.b).
-func lookup(doc any, path string) (any, error) {
-	if strings.HasPrefix(path, "len(") && strings.HasSuffix(path, ")") {
-		v, err := lookup(doc, path[4:len(path)-1])
-		if err != nil {
-			return nil, err
-		}
-		switch x := v.(type) {
-		case []any:
-			return float64(len(x)), nil
-		case map[string]any:
-			return float64(len(x)), nil
-		}
-		return nil, fmt.Errorf("len of %T", v)
-	}
-	cur := doc
-	for _, part := range splitPath(path) {
-		m := stepRE.FindStringSubmatch(part)
-		if m == nil {
-			return nil, fmt.Errorf("bad path element %q", part)
-		}
-		if m[1] != "" {
-			obj, ok := cur.(map[string]any)
-			if !ok {
-				return nil, fmt.Errorf("%q: not an object", m[1])
-			}
-			if cur, ok = obj[m[1]]; !ok {
-				return nil, fmt.Errorf("no field %q", m[1])
-			}
-		}
-		for _, idx := range regexp.MustCompile(`\d+`).FindAllString(m[2], -1) {
-			n, _ := strconv.Atoi(idx)
-			arr, ok := cur.([]any)
-			if !ok || n >= len(arr) {
-				return nil, fmt.Errorf("no element %d", n)
-			}
-			cur = arr[n]
-		}
-	}
-	return cur, nil
-}
-
-// splitPath splits on dots outside quotes, so keys like "gpt-4.1" can be written "gpt-4.1".
-func splitPath(p string) []string {
-	var out []string
-	var cur strings.Builder
-	quoted := false
-	for _, c := range p {
-		switch {
-		case c == '"':
-			quoted = !quoted
-		case c == '.' && !quoted:
-			out = append(out, cur.String())
-			cur.Reset()
-		default:
-			cur.WriteRune(c)
-		}
-	}
-	return append(out, cur.String())
-}
-
-func matches(got any, want string) bool {
-	var w any
-	if err := json.Unmarshal([]byte(want), &w); err != nil {
-		w = want // a bare word is a string
-	}
-	return equalJSON(got, w)
-}
-
-func equalJSON(a, b any) bool {
-	switch x := a.(type) {
-	case float64:
-		y, ok := b.(float64)
-		return ok && (x == y || math.Abs(x-y) <= 1e-9*math.Max(math.Abs(x), math.Abs(y)))
-	case []any:
-		y, ok := b.([]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for i := range x {
-			if !equalJSON(x[i], y[i]) {
-				return false
-			}
-		}
-		return true
-	case map[string]any:
-		y, ok := b.(map[string]any)
-		if !ok || len(x) != len(y) {
-			return false
-		}
-		for k := range x {
-			if !equalJSON(x[k], y[k]) {
-				return false
-			}
-		}
-		return true
-	}
-	return a == b
 }

@@ -111,6 +111,7 @@ type Store interface {
 	Guardrails
 	Alerting
 	Retention
+	Insights
 	// Migrate applies pending schema migrations and returns how many ran.
 	Migrate(ctx context.Context) (int, error)
 	// SchemaVersion is the highest applied migration.

@@ -26,7 +26,7 @@ const closure = (roots) => {
   return seen
 }
 const gz = (set) => [...set].reduce((n, f) => n + gzipSync(read(f), { level: 9 }).length, 0)
-const pages = ['SignIn', 'Home', 'Traces', 'TraceDetail', 'Sessions', 'Usage', 'Cost', 'Performance', 'Quality', 'Safety', 'Alerts', 'Settings']
+const pages = ['SignIn', 'Home', 'Traces', 'TraceDetail', 'Sessions', 'Usage', 'Cost', 'Performance', 'Quality', 'Safety', 'Alerts', 'Impact', 'Settings']
 const { readdirSync } = await import('node:fs')
 const assets = readdirSync(new URL('assets/', dist))
 const max = Number(process.argv[process.argv.indexOf('--max-kb') + 1]) || Infinity

@@ -24,6 +24,7 @@ const pages = {
   quality: () => import('@/pages/Quality'),
   safety: () => import('@/pages/Safety'),
   alerts: () => import('@/pages/Alerts'),
+  impact: () => import('@/pages/Impact'),
   settings: () => import('@/pages/Settings'),
 }
 const SignIn = lazy(pages.signin)
@@ -40,6 +41,7 @@ const Performance = lazy(pages.performance)
 const Quality = lazy(pages.quality)
 const Safety = lazy(pages.safety)
 const Alerts = lazy(pages.alerts)
+const Impact = lazy(pages.impact)
 const Settings = lazy(pages.settings)
 const NotFound = lazy(() => import('@/pages/NotFound'))
 
@@ -48,7 +50,7 @@ const NotFound = lazy(() => import('@/pages/NotFound'))
  * session is being restored instead of after.
  */
 export function preloadRoute(pathname: string): void {
-  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality|safety|alerts|settings)(\/[^/]+)?)?\/?$/.exec(pathname)
+  const m = /^\/dashboard(?:\/(traces|sessions|usage|cost|performance|quality|safety|alerts|impact|settings)(\/[^/]+)?)?\/?$/.exec(pathname)
   let load: (() => Promise<unknown>) | undefined
   if (pathname === '/signin') load = pages.signin
   else if (pathname === '/register') load = pages.register
@@ -58,7 +60,7 @@ export function preloadRoute(pathname: string): void {
     if (!section) load = pages.home
     else if (section === 'traces') load = detail ? pages.trace : pages.traces
     else if (section === 'sessions') load = detail ? pages.session : pages.sessions
-    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality' | 'safety' | 'alerts' | 'settings']
+    else load = pages[section as 'usage' | 'cost' | 'performance' | 'quality' | 'safety' | 'alerts' | 'impact' | 'settings']
   }
   void load?.().catch(() => {})
 }
@@ -82,6 +84,7 @@ export function AppRoutes() {
           <Route path="performance" element={<Performance />} />
           <Route path="quality" element={<Quality />} />
           <Route path="safety" element={<Safety />} />
+          <Route path="impact" element={<Impact />} />
           <Route path="alerts" element={<Alerts />} />
           <Route path="settings" element={<Settings />} />
           <Route path="*" element={<NotFound />} />

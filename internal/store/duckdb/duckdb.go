@@ -42,6 +42,7 @@ type Options struct {
 type Store struct {
 	store.EvalSQL      // evaluations, criteria, feedback: shared SQL (evaluations.go)
 	store.IngestionSQL // daily ingestion for the plan: shared SQL
+	store.InsightSQL   // insights, goals, events: shared SQL (store/insights.go)
 	store.AlertSQL     // alerting, in SQL shared with PostgreSQL
 	store.RetentionSettings
 	connector *duckdb.Connector
@@ -106,6 +107,7 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	s.IngestionSQL = store.IngestionSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
 	s.RetentionSettings = store.RetentionSettings{DB: alertConn{s}, Now: func() time.Time { return s.now() }}
+	s.InsightSQL = store.InsightSQL{Dialect: dialect, DB: alertConn{s}}
 	return s, nil
 }
 

@@ -36,6 +36,7 @@ type Options struct {
 type Store struct {
 	store.EvalSQL      // evaluations, criteria, feedback: shared SQL (evaluations.go)
 	store.IngestionSQL // daily ingestion for the plan: shared SQL
+	store.InsightSQL   // insights, goals, events: shared SQL (store/insights.go)
 	store.AlertSQL     // alerting, in SQL shared with DuckDB
 	store.RetentionSettings
 	pool   *pgxpool.Pool
@@ -93,6 +94,7 @@ func Open(ctx context.Context, dsn string, opts Options) (*Store, error) {
 	s.IngestionSQL = store.IngestionSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{pool}}
 	s.RetentionSettings = store.RetentionSettings{DB: alertConn{pool}, Now: func() time.Time { return s.now() }}
+	s.InsightSQL = store.InsightSQL{Dialect: dialect, DB: alertConn{pool}}
 	if opts.Schema != "" {
 		if _, err := pool.Exec(ctx, `CREATE SCHEMA IF NOT EXISTS `+pgx.Identifier{opts.Schema}.Sanitize()); err != nil {
 			pool.Close()

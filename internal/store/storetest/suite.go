@@ -63,6 +63,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"GuardrailRulesAndSettings", testGuardrailRulesAndSettings},
 		{"Alerting", testAlerting},
 		{"Retention", testRetention},
+		{"Insights", testInsights},
 	}
 	skipped := map[string]bool{}
 	for _, s := range skip {

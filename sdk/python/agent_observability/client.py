@@ -12,6 +12,7 @@ from typing import Any, Callable, Dict, List, Optional, TypeVar, overload
 
 from .context import current_span_var, propagate
 from .decorators import observe
+from .events import send_event
 from .models import NOOP_SPAN, SPAN_KINDS, NoopSpan, Span, Trace
 from .serialize import serialize, to_json_object
 from .transport import HttpSender, Worker
@@ -364,6 +365,29 @@ class AgentObservability:
             span.trace.score(name, value, comment, source=source, score_id=score_id)
 
     propagate = staticmethod(propagate)
+
+    # -- events ---------------------------------------------------------------------------------
+    def event(self, type: str, title: str, *, agent_id: Optional[str] = None,
+              version: Optional[str] = None, description: Optional[str] = None,
+              severity: Optional[str] = None, metadata: Optional[Dict[str, Any]] = None,
+              timestamp: Any = None, event_id: Optional[str] = None) -> Optional[Dict[str, Any]]:
+        """Record a deployment, config change, incident or custom marker; returns the stored
+        event, or None when tracing is off or it could not be sent (logged, never raised)."""
+        if not self._active:
+            return None
+        try:
+            return send_event(self.base_url, self.api_key, type, title, agent_id=agent_id or self._agent_id,
+                              version=version, description=description, severity=severity,
+                              metadata=metadata, timestamp=timestamp, event_id=event_id)
+        except Exception:
+            logger.error("agentobs: event %r failed", title, exc_info=True)
+            return None
+
+    def deployment(self, version: str, *, agent_id: Optional[str] = None, title: Optional[str] = None,
+                   **kwargs: Any) -> Optional[Dict[str, Any]]:
+        """Mark a deployment of version: the Impact page compares before and after it."""
+        return self.event("deployment", title or "deployed %s" % version, agent_id=agent_id,
+                          version=version, **kwargs)
 
     # -- integrations ---------------------------------------------------------------------------
     def wrap_openai(self, client: Any, **options: Any) -> Any:

@@ -313,3 +313,15 @@ def test_oversized_and_odd_values_are_fitted_to_the_api_limits(server, client):
     child = t["spans"][0]["children"][0]
     assert child["attributes"]["truncated"] is True and child["status"] == "error"
     assert "emoji" in child["output"]
+
+
+def test_deployment_marker_reaches_the_events_api(server, client):
+    ev = client.deployment("v7", agent_id="sdk-agent", metadata={"commit": "c0ffee"})
+    assert ev is not None and ev["version"] == "v7" and ev["metadata"] == {"commit": "c0ffee"}
+    events = server.get("/api/v1/events?type=deployment")["events"]
+    assert [e["id"] for e in events] == [ev["id"]]
+    assert events[0]["agent_id"] == "sdk-agent"
+    # The same id again replaces the event rather than adding one.
+    client.event("deployment", "v7 again", event_id=ev["id"], version="v7")
+    events = server.get("/api/v1/events?type=deployment")["events"]
+    assert [e["title"] for e in events] == ["v7 again"]

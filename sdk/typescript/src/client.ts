@@ -2,6 +2,7 @@
 
 import { NOOP_CONTEXT, SPAN_KINDS, SpanRecord, TraceContext, TraceRecord } from './context.js';
 import { makeDecorator, wrapFunction, type TraceDecorator } from './decorators.js';
+import { sendEvent, type EventInput, type EventSenderConfig, type StoredEvent } from './events.js';
 import { newSpanId, newTraceId } from './ids.js';
 import type {
   AgentObservabilityOptions,
@@ -150,10 +151,13 @@ export class AgentObservability {
   readonly exporter: Exporter | undefined;
   private readonly log: Logger;
   private closed = false;
+  private readonly events: EventSenderConfig | undefined;
+  private readonly onError: ((e: Error) => void) | undefined;
 
   constructor(options: AgentObservabilityOptions = {}) {
     const o = options ?? {};
     this.log = new Logger(o.debug ?? envBool('AGENTOBS_DEBUG') ?? false, o.onError);
+    this.onError = o.onError;
     this.baseUrl = String(o.baseUrl ?? readEnv('AGENTOBS_BASE_URL') ?? DEFAULT_BASE_URL).replace(/\/+$/, '');
     this.agentId = o.agentId ?? readEnv('AGENTOBS_AGENT_ID');
     const rate = o.sampleRate ?? envNumber('AGENTOBS_SAMPLE_RATE') ?? 1;
@@ -199,6 +203,15 @@ export class AgentObservability {
         },
         this.log,
       );
+      this.events = {
+        url: `${this.baseUrl}/api/v1/events`,
+        headers: { ...(o.headers ?? {}), 'Content-Type': 'application/json', Authorization: `Bearer ${apiKey}` },
+        fetch: fetchImpl,
+        maxRetries: positiveInt(o.maxRetries, 3, 0),
+        retryBaseDelayMs: nonNegative(o.retryBaseDelayMs, 500),
+        maxRetryDelayMs: nonNegative(o.maxRetryDelayMs, 30000),
+        requestTimeoutMs: positiveInt(o.requestTimeoutMs, 10000),
+      };
       if (o.flushOnExit ?? true) {
         installExitHook();
         this.exporter.onBusyChange = (busy) => {
@@ -220,6 +233,38 @@ export class AgentObservability {
     void ex.flushWithin(this.shutdownTimeoutMs).finally(() => {
       ex.keepalive = false;
     });
+  }
+
+  // ---- events ----
+
+  /**
+   * Records a deployment, config change, incident or custom marker. Resolves to the stored
+   * event, or to undefined when tracing is off or it could not be sent (reported through
+   * `onError`, never thrown).
+   */
+  async event(input: EventInput): Promise<StoredEvent | undefined> {
+    if (!this.events) return undefined;
+    try {
+      return await sendEvent(this.events, { ...input, agentId: input.agentId ?? this.agentId });
+    } catch (e) {
+      const err = e instanceof Error ? e : new Error(String(e));
+      this.log.debug(err.message);
+      if (this.onError) {
+        try {
+          this.onError(err);
+        } catch {
+          /* a throwing handler must not reach the caller */
+        }
+      } else {
+        this.log.warnOnce('event', `${err.message} (further event failures are logged with debug only)`);
+      }
+      return undefined;
+    }
+  }
+
+  /** Marks a deployment of `version`: the Impact page compares before and after it. */
+  deployment(version: string, input: Omit<EventInput, 'type' | 'title' | 'version'> & { title?: string } = {}): Promise<StoredEvent | undefined> {
+    return this.event({ ...input, type: 'deployment', title: input.title ?? `deployed ${version}`, version });
   }
 
   // ---- tracing ----

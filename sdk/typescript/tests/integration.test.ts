@@ -382,3 +382,18 @@ test('examples/express.ts traces each request', opts, async () => {
     if (child.exitCode === null) child.kill('SIGKILL');
   }
 });
+
+test('a deployment marker reaches the events API', opts, async () => {
+  const obs = new AgentObservability({ apiKey: API_KEY, baseUrl, flushOnExit: false });
+  const ev = await obs.deployment('v9', { agentId: 'ts-agent', metadata: { commit: 'c0ffee' } });
+  assert.ok(ev);
+  assert.equal(ev.version, 'v9');
+  const res = await fetch(`${baseUrl}/api/v1/events?type=deployment&agent_id=ts-agent`, { headers: { Authorization: `Bearer ${API_KEY}` } });
+  const { events } = (await res.json()) as { events: Array<{ id: string; metadata: unknown }> };
+  assert.deepEqual(
+    events.map((e) => e.id),
+    [ev.id],
+  );
+  assert.deepEqual(events[0]!.metadata, { commit: 'c0ffee' });
+  await obs.shutdown();
+});

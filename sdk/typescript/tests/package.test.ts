@@ -22,7 +22,7 @@ function runModule(script: string): string {
 test('ESM and CommonJS builds export the same API; a CJS consumer type-checks and runs', () => {
   const cjs = createRequire(import.meta.url)('@agent-observability/sdk') as Record<string, unknown>;
   assert.deepEqual(Object.keys(cjs).sort(), Object.keys(esm).sort());
-  assert.deepEqual(Object.keys(esm).sort(), ['AgentObservability', 'ExportError', 'SDK_VERSION', 'TraceContext', 'wrapOpenAI']);
+  assert.deepEqual(Object.keys(esm).sort(), ['AgentObservability', 'EVENT_TYPES', 'ExportError', 'SDK_VERSION', 'TraceContext', 'wrapOpenAI']);
   const out = execFileSync(process.execPath, [join(pkgDir, 'build/tests/cjs-consumer.cjs')], { encoding: 'utf8' });
   assert.deepEqual(JSON.parse(out), { out: 42, kind: 'tool', wrap: 'function' });
 });

@@ -31,6 +31,18 @@ describe('Cost page', () => {
     expect(screen.getByTestId('cost-unpriced')).toHaveTextContent('200 of 45,000 calls')
   })
 
+  it('marks deployments and incidents on the cost trend', async () => {
+    const at = new Date(Date.parse(costTrend.buckets[1]!.timestamp) + 60_000).toISOString()
+    const api = mockApi({
+      ...routes('ok'),
+      '/api/v1/events': { events: [{ id: 'd1', type: 'deployment', timestamp: at, agent_id: 'bot', version: 'v2', title: 'bot v2', description: '', severity: 'info', metadata: {} }] },
+    })
+    renderAt(<Cost />)
+    expect(await screen.findByTestId('cost-trend-chart-events')).toHaveTextContent('deployment: bot v2')
+    const call = api.calls.find((c) => c.url.pathname === '/api/v1/events')
+    expect(call?.url.searchParams.get('type')).toBe('deployment,config_change,incident')
+  })
+
   it('warns when the budget is crossed or exceeded', async () => {
     mockApi(routes('warning'))
     const { unmount } = renderAt(<Cost />)

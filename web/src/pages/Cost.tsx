@@ -10,6 +10,7 @@ import { AgentFilter } from '@/components/dashboard/AgentFilter'
 import { BudgetDialog } from '@/components/dashboard/BudgetDialog'
 import { ChartCard } from '@/components/dashboard/ChartCard'
 import { EntityLink } from '@/components/dashboard/EntityLink'
+import { InsightsFeed } from '@/components/dashboard/InsightsFeed'
 import { KPICard } from '@/components/dashboard/KPICard'
 import { ErrorState } from '@/components/dashboard/states'
 import { ChartFallback } from '@/components/dashboard/ChartFallback'
@@ -204,6 +205,9 @@ export default function Cost() {
       </div>
       <div className="mt-4">
         <CostByModelTable agent={agent} />
+      </div>
+      <div className="mt-4">
+        <InsightsFeed testId="cost-insights" limit={10} />
       </div>
     </div>
   )

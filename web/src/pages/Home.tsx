@@ -2,6 +2,7 @@ import { lazy, Suspense } from 'react'
 import { KPICard } from '@/components/dashboard/KPICard'
 import { ActivityStream } from '@/components/dashboard/ActivityStream'
 import { AlertsFeed } from '@/components/dashboard/AlertsFeed'
+import { InsightsFeed } from '@/components/dashboard/InsightsFeed'
 import { ErrorState } from '@/components/dashboard/states'
 import { ChartFallback } from '@/components/dashboard/ChartFallback'
 import { PageHeader } from '@/components/layout/PageHeader'
@@ -46,7 +47,10 @@ export default function Home() {
           </Suspense>
           <ActivityStream />
         </div>
-        <AlertsFeed />
+        <div className="grid min-w-0 content-start gap-4">
+          <AlertsFeed />
+          <InsightsFeed testId="home-insights" limit={3} />
+        </div>
       </div>
     </div>
   )

@@ -971,6 +971,24 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List events in a window, oldest first (permission read) */
+        get: operations["get_api_v1_events"];
+        put?: never;
+        /** Record an event: a deployment, config change, incident or custom marker (permission ingest) */
+        post: operations["post_api_v1_events"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/guardrails/check": {
         parameters: {
             query?: never;
@@ -1139,6 +1157,179 @@ export interface paths {
         get: operations["get_api_v1_guardrails_violations_stats"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/impact": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The Impact page: goal progress, ROI, events timeline, before/after a deployment, savings (permission read) */
+        get: operations["get_api_v1_impact"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/impact/goals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** List business goals (permission read) */
+        get: operations["get_api_v1_impact_goals"];
+        put?: never;
+        /** Create a business goal (permission write) */
+        post: operations["post_api_v1_impact_goals"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/impact/goals/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        /** Replace a business goal (permission write) */
+        put: operations["put_api_v1_impact_goals_id"];
+        post?: never;
+        /** Delete a business goal (permission write) */
+        delete: operations["delete_api_v1_impact_goals_id"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/impact/settings": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Impact settings: infrastructure cost, daily summary channels (permission read) */
+        get: operations["get_api_v1_impact_settings"];
+        /** Replace the impact settings (permission write) */
+        put: operations["put_api_v1_impact_settings"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stored analyses, newest first (permission read) */
+        get: operations["get_api_v1_insights"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One stored analysis (permission read) */
+        get: operations["get_api_v1_insights_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/cost-optimization": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyse model switches, prompt caching, duplicate requests, retries and tool loops, over-long contexts over a window (default: the last 7 days) and store the result (permission write) */
+        post: operations["post_api_v1_insights_cost_optimization"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/daily-summary": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The daily summary of a UTC day (default: yesterday), built and stored on first request (permission read) */
+        get: operations["get_api_v1_insights_daily_summary"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/error-diagnosis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyse error fingerprints, spikes, new errors over a window (default: the last 7 days) and store the result (permission write) */
+        post: operations["post_api_v1_insights_error_diagnosis"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/insights/feedback-analysis": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Analyse feedback sentiment, distinctive terms, score drops over a window (default: the last 7 days) and store the result (permission write) */
+        post: operations["post_api_v1_insights_feedback_analysis"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2492,6 +2683,11 @@ export interface components {
             source: string;
             workspace_id: string;
         };
+        DeploymentSplit: {
+            after: components["schemas"]["PeriodFigures"];
+            before: components["schemas"]["PeriodFigures"];
+            event: components["schemas"]["Event"];
+        };
         ErrorAnalysis: {
             errors: components["schemas"]["ErrorGroup"][];
             range: components["schemas"]["Range"];
@@ -2633,6 +2829,36 @@ export interface components {
         EvaluatorList: {
             evaluators: components["schemas"]["Evaluator"][];
         };
+        Event: {
+            agent_id: string;
+            description: string;
+            id: string;
+            metadata: Record<string, never>;
+            severity: string;
+            /** Format: date-time */
+            timestamp: string;
+            title: string;
+            type: string;
+            version: string;
+        };
+        EventInput: {
+            agent_id?: string;
+            description?: string;
+            /** @description Optional; posting the same id again replaces the event. */
+            id?: string;
+            metadata?: Record<string, never>;
+            /** @enum {string} */
+            severity?: "info" | "low" | "medium" | "high" | "critical";
+            /** Format: date-time */
+            timestamp?: string;
+            title: string;
+            /** @enum {string} */
+            type: "deployment" | "config_change" | "incident" | "custom";
+            version?: string;
+        };
+        EventList: {
+            events: components["schemas"]["Event"][];
+        };
         FeedbackAnswer: {
             scores: components["schemas"]["Score"][];
             trace_id: string;
@@ -2656,6 +2882,51 @@ export interface components {
             start: number;
             /** @description EMAIL, PHONE, CREDIT_CARD, IBAN, SSN, IP_ADDRESS, PERSON, ADDRESS, API_KEY, HIGH_ENTROPY, PROMPT_INJECTION, JAILBREAK, PROFANITY, TOXIC, or the custom rule's kind. */
             type: string;
+        };
+        Goal: {
+            achieved: number;
+            agent_id: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            /** @enum {string} */
+            source: "manual" | "successful_traces";
+            target: number;
+            unit: string;
+            /** Format: date-time */
+            updated_at: string;
+            value_per_unit_usd: number;
+        };
+        GoalInput: {
+            achieved?: number;
+            agent_id?: string;
+            name: string;
+            /** @enum {string} */
+            source?: "manual" | "successful_traces";
+            target?: number;
+            unit?: string;
+            value_per_unit_usd?: number;
+        };
+        GoalList: {
+            goals: components["schemas"]["Goal"][];
+        };
+        GoalProgress: {
+            achieved: number;
+            agent_id: string;
+            /** Format: date-time */
+            created_at: string;
+            id: string;
+            name: string;
+            progress: number | null;
+            /** @enum {string} */
+            source: "manual" | "successful_traces";
+            target: number;
+            unit: string;
+            /** Format: date-time */
+            updated_at: string;
+            value_per_unit_usd: number;
+            value_usd: number;
         };
         GuardrailRule: {
             /** @enum {string} */
@@ -2720,9 +2991,97 @@ export interface components {
             total_cost_usd: components["schemas"]["KPI"];
             total_requests: components["schemas"]["KPI"];
         };
+        Impact: {
+            deployment: components["schemas"]["DeploymentSplit"] | null;
+            /** Format: date-time */
+            from: string;
+            goals: components["schemas"]["GoalProgress"][];
+            roi: components["schemas"]["ROI"];
+            savings: {
+                findings: components["schemas"]["InsightFinding"][];
+                run_id: string;
+                total_usd: number;
+            };
+            settings: components["schemas"]["ImpactSettings"];
+            timeline: components["schemas"]["Event"][];
+            /** Format: date-time */
+            to: string;
+        };
+        ImpactSettings: {
+            daily_summary_channels: string[];
+            infra_monthly_usd: number;
+            /** Format: date-time */
+            updated_at: string;
+        };
+        ImpactSettingsInput: {
+            daily_summary_channels?: string[];
+            infra_monthly_usd?: number;
+        };
         IngestAnswer: {
             spans: number;
             trace_id: string;
+        };
+        InsightEvidence: {
+            /** Format: date-time */
+            from: string;
+            metric: string;
+            /** Format: date-time */
+            to: string;
+            trace_ids: string[];
+            value: number;
+        };
+        InsightFinding: {
+            agent_id?: string;
+            attributes?: {
+                [key: string]: string;
+            };
+            /** @enum {string} */
+            confidence: "measured" | "estimated" | "unvalidated";
+            detail: string;
+            estimated_savings_usd: number;
+            evidence: components["schemas"]["InsightEvidence"];
+            /** @description duplicate_requests, model_switch, prompt_cache, retries, tool_loop, long_context, error_spike, new_error, error_pattern, negative_sentiment, score_drop, feedback_terms, cost_change, error_rate_change, event */
+            kind: string;
+            model?: string;
+            /** @enum {string} */
+            severity: "info" | "low" | "medium" | "high";
+            title: string;
+        };
+        InsightRequest: {
+            agent_id?: string;
+            /** Format: date-time */
+            from?: string;
+            /** Format: date-time */
+            to?: string;
+        };
+        InsightRun: {
+            /** Format: date-time */
+            created_at: string;
+            findings: components["schemas"]["InsightFinding"][];
+            /** Format: date-time */
+            from: string;
+            id: string;
+            /** @enum {string} */
+            kind: "cost-optimization" | "error-diagnosis" | "feedback-analysis" | "daily-summary";
+            /** @description A configured model's prose; empty when none is configured or it stated a number the findings do not hold. */
+            narration: string;
+            narration_cost_usd: number;
+            narration_model?: string;
+            narration_note?: string;
+            notified: boolean;
+            /** @description Deterministic text built from the findings. */
+            summary: string;
+            /** Format: date-time */
+            to: string;
+            total_savings_usd: number;
+        };
+        InsightRunList: {
+            insights: components["schemas"]["InsightRun"][];
+            /** @description What narrations cost, recorded like judge spend. */
+            narration_spend: {
+                last_30_days_usd: number;
+                today_usd: number;
+            };
         };
         Integration: {
             config: components["schemas"]["ChannelConfig"] | null;
@@ -2908,6 +3267,17 @@ export interface components {
             thresholds: components["schemas"]["HealthThresholds"];
             timeouts: number;
         };
+        PeriodFigures: {
+            cost_per_trace_usd: number | null;
+            cost_usd: number;
+            /** Format: date-time */
+            from: string;
+            mean_score: number | null;
+            success_rate: number | null;
+            /** Format: date-time */
+            to: string;
+            traces: number;
+        };
         /** @description RFC 9457 problem document; errors names each invalid field or parameter. */
         Problem: {
             detail: string;
@@ -2997,6 +3367,15 @@ export interface components {
             setup_key?: string;
             /** @description create a workspace with this name, owned by the new user */
             workspace_name?: string;
+        };
+        ROI: {
+            formula: string;
+            infra_cost_usd: number;
+            llm_cost_usd: number;
+            net_usd: number;
+            roi_percent: number | null;
+            total_cost_usd: number;
+            value_usd: number;
         };
         /** @enum {string} */
         Role: "owner" | "admin" | "member" | "viewer";
@@ -5483,6 +5862,77 @@ export interface operations {
             };
         };
     };
+    get_api_v1_events: {
+        parameters: {
+            query?: {
+                /** @description Keep traces of any of these agents (repeatable). */
+                agent_id?: components["parameters"]["agent_id"];
+                /** @description Window start (RFC 3339), with to. */
+                from?: components["parameters"]["from"];
+                /** @description Window end, exclusive (RFC 3339), with from; at most 400 days after from. */
+                to?: components["parameters"]["to"];
+                /** @description Comma-separated event types */
+                type?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EventInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     post_api_v1_guardrails_check: {
         parameters: {
             query?: never;
@@ -5889,6 +6339,429 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ViolationStats"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_impact: {
+        parameters: {
+            query?: {
+                /** @description Split on this deployment event instead of the latest */
+                deployment_id?: string;
+                /** @description Window start (RFC 3339), with to. */
+                from?: components["parameters"]["from"];
+                /** @description Window end, exclusive (RFC 3339), with from; at most 400 days after from. */
+                to?: components["parameters"]["to"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Impact"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_impact_goals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["GoalList"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_impact_goals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GoalInput"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Goal"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_api_v1_impact_goals_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description goal id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["GoalInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Goal"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    delete_api_v1_impact_goals_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description goal id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_impact_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImpactSettings"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    put_api_v1_impact_settings: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ImpactSettingsInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ImpactSettings"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_insights: {
+        parameters: {
+            query?: {
+                /** @description cost-optimization, error-diagnosis, feedback-analysis or daily-summary */
+                kind?: string;
+                /** @description 1 to 1000 (default 20) */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightRunList"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_insights_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description insight id */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightRun"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_insights_cost_optimization: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["InsightRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightRun"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    get_api_v1_insights_daily_summary: {
+        parameters: {
+            query?: {
+                /** @description Day as YYYY-MM-DD */
+                date?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightRun"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_insights_error_diagnosis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["InsightRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightRun"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_insights_feedback_analysis: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["InsightRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InsightRun"];
                 };
             };
             /** @description Problem */

@@ -6,6 +6,8 @@ import { ToggleGroup, ToggleGroupItem } from '@/components/ui/toggle-group'
 import { ChartCard } from '@/components/dashboard/ChartCard'
 import { GranularityTabs } from '@/components/dashboard/GranularityTabs'
 import { axisProps, ChartSummary, legendProps, OTHER_COLOR, seriesColor, tooltipStyle } from '@/components/dashboard/chart'
+import { EventList, eventLines } from '@/components/dashboard/EventLines'
+import { markersFor, useChartEvents } from '@/components/dashboard/eventMarkers'
 import { useCostByModel, useCostTrend } from '@/api/queries'
 import { bucketLabel, bucketTooltipLabel, formatCost } from '@/lib/format'
 import { rangeDurationMs, useTimeRange } from '@/lib/timerange'
@@ -28,6 +30,7 @@ export function CostTrendChart({ agent }: { agent: string | null }) {
   )
   const total = (d?.buckets ?? []).reduce((s, b) => s + b.total_usd, 0)
   const hasOther = (d?.buckets ?? []).some((b) => b.other_usd > 0)
+  const markers = markersFor(useChartEvents(apiParams), (d?.buckets ?? []).map((b) => b.timestamp))
   return (
     <ChartCard
       title="Cost trend"
@@ -50,6 +53,7 @@ export function CostTrendChart({ agent }: { agent: string | null }) {
       height={340}
     >
       <ChartSummary>{`${formatCost(total)} across ${d?.models.length ?? 0} models.`}</ChartSummary>
+      <EventList markers={markers} testId="cost-trend-chart-events" />
       <ResponsiveContainer width="100%" height={340}>
         <AreaChart data={rows} margin={{ left: 0, right: 8, top: 8 }}>
           <CartesianGrid strokeDasharray="3 3" vertical={false} />
@@ -61,6 +65,7 @@ export function CostTrendChart({ agent }: { agent: string | null }) {
             <Area key={m} type="monotone" dataKey={m} name={m} stackId="1" stroke={seriesColor(i)} fill={seriesColor(i)} fillOpacity={0.5} isAnimationActive={false} />
           ))}
           {hasOther && <Area type="monotone" dataKey="__other" name="other models" stackId="1" stroke={OTHER_COLOR} fill={OTHER_COLOR} fillOpacity={0.4} isAnimationActive={false} />}
+          {eventLines(markers)}
         </AreaChart>
       </ResponsiveContainer>
     </ChartCard>

@@ -1,4 +1,4 @@
-import { Activity, BadgeCheck, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, Settings, ShieldCheck, type LucideIcon } from 'lucide-react'
+import { Activity, BadgeCheck, BellRing, DollarSign, Gauge, Home, ListTree, MessagesSquare, Settings, ShieldCheck, TrendingUp, type LucideIcon } from 'lucide-react'
 
 export interface NavItem {
   to: string
@@ -9,7 +9,6 @@ export interface NavItem {
   testId: string
 }
 
-// Only pages that work are listed; Impact joins when it exists.
 export const NAV: NavItem[] = [
   { to: '/dashboard', label: 'Home', icon: Home, end: true, testId: 'nav-home' },
   { to: '/dashboard/traces', label: 'Traces', icon: ListTree, testId: 'nav-traces' },
@@ -20,5 +19,6 @@ export const NAV: NavItem[] = [
   { to: '/dashboard/quality', label: 'Quality', icon: BadgeCheck, testId: 'nav-quality' },
   { to: '/dashboard/safety', label: 'Safety', icon: ShieldCheck, testId: 'nav-safety' },
   { to: '/dashboard/alerts', label: 'Alerts', icon: BellRing, testId: 'nav-alerts' },
+  { to: '/dashboard/impact', label: 'Impact', icon: TrendingUp, testId: 'nav-impact' },
   { to: '/dashboard/settings', label: 'Settings', icon: Settings, testId: 'nav-settings' },
 ]
