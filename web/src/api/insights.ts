@@ -128,8 +128,9 @@ export function windowOf(p: RangeParams, now = Date.now()): { from: string; to: 
 }
 
 export function useWindow(p: RangeParams) {
+  // The params object is new on every render; its content decides when the window moves.
   const key = JSON.stringify(p)
-  return useMemo(() => windowOf(p), [key])
+  return useMemo(() => windowOf(JSON.parse(key) as RangeParams), [key])
 }
 
 export const useImpact = (w: { from: string; to: string }) => useApi<Impact>('/api/v1/impact', w)
