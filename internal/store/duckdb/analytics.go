@@ -39,6 +39,9 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if store.StatsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
+	if store.UserRollupServes(q) {
+		return s.traceStatsByUser(ctx, q)
+	}
 	if histogramServes(q) {
 		if res, ok, err := s.traceStatsHistogram(ctx, q); ok || err != nil {
 			return res, err
@@ -311,9 +314,24 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	}
 	full := q
 	full.Limit, full.Offset = 0, 0
+	if q.GroupBy[0] == store.DimSession {
+		// Only the part of the window the page's sessions span is read.
+		from, to, err := s.sessionsSpan(ctx, q.Filter.WorkspaceID, keys)
+		if err != nil {
+			return res, fmt.Errorf("cannot find the sessions' bounds: %w", err)
+		}
+		if !from.IsZero() {
+			if from.After(full.Filter.From) {
+				full.Filter.From = from
+			}
+			if full.Filter.To.IsZero() || to.Before(full.Filter.To) {
+				full.Filter.To = to
+			}
+		}
+	}
 	var args store.SQLArgs
 	// A semi-join against the page's keys: a list test per row costs the page's length.
-	where := dialect.WhereTraces(q.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
+	where := dialect.WhereTraces(full.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
 	got, err := s.scanStats(ctx, full, statsSQL(full, where), args)
 	if err != nil {
 		return res, err
@@ -328,7 +346,13 @@ func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int
 	where := dialect.WhereTraces(q.Filter, "", &args)
 	dim := store.DimExpr(q.GroupBy[0], "")
 	var total int64
-	if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT "+dim+") FROM traces WHERE "+where, args...).Scan(&total); err != nil {
+	if q.GroupBy[0] == store.DimSession && store.SessionCountServes(q.Filter) {
+		n, err := s.countSessions(ctx, q.Filter)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = n
+	} else if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT "+dim+") FROM traces WHERE "+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cannot count groups: %w", err)
 	}
 	need := q.Offset + q.Limit
