@@ -121,6 +121,7 @@ func testAnalytics(t *testing.T, s store.Store) {
 	}
 	t.Run("TraceStatsAfterRewrite", func(t *testing.T) { c.t = t; c.checkStats(ref) })
 	t.Run("CallStatsAfterRewrite", func(t *testing.T) { c.t = t; c.checkCalls(ref) })
+	t.Run("ListTracesAfterRewrite", func(t *testing.T) { c.t = t; c.checkList(ref) })
 
 	t.Run("Settings", func(t *testing.T) { testAnalyticsSettings(t, a) })
 }
@@ -769,7 +770,10 @@ func (c *analyticsCase) checkCalls(ref []model.Trace) {
 func (c *analyticsCase) checkList(ref []model.Trace) {
 	all := store.TraceFilter{WorkspaceID: ws1}
 	errs := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-30 * time.Hour), To: c.end, Statuses: []model.Status{model.StatusError, model.StatusTimeout}}
-	filters := []store.TraceFilter{all, errs, {WorkspaceID: ws1, MinCostUSD: model.Float64(0.01), Text: "a"}}
+	// A window alone: lists sorted by latency may read only the top of it.
+	window := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-40 * time.Hour), To: c.end.Add(-3*time.Hour + 17*time.Second)}
+	searched := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-50 * time.Hour), To: c.end, Text: "THE"}
+	filters := []store.TraceFilter{all, errs, {WorkspaceID: ws1, MinCostUSD: model.Float64(0.01), Text: "a"}, window, searched}
 	for fi, f := range filters {
 		for _, sortBy := range []store.SortField{store.SortStartTime, store.SortLatency, store.SortCost} {
 			for _, asc := range []bool{false, true} {
