@@ -39,6 +39,12 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if store.StatsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
+	if f, err := s.withinSessions(ctx, q.Filter); err != nil {
+		return store.StatsResult{}, err
+	} else if q.Buckets == nil {
+		// Bucket labels depend on the window, which must then stay as asked.
+		q.Filter = f
+	}
 	if store.UserRollupServes(q) {
 		return s.traceStatsByUser(ctx, q)
 	}
@@ -316,18 +322,13 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	full.Limit, full.Offset = 0, 0
 	if q.GroupBy[0] == store.DimSession {
 		// Only the part of the window the page's sessions span is read.
-		from, to, err := s.sessionsSpan(ctx, q.Filter.WorkspaceID, keys)
+		f := q.Filter
+		f.SessionIDs = keys
+		f, err = s.withinSessions(ctx, f)
 		if err != nil {
-			return res, fmt.Errorf("cannot find the sessions' bounds: %w", err)
+			return res, err
 		}
-		if !from.IsZero() {
-			if from.After(full.Filter.From) {
-				full.Filter.From = from
-			}
-			if full.Filter.To.IsZero() || to.Before(full.Filter.To) {
-				full.Filter.To = to
-			}
-		}
+		full.Filter.From, full.Filter.To = f.From, f.To
 	}
 	var args store.SQLArgs
 	// A semi-join against the page's keys: a list test per row costs the page's length.
@@ -535,6 +536,11 @@ var summaryColumns = fmt.Sprintf(`trace_id, agent_id, name, user_id, session_id,
 // ListTraces implements store.Analytics. Sorting on the bare column lets DuckDB push the
 // top-N bound into the scan, which then skips row groups by their zone maps.
 func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TracePage, error) {
+	f, err := s.withinSessions(ctx, q.Filter)
+	if err != nil {
+		return store.TracePage{}, err
+	}
+	q.Filter = f
 	var args store.SQLArgs
 	where := dialect.WhereTraces(q.Filter, "", &args)
 	var key string

@@ -84,3 +84,25 @@ func (s *Store) sessionsSpan(ctx context.Context, workspaceID string, ids []stri
 	}
 	return first.Time, last.Time.Add(time.Microsecond), nil
 }
+
+// withinSessions narrows the window of a filter on sessions to the span of their traces,
+// so that a session's page reads a few row groups instead of the whole table.
+func (s *Store) withinSessions(ctx context.Context, f store.TraceFilter) (store.TraceFilter, error) {
+	if len(f.SessionIDs) == 0 {
+		return f, nil
+	}
+	from, to, err := s.sessionsSpan(ctx, f.WorkspaceID, f.SessionIDs)
+	if err != nil {
+		return f, fmt.Errorf("cannot find the sessions' bounds: %w", err)
+	}
+	if from.IsZero() {
+		return f, nil
+	}
+	if from.After(f.From) {
+		f.From = from
+	}
+	if f.To.IsZero() || to.Before(f.To) {
+		f.To = to
+	}
+	return f, nil
+}

@@ -489,10 +489,13 @@ func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
 	newYork, _ := time.LoadLocation("America/New_York")
 	// Pick filter values that occur in the data.
-	agents, users, tags, models := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	agents, users, tags, models, sessions := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for _, t := range ref {
 		agents[t.AgentID]++
 		users[t.UserID]++
+		if t.SessionID != "" {
+			sessions[t.SessionID]++
+		}
 		models[t.Model]++
 		for _, tag := range t.Tags {
 			tags[tag]++
@@ -545,6 +548,10 @@ func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 			f.NonEmpty = []store.Dimension{store.DimSession}
 			f.AgentIDs = top(agents, 1)
 		}), GroupBy: []store.Dimension{store.DimSession}, Times: true, Order: store.OrderLastStart, Limit: 50, Offset: 100}},
+		{name: "one-session", q: store.StatsQuery{Filter: store.TraceFilter{WorkspaceID: ws1, SessionIDs: top(sessions, 1)},
+			ListDistinct: []store.Dimension{store.DimAgent}, Latest: true, Times: true}},
+		{name: "sessions-in-window", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) { f.SessionIDs = top(sessions, 3) }),
+			GroupBy: []store.Dimension{store.DimSession}, Times: true}},
 		{name: "users-by-cost", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) {
 			f.NonEmpty = []store.Dimension{store.DimUser}
 		}), GroupBy: []store.Dimension{store.DimUser}, CountDistinct: []store.Dimension{store.DimSession}, Times: true,
