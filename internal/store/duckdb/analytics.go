@@ -601,23 +601,42 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 		out.Traces, out.More = out.Traces[:limit], true
 	}
 	if q.Count {
-		if count := (store.StatsQuery{Filter: q.Filter}); store.StatsRollupServes(count) {
-			// The common explorer filters are counted from the roll-up, not from every trace.
-			res, err := s.traceStatsRollup(ctx, count)
-			if err != nil {
-				return store.TracePage{}, err
-			}
-			if len(res.Rows) > 0 {
-				out.Total = res.Rows[0].Count
-			}
-			return out, nil
-		}
-		var cargs store.SQLArgs
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+dialect.WhereTraces(q.Filter, "", &cargs), cargs...).Scan(&out.Total); err != nil {
-			return store.TracePage{}, fmt.Errorf("cannot count traces: %w", err)
+		if out.Total, err = s.countTraces(ctx, q.Filter); err != nil {
+			return store.TracePage{}, err
 		}
 	}
 	return out, nil
+}
+
+// countTraces counts the traces f selects. The common explorer filters are counted from the
+// roll-up for the whole 5-minute slots of the window and from the traces at its edges, not
+// from every trace.
+func (s *Store) countTraces(ctx context.Context, f store.TraceFilter) (int64, error) {
+	middle, edges, ok := store.SplitWindow(f, store.SlotMs)
+	if !ok {
+		middle, edges = f, nil
+	}
+	var total int64
+	if count := (store.StatsQuery{Filter: middle}); store.StatsRollupServes(count) {
+		res, err := s.traceStatsRollup(ctx, count)
+		if err != nil {
+			return 0, err
+		}
+		if len(res.Rows) > 0 {
+			total = res.Rows[0].Count
+		}
+	} else {
+		edges = []store.TraceFilter{f}
+	}
+	for _, e := range edges {
+		var n int64
+		var args store.SQLArgs
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+dialect.WhereTraces(e, "", &args), args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("cannot count traces: %w", err)
+		}
+		total += n
+	}
+	return total, nil
 }
 
 func (s *Store) summaries(ctx context.Context, query string, args store.SQLArgs) ([]model.TraceSummary, error) {

@@ -77,7 +77,7 @@ func (s *Store) addFreshUsage(ctx context.Context, conn *duckdb.Conn, traces []m
 	}
 	var sessionRows [][]any
 	for k, b := range store.SessionBoundsOf(traces) {
-		sessionRows = append(sessionRows, []any{k.WorkspaceID, k.SessionID, b.First, b.Last})
+		sessionRows = append(sessionRows, []any{k.WorkspaceID, k.SessionID, b.First, b.Last, false})
 	}
 	s.rollups.rows += len(userRows) + len(sessionRows)
 	if err := appendRows(ctx, conn, "user_stats_1d", userRows); err != nil {
@@ -179,7 +179,7 @@ var rebuildTouchedSQL = []string{
 	`DELETE FROM session_bounds b USING (SELECT DISTINCT * FROM touched_sessions) k
 		WHERE b.workspace_id = k.workspace_id AND b.session_id = k.session_id`,
 	`INSERT INTO session_bounds
-		SELECT t.workspace_id, t.session_id, min(t.start_time), max(t.start_time)
+		SELECT t.workspace_id, t.session_id, min(t.start_time), max(t.start_time), true
 		FROM traces t JOIN (SELECT DISTINCT * FROM touched_sessions) k ON t.workspace_id = k.workspace_id AND t.session_id = k.session_id
 		GROUP BY t.workspace_id, t.session_id`,
 	`DELETE FROM touched_sessions`,
@@ -293,12 +293,12 @@ func compactRollups(ctx context.Context, conn *duckdb.Conn, fromSlot int64) erro
 		`DELETE FROM user_stats_1d WHERE day_ms >= $1 // 86400000 * 86400000`,
 		`INSERT INTO user_stats_1d SELECT * FROM compact_users`,
 		`DROP TABLE compact_users`,
-		// Every row of a session that had a trace since then.
+		// Every row of a session with unfolded rows, into its one folded row.
 		`CREATE OR REPLACE TEMP TABLE compact_sessions AS SELECT b.workspace_id, b.session_id, min(b.first_start) AS first_start,
-			max(b.last_start) AS last_start
-			FROM session_bounds b JOIN (SELECT DISTINCT workspace_id, session_id FROM session_bounds WHERE last_start >= to_timestamp($1 / 1000)) r
+			max(b.last_start) AS last_start, true AS folded
+			FROM session_bounds b JOIN (SELECT DISTINCT workspace_id, session_id FROM session_bounds WHERE NOT folded) r
 				ON b.workspace_id = r.workspace_id AND b.session_id = r.session_id
-			GROUP BY ALL`,
+			GROUP BY b.workspace_id, b.session_id`,
 		`DELETE FROM session_bounds b USING compact_sessions c WHERE b.workspace_id = c.workspace_id AND b.session_id = c.session_id`,
 		`INSERT INTO session_bounds SELECT * FROM compact_sessions`,
 		`DROP TABLE compact_sessions`,

@@ -49,13 +49,20 @@ func (s *Store) traceStatsByUser(ctx context.Context, q store.StatsQuery) (store
 // countSessions counts the sessions with a trace in f's window from session_bounds, whose
 // rows' bounds are starts of stored traces: a session with a row that begins or ends in the
 // window surely has a trace in it; one whose rows all span the window (few) is looked up in
-// the traces.
+// the traces. Sessions with only a folded row are counted by counting rows; the few with
+// unfolded rows (appended since the last compaction) by grouping theirs.
 func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, error) {
 	var sure int64
 	var unsure []any
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE sure), coalesce(list(session_id) FILTER (WHERE NOT sure), [])
-		FROM (SELECT session_id, bool_or(first_start >= $2 OR last_start < $3) AS sure FROM session_bounds
-			WHERE workspace_id = $1 AND last_start >= $2 AND first_start < $3 GROUP BY session_id)`,
+	err := s.db.QueryRowContext(ctx, `WITH dirty AS MATERIALIZED (
+			SELECT DISTINCT session_id FROM session_bounds WHERE workspace_id = $1 AND NOT folded),
+		overlapping AS (
+			SELECT session_id, first_start >= $2 OR last_start < $3 AS sure, session_id IN (SELECT session_id FROM dirty) AS is_dirty
+			FROM session_bounds WHERE workspace_id = $1 AND last_start >= $2 AND first_start < $3),
+		grouped AS (SELECT session_id, bool_or(sure) AS sure FROM overlapping WHERE is_dirty GROUP BY session_id)
+		SELECT (SELECT count(*) FROM overlapping WHERE sure AND NOT is_dirty) + (SELECT count(*) FROM grouped WHERE sure),
+			(SELECT coalesce(list(session_id), []) FROM (SELECT session_id FROM overlapping WHERE NOT sure AND NOT is_dirty
+				UNION ALL SELECT session_id FROM grouped WHERE NOT sure))`,
 		f.WorkspaceID, f.From, f.To).Scan(&sure, &unsure)
 	if err != nil {
 		return 0, fmt.Errorf("cannot count sessions: %w", err)

@@ -44,10 +44,11 @@ func (s *Store) VerifyRollups(ctx context.Context) ([]string, error) {
 			min(first_start) AS first_start, max(last_start) AS last_start, max(last_end) AS last_end, sum(cost_usd) AS cost_usd
 			FROM user_stats_1d GROUP BY ALL HAVING sum(traces) <> 0`,
 			"workspace_id, day_ms, user_id", []string{"traces", "errors", "latency_ms", "first_start", "last_start", "last_end"}},
-		{"session_bounds", `SELECT workspace_id, session_id, min(start_time) AS first_start, max(start_time) AS last_start
+		{"session_bounds", `SELECT workspace_id, session_id, min(start_time) AS first_start, max(start_time) AS last_start, true AS one_folded
 			FROM traces WHERE session_id <> '' GROUP BY ALL`,
-			`SELECT workspace_id, session_id, min(first_start) AS first_start, max(last_start) AS last_start FROM session_bounds GROUP BY ALL`,
-			"workspace_id, session_id", []string{"first_start", "last_start"}},
+			`SELECT workspace_id, session_id, min(first_start) AS first_start, max(last_start) AS last_start,
+			count(*) FILTER (WHERE folded) <= 1 AS one_folded FROM session_bounds GROUP BY ALL`,
+			"workspace_id, session_id", []string{"first_start", "last_start", "one_folded"}},
 	}
 	var bad []string
 	for _, c := range checks {

@@ -33,13 +33,17 @@ SELECT workspace_id, epoch_ms(start_time) // 86400000 * 86400000, user_id, count
 FROM traces GROUP BY ALL;
 
 -- The first and last start of every session. Every row's bounds are starts of stored traces
--- of its session, so a row inside a window proves the session active in it.
+-- of its session, so a row inside a window proves the session active in it. A folded row is
+-- a session's only folded row and holds all its traces but those of its unfolded rows, which
+-- commits append until the next compaction folds them in: sessions are counted from folded
+-- rows without grouping millions of them.
 CREATE TABLE session_bounds (
     workspace_id  VARCHAR NOT NULL,
     session_id    VARCHAR NOT NULL,
     first_start   TIMESTAMPTZ NOT NULL,
-    last_start    TIMESTAMPTZ NOT NULL
+    last_start    TIMESTAMPTZ NOT NULL,
+    folded        BOOLEAN NOT NULL
 );
 
 INSERT INTO session_bounds
-SELECT workspace_id, session_id, min(start_time), max(start_time) FROM traces WHERE session_id <> '' GROUP BY ALL;
+SELECT workspace_id, session_id, min(start_time), max(start_time), true FROM traces WHERE session_id <> '' GROUP BY ALL;
