@@ -49,31 +49,60 @@ func (s *Store) traceStatsByUser(ctx context.Context, q store.StatsQuery) (store
 // countSessions counts the sessions with a trace in f's window from session_bounds, whose
 // rows' bounds are starts of stored traces: a session with a row that begins or ends in the
 // window surely has a trace in it; one whose rows all span the window (few) is looked up in
-// the traces. Sessions with only a folded row are counted by counting rows; the few with
-// unfolded rows (appended since the last compaction) by grouping theirs.
+// the traces. Folded rows are counted without grouping (a session has one); the few
+// sessions with unfolded rows (appended since the last compaction) are then corrected by
+// looking at all their rows.
 func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, error) {
+	const overlaps = `last_start >= $2 AND first_start < $3`
+	const inside = overlaps + ` AND (first_start >= $2 OR last_start < $3)`
+	const spans = `first_start < $2 AND last_start >= $3`
 	var sure int64
-	var unsure []any
-	err := s.db.QueryRowContext(ctx, `WITH dirty AS MATERIALIZED (
-			SELECT DISTINCT session_id FROM session_bounds WHERE workspace_id = $1 AND NOT folded),
-		overlapping AS (
-			SELECT session_id, first_start >= $2 OR last_start < $3 AS sure, session_id IN (SELECT session_id FROM dirty) AS is_dirty
-			FROM session_bounds WHERE workspace_id = $1 AND last_start >= $2 AND first_start < $3),
-		grouped AS (SELECT session_id, bool_or(sure) AS sure FROM overlapping WHERE is_dirty GROUP BY session_id)
-		SELECT (SELECT count(*) FROM overlapping WHERE sure AND NOT is_dirty) + (SELECT count(*) FROM grouped WHERE sure),
-			(SELECT coalesce(list(session_id), []) FROM (SELECT session_id FROM overlapping WHERE NOT sure AND NOT is_dirty
-				UNION ALL SELECT session_id FROM grouped WHERE NOT sure))`,
-		f.WorkspaceID, f.From, f.To).Scan(&sure, &unsure)
+	var spanning []any
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE `+inside+`), coalesce(list(session_id) FILTER (WHERE `+spans+`), [])
+		FROM session_bounds WHERE workspace_id = $1 AND folded AND `+overlaps, f.WorkspaceID, f.From, f.To).Scan(&sure, &spanning)
 	if err != nil {
+		return 0, fmt.Errorf("cannot count sessions: %w", err)
+	}
+	unsure := map[string]bool{}
+	for _, id := range toStrings(spanning) {
+		unsure[id] = true
+	}
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, bool_or(folded AND `+inside+`), bool_or(`+inside+`), bool_or(`+overlaps+`)
+		FROM session_bounds WHERE workspace_id = $1 AND session_id IN (SELECT session_id FROM session_bounds WHERE workspace_id = $1 AND NOT folded)
+		GROUP BY session_id`, f.WorkspaceID, f.From, f.To)
+	if err != nil {
+		return 0, fmt.Errorf("cannot count sessions: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var countedFolded, anyInside, anyOverlap bool
+		if err := rows.Scan(&id, &countedFolded, &anyInside, &anyOverlap); err != nil {
+			return 0, fmt.Errorf("cannot count sessions: %w", err)
+		}
+		delete(unsure, id)
+		if countedFolded {
+			sure--
+		}
+		if anyInside {
+			sure++
+		} else if anyOverlap {
+			unsure[id] = true
+		}
+	}
+	if err := rows.Err(); err != nil {
 		return 0, fmt.Errorf("cannot count sessions: %w", err)
 	}
 	if len(unsure) == 0 {
 		return sure, nil
 	}
-	ids := toStrings(unsure)
+	ids := make([]string, 0, len(unsure))
+	for id := range unsure {
+		ids = append(ids, id)
+	}
 	var active int64
 	if err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT session_id) FROM traces
-		WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3 AND list_contains($4, session_id)`,
+		WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3 AND session_id IN (SELECT unnest($4))`,
 		f.WorkspaceID, f.From, f.To, ids).Scan(&active); err != nil {
 		return 0, fmt.Errorf("cannot count sessions: %w", err)
 	}
@@ -85,7 +114,7 @@ func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, 
 func (s *Store) sessionsSpan(ctx context.Context, workspaceID string, ids []string) (from, to time.Time, err error) {
 	var first, last sql.NullTime
 	err = s.db.QueryRowContext(ctx, `SELECT min(first_start), max(last_start) FROM session_bounds
-		WHERE workspace_id = $1 AND list_contains($2, session_id)`, workspaceID, ids).Scan(&first, &last)
+		WHERE workspace_id = $1 AND session_id IN (SELECT unnest($2))`, workspaceID, ids).Scan(&first, &last)
 	if err != nil || !first.Valid {
 		return time.Time{}, time.Time{}, err
 	}
