@@ -584,39 +584,18 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 		}
 		cut = bound
 	}
-	// A searched list, newest first, reads the newest hour of its window first and a four
-	// times longer stretch each time the page is not full yet: a common word fills the page
-	// from the newest row groups whatever the window's length.
-	var newest time.Time
-	span := time.Hour
-	if q.Sort == store.SortStartTime && !q.Asc && q.Filter.Text != "" && !q.Filter.From.IsZero() && !q.Filter.To.IsZero() {
-		newest = q.Filter.To
-		if q.After != nil {
-			newest = time.UnixMicro(int64(q.After.Value) + 1).UTC()
-		}
-	}
 	for {
-		since := ""
-		if !newest.IsZero() && newest.Add(-span).After(q.Filter.From) {
-			since = fmt.Sprintf(" AND start_time >= to_timestamp(%d / 1e6)", newest.Add(-span).UnixMicro())
-		}
-		query := fmt.Sprintf("SELECT %s FROM traces WHERE %s%s%s ORDER BY %s %s, trace_id %s LIMIT %d", summaryColumns, page, cut, since,
-			key, dir, dir, limit+1)
+		query := fmt.Sprintf("SELECT %s FROM traces WHERE %s%s ORDER BY %s %s, trace_id %s LIMIT %d", summaryColumns, page, cut, key, dir, dir, limit+1)
 		traces, err := s.summaries(ctx, query, args)
 		if err != nil {
 			return store.TracePage{}, err
 		}
 		out.Traces = traces
-		if len(traces) > limit || (cut == "" && since == "") {
+		// A page cut short by the bound may miss traces below it: read it again unbounded.
+		if cut == "" || len(traces) > limit {
 			break
 		}
-		// A page cut short by the bound or the stretch may miss traces beyond them: read
-		// again unbounded, or a longer stretch.
-		if since != "" {
-			span *= 4
-		} else {
-			cut = ""
-		}
+		cut = ""
 	}
 	if len(out.Traces) > limit {
 		out.Traces, out.More = out.Traces[:limit], true
