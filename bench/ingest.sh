@@ -7,6 +7,7 @@
 #   SEED_TRACES=200000 bench/ingest.sh
 #   DURATION=30s bench/ingest.sh
 #   SEED_TRACES=0 bench/ingest.sh   # ingestion only, no start-up measurement
+#   BIN=/path/to/older/agentobs bench/ingest.sh   # measure another build (before/after figures)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,11 @@ WORK=$(mktemp -d)
 SEEDED=bench/.data-$SEED_TRACES
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-go build -o "$WORK/agentobs" ./cmd/agentobs
+if [ -n "${BIN:-}" ]; then
+  cp "$BIN" "$WORK/agentobs"
+else
+  go build -o "$WORK/agentobs" ./cmd/agentobs
+fi
 go build -o "$WORK/loadgen" ./bench/loadgen
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }

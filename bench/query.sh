@@ -8,6 +8,7 @@
 #   SEED_TRACES=10000000 bench/query.sh     # 10M (seeding takes a long while and several GB)
 #   DATA_DIR=/path/to/seeded REPEAT=50 bench/query.sh
 #   SERVE_FLAGS="--duckdb-memory-limit 512MB" bench/query.sh
+#   BIN=/path/to/older/agentobs bench/query.sh   # time another build (before/after figures)
 #   AGENTOBS_STORE=postgres AGENTOBS_POSTGRES_DSN=postgres://… bench/query.sh   # seeds an empty database once
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,7 +22,11 @@ DATA_DIR=${DATA_DIR:-bench/.data-$SEED_TRACES}
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-go build -o "$WORK/agentobs" ./cmd/agentobs
+if [ -n "${BIN:-}" ]; then
+  cp "$BIN" "$WORK/agentobs"
+else
+  go build -o "$WORK/agentobs" ./cmd/agentobs
+fi
 
 if [ "${AGENTOBS_STORE:-duckdb}" = postgres ]; then
   if [ "$(psql -X -t -A "$AGENTOBS_POSTGRES_DSN" -c "SELECT to_regclass('traces') IS NOT NULL AND EXISTS (SELECT 1 FROM traces)" 2>/dev/null)" != t ]; then
@@ -93,6 +98,16 @@ session=$(get "/api/v1/traces?limit=1" | grep -o '"session_id":"[^"]*"' | head -
 time_route "sessions (first page)" "/api/v1/sessions"
 time_route "sessions/{session_id}" "/api/v1/sessions/$session"
 time_route "users (first page)" "/api/v1/users"
+
+echo
+echo "== trace explorer over 30 days"
+time_route "traces?range=30d&sort=latency_ms&order=desc" "/api/v1/traces?range=30d&sort=latency_ms&order=desc"
+time_route "traces?range=30d&sort=cost_usd&order=desc" "/api/v1/traces?range=30d&sort=cost_usd&order=desc"
+time_route "traces?range=7d&q=refund" "/api/v1/traces?range=7d&q=refund"
+time_route "traces?range=30d&q=refund" "/api/v1/traces?range=30d&q=refund"
+time_route "sessions?range=30d (first page)" "/api/v1/sessions?range=30d"
+time_route "users?range=30d (first page)" "/api/v1/users?range=30d"
+time_route "users?range=30d&sort=last_seen" "/api/v1/users?range=30d&sort=last_seen"
 
 echo
 awk '/VmHWM/ {h = $2} /VmRSS/ {r = $2} END {printf "server RSS now %.0f MB, peak %.0f MB\n", r / 1024, h / 1024}' /proc/$PID/status

@@ -112,6 +112,11 @@ func (q *queryServer) do(t *testing.T, key, method, path, body string) qAnswer {
 	if body != "" {
 		req.Header.Set("Content-Type", "application/json")
 	}
+	return q.doReq(t, req)
+}
+
+func (q *queryServer) doReq(t *testing.T, req *http.Request) qAnswer {
+	t.Helper()
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

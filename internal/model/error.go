@@ -51,6 +51,9 @@ func ErrorCode(err error) string {
 	if errors.As(err, &e) {
 		return e.Code
 	}
+	if c := classify(err); c != nil {
+		return c.Code
+	}
 	return EINTERNAL
 }
 
@@ -60,7 +63,32 @@ func ErrorMessage(err error) string {
 	if errors.As(err, &e) {
 		return e.Message
 	}
+	if c := classify(err); c != nil {
+		return c.Message
+	}
 	return "internal error"
+}
+
+// ErrorClass gives a code to errors of a library that cannot return *Error itself, such as
+// a database driver's "out of memory", which is a 503 to clients rather than a 500.
+type ErrorClass func(err error) *Error
+
+var errorClasses []ErrorClass
+
+// RegisterErrorClass adds c to the classes ErrorCode and ErrorMessage consult for uncoded
+// errors. Packages register their classes at init.
+func RegisterErrorClass(c ErrorClass) { errorClasses = append(errorClasses, c) }
+
+func classify(err error) *Error {
+	if err == nil {
+		return nil
+	}
+	for _, c := range errorClasses {
+		if e := c(err); e != nil {
+			return e
+		}
+	}
+	return nil
 }
 
 // Path is a location inside a JSON document: object keys and array indexes.

@@ -122,3 +122,20 @@ func PercentilesOf(values []int64, ps []float64) []float64 {
 	}
 	return out
 }
+
+// LatencyCutoff picks, from a histogram of the traces a list may show, a latency such that
+// at least need of them are as slow or slower: a list sorted by latency, slowest first, then
+// only reads the traces above it. False when the histogram holds fewer than need traces.
+// The histogram only guides: a list filtered further must check it got a full page.
+func LatencyCutoff(bins []HistogramBin, need int64) (int64, bool) {
+	bins = slices.Clone(bins)
+	slices.SortFunc(bins, func(a, b HistogramBin) int { return cmp.Compare(b.Bucket, a.Bucket) })
+	var seen int64
+	for _, b := range bins {
+		if seen += b.Traces; seen >= need {
+			lo, _ := LatencyBounds(b.Bucket)
+			return int64(lo), true
+		}
+	}
+	return 0, false
+}

@@ -55,3 +55,40 @@ func TestHistogramPercentiles(t *testing.T) {
 		t.Errorf("no bins: %v", got)
 	}
 }
+
+func TestLatencyCutoff(t *testing.T) {
+	var values []int64
+	for v := int64(0); v < 50000; v += 7 {
+		values = append(values, v)
+	}
+	counts := map[int64]int64{}
+	for _, v := range values {
+		counts[LatencyBucket(v)]++
+	}
+	var bins []HistogramBin
+	for b, n := range counts {
+		bins = append(bins, HistogramBin{Bucket: b, Traces: n})
+	}
+	for _, need := range []int64{1, 51, 500, int64(len(values))} {
+		cut, ok := LatencyCutoff(bins, need)
+		if !ok {
+			t.Fatalf("need %d: no cut-off from %d traces", need, len(values))
+		}
+		var above int64
+		for _, v := range values {
+			if v >= cut {
+				above++
+			}
+		}
+		if above < need {
+			t.Errorf("need %d: only %d traces at or above %d", need, above, cut)
+		}
+		// The cut-off is the lower bound of the bucket holding the need-th slowest trace.
+		if nth := values[len(values)-int(need)]; LatencyBucket(cut) != LatencyBucket(nth) {
+			t.Errorf("need %d: cut-off %d is not in the bucket of %d", need, cut, nth)
+		}
+	}
+	if _, ok := LatencyCutoff(bins, int64(len(values))+1); ok {
+		t.Error("a cut-off for more traces than the histogram holds")
+	}
+}

@@ -3,6 +3,7 @@ package store
 import (
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
@@ -241,4 +242,50 @@ func SlotBounds(f TraceFilter) []string {
 		out = append(out, fmt.Sprintf("slot_ms < %d", f.To.UnixMilli()))
 	}
 	return out
+}
+
+// SessionKey identifies a session.
+type SessionKey struct{ WorkspaceID, SessionID string }
+
+// SessionBounds are the first and last start of traces of a session.
+type SessionBounds struct{ First, Last time.Time }
+
+// SessionBoundsOf is what traces add to the session bounds: the extremes of their starts
+// per session; traces without a session have none.
+func SessionBoundsOf(traces []model.Trace) map[SessionKey]SessionBounds {
+	out := map[SessionKey]SessionBounds{}
+	for i := range traces {
+		t := &traces[i]
+		if t.SessionID == "" {
+			continue
+		}
+		k := SessionKey{t.WorkspaceID, t.SessionID}
+		b, ok := out[k]
+		if !ok {
+			out[k] = SessionBounds{First: t.StartTime, Last: t.StartTime}
+			continue
+		}
+		if t.StartTime.Before(b.First) {
+			b.First = t.StartTime
+		}
+		if t.StartTime.After(b.Last) {
+			b.Last = t.StartTime
+		}
+		out[k] = b
+	}
+	return out
+}
+
+// VerifyRollupSQL counts the keys on which a roll-up (actual: a table or a parenthesised
+// query) differs from what expected recomputes from the raw tables, comparing the named
+// columns and, when expected has one, cost_usd to a millionth.
+func VerifyRollupSQL(expected, actual, keys string, compare []string) string {
+	var differ []string
+	for _, col := range compare {
+		differ = append(differ, fmt.Sprintf("e.%s IS DISTINCT FROM a.%s", col, col))
+	}
+	if strings.Contains(expected, "AS cost_usd") {
+		differ = append(differ, "abs(coalesce(e.cost_usd, 0) - coalesce(a.cost_usd, 0)) > 1e-6")
+	}
+	return fmt.Sprintf(`SELECT count(*) FROM (%s) e FULL JOIN %s a USING (%s) WHERE %s`, expected, actual, keys, strings.Join(differ, " OR "))
 }

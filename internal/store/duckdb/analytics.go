@@ -39,6 +39,15 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if store.StatsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
+	if f, err := s.withinSessions(ctx, q.Filter); err != nil {
+		return store.StatsResult{}, err
+	} else if q.Buckets == nil {
+		// Bucket labels depend on the window, which must then stay as asked.
+		q.Filter = f
+	}
+	if store.UserRollupServes(q) {
+		return s.traceStatsByUser(ctx, q)
+	}
 	if histogramServes(q) {
 		if res, ok, err := s.traceStatsHistogram(ctx, q); ok || err != nil {
 			return res, err
@@ -311,9 +320,19 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	}
 	full := q
 	full.Limit, full.Offset = 0, 0
+	if q.GroupBy[0] == store.DimSession {
+		// Only the part of the window the page's sessions span is read.
+		f := q.Filter
+		f.SessionIDs = keys
+		f, err = s.withinSessions(ctx, f)
+		if err != nil {
+			return res, err
+		}
+		full.Filter.From, full.Filter.To = f.From, f.To
+	}
 	var args store.SQLArgs
 	// A semi-join against the page's keys: a list test per row costs the page's length.
-	where := dialect.WhereTraces(q.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
+	where := dialect.WhereTraces(full.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
 	got, err := s.scanStats(ctx, full, statsSQL(full, where), args)
 	if err != nil {
 		return res, err
@@ -328,7 +347,13 @@ func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int
 	where := dialect.WhereTraces(q.Filter, "", &args)
 	dim := store.DimExpr(q.GroupBy[0], "")
 	var total int64
-	if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT "+dim+") FROM traces WHERE "+where, args...).Scan(&total); err != nil {
+	if q.GroupBy[0] == store.DimSession && store.SessionCountServes(q.Filter) {
+		n, err := s.countSessions(ctx, q.Filter)
+		if err != nil {
+			return nil, 0, err
+		}
+		total = n
+	} else if err := s.db.QueryRowContext(ctx, "SELECT count(DISTINCT "+dim+") FROM traces WHERE "+where, args...).Scan(&total); err != nil {
 		return nil, 0, fmt.Errorf("cannot count groups: %w", err)
 	}
 	need := q.Offset + q.Limit
@@ -511,6 +536,11 @@ var summaryColumns = fmt.Sprintf(`trace_id, agent_id, name, user_id, session_id,
 // ListTraces implements store.Analytics. Sorting on the bare column lets DuckDB push the
 // top-N bound into the scan, which then skips row groups by their zone maps.
 func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TracePage, error) {
+	f, err := s.withinSessions(ctx, q.Filter)
+	if err != nil {
+		return store.TracePage{}, err
+	}
+	q.Filter = f
 	var args store.SQLArgs
 	where := dialect.WhereTraces(q.Filter, "", &args)
 	var key string
@@ -545,46 +575,166 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 	if limit <= 0 {
 		limit = 50
 	}
-	query := fmt.Sprintf("SELECT %s FROM traces WHERE %s ORDER BY %s %s, trace_id %s LIMIT %d", summaryColumns, page, key, dir, dir, limit+1)
-	rows, err := s.db.QueryContext(ctx, query, args...)
-	if err != nil {
-		return store.TracePage{}, fmt.Errorf("cannot list traces: %w", err)
-	}
 	var out store.TracePage
-	out.Traces = []model.TraceSummary{}
-	for rows.Next() {
-		t, err := scanSummary(rows)
+	cut := ""
+	if q.Sort != store.SortStartTime {
+		bound, err := s.sortBound(ctx, q, key, page, args, limit+1)
 		if err != nil {
-			rows.Close()
 			return store.TracePage{}, err
 		}
-		out.Traces = append(out.Traces, t)
+		cut = bound
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return store.TracePage{}, fmt.Errorf("cannot list traces: %w", err)
+	for {
+		query := fmt.Sprintf("SELECT %s FROM traces WHERE %s%s ORDER BY %s %s, trace_id %s LIMIT %d", summaryColumns, page, cut, key, dir, dir, limit+1)
+		traces, err := s.summaries(ctx, query, args)
+		if err != nil {
+			return store.TracePage{}, err
+		}
+		out.Traces = traces
+		// A page cut short by the bound may miss traces below it: read it again unbounded.
+		if cut == "" || len(traces) > limit {
+			break
+		}
+		cut = ""
 	}
 	if len(out.Traces) > limit {
 		out.Traces, out.More = out.Traces[:limit], true
 	}
 	if q.Count {
-		if count := (store.StatsQuery{Filter: q.Filter}); store.StatsRollupServes(count) {
-			// The common explorer filters are counted from the roll-up, not from every trace.
-			res, err := s.traceStatsRollup(ctx, count)
-			if err != nil {
-				return store.TracePage{}, err
-			}
-			if len(res.Rows) > 0 {
-				out.Total = res.Rows[0].Count
-			}
-			return out, nil
-		}
-		var cargs store.SQLArgs
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+dialect.WhereTraces(q.Filter, "", &cargs), cargs...).Scan(&out.Total); err != nil {
-			return store.TracePage{}, fmt.Errorf("cannot count traces: %w", err)
+		if out.Total, err = s.countTraces(ctx, q.Filter); err != nil {
+			return store.TracePage{}, err
 		}
 	}
 	return out, nil
+}
+
+// countTraces counts the traces f selects. The common explorer filters are counted from the
+// roll-up for the whole 5-minute slots of the window and from the traces at its edges, not
+// from every trace.
+func (s *Store) countTraces(ctx context.Context, f store.TraceFilter) (int64, error) {
+	middle, edges, ok := store.SplitWindow(f, store.SlotMs)
+	if !ok {
+		middle, edges = f, nil
+	}
+	var total int64
+	if count := (store.StatsQuery{Filter: middle}); store.StatsRollupServes(count) {
+		res, err := s.traceStatsRollup(ctx, count)
+		if err != nil {
+			return 0, err
+		}
+		if len(res.Rows) > 0 {
+			total = res.Rows[0].Count
+		}
+	} else {
+		edges = []store.TraceFilter{f}
+	}
+	for _, e := range edges {
+		var n int64
+		var args store.SQLArgs
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+dialect.WhereTraces(e, "", &args), args...).Scan(&n); err != nil {
+			return 0, fmt.Errorf("cannot count traces: %w", err)
+		}
+		total += n
+	}
+	return total, nil
+}
+
+func (s *Store) summaries(ctx context.Context, query string, args store.SQLArgs) ([]model.TraceSummary, error) {
+	rows, err := s.db.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot list traces: %w", err)
+	}
+	defer rows.Close()
+	out := []model.TraceSummary{}
+	for rows.Next() {
+		t, err := scanSummary(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, t)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("cannot list traces: %w", err)
+	}
+	return out, nil
+}
+
+// sortBound finds a condition on the sort key that at least need traces of the page meet,
+// so that the list reads the columns of those traces only: sorting a month of traces by
+// latency or cost with all their columns costs a second at ten million. The slowest first
+// take the bound from the latency histogram; other orders from the sort key alone. The
+// bound is a guess when the histogram does not know the filter: the caller checks it got a
+// full page. Empty when there is no bound to take.
+func (s *Store) sortBound(ctx context.Context, q store.ListQuery, key, where string, args store.SQLArgs, need int) (string, error) {
+	if q.Sort == store.SortLatency && !q.Asc {
+		bins, err := s.listHistogram(ctx, q)
+		if err != nil {
+			return "", err
+		}
+		want := int64(need)
+		if f := q.Filter; fmt.Sprint(f) != fmt.Sprint(store.TraceFilter{WorkspaceID: f.WorkspaceID, From: f.From, To: f.To}) {
+			want *= 8 // filtered further: some of the histogram's traces are not listed
+		}
+		if lo, ok := store.LatencyCutoff(bins, want); ok {
+			return fmt.Sprintf(" AND latency_ms >= %d", lo), nil
+		}
+		return "", nil
+	}
+	dir, agg, cmp := "DESC", "min", ">="
+	if q.Asc {
+		dir, agg, cmp = "ASC", "max", "<="
+	}
+	// First from a 1 % sample of the table's vectors: the value with 4 * need / 100 sampled
+	// traces beyond it likely has 4 * need beyond it in all. Small tables yield no such value
+	// and are read in full, where a top-N over the key alone is cheap.
+	for _, from := range []struct {
+		table string
+		rank  int
+	}{{"traces TABLESAMPLE 1% (system)", (4*need + 99) / 100}, {"traces", need}} {
+		var bound sql.NullFloat64
+		var n int
+		query := fmt.Sprintf("SELECT %s(k)::DOUBLE, count(*) FROM (SELECT %s AS k FROM %s WHERE %s ORDER BY k %s LIMIT %d)",
+			agg, key, from.table, where, dir, from.rank)
+		if err := s.db.QueryRowContext(ctx, query, args...).Scan(&bound, &n); err != nil {
+			return "", fmt.Errorf("cannot bound the trace list: %w", err)
+		}
+		if n == from.rank && bound.Valid {
+			return fmt.Sprintf(" AND %s %s %s", key, cmp, strconv.FormatFloat(bound.Float64, 'g', -1, 64)), nil
+		}
+	}
+	return "", nil
+}
+
+// listHistogram reads the latency histogram of the whole hours inside the list's window
+// (all hours when it is open), before its cursor.
+func (s *Store) listHistogram(ctx context.Context, q store.ListQuery) ([]store.HistogramBin, error) {
+	var args store.SQLArgs
+	where := []string{"workspace_id = " + args.Add(q.Filter.WorkspaceID)}
+	if f := q.Filter; !f.From.IsZero() {
+		where = append(where, fmt.Sprintf("hour_ms >= %d", (f.From.UnixMilli()+hourMs-1)/hourMs*hourMs))
+	}
+	if f := q.Filter; !f.To.IsZero() {
+		where = append(where, fmt.Sprintf("hour_ms + %d <= %d", hourMs, f.To.UnixMilli()))
+	}
+	if q.After != nil {
+		// Buckets below the cursor's hold only traces after it.
+		where = append(where, fmt.Sprintf("bucket < %d", store.LatencyBucket(int64(q.After.Value))))
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT bucket, sum(traces)::BIGINT FROM latency_hist_1h WHERE "+strings.Join(where, " AND ")+
+		" GROUP BY bucket HAVING sum(traces) > 0", args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot read the latency histogram: %w", err)
+	}
+	defer rows.Close()
+	var bins []store.HistogramBin
+	for rows.Next() {
+		var b store.HistogramBin
+		if err := rows.Scan(&b.Bucket, &b.Traces); err != nil {
+			return nil, fmt.Errorf("cannot read the latency histogram: %w", err)
+		}
+		bins = append(bins, b)
+	}
+	return bins, rows.Err()
 }
 
 func scanSummary(rows *sql.Rows) (model.TraceSummary, error) {

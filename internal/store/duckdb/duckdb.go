@@ -31,7 +31,7 @@ const FileName = "agentobs.duckdb"
 type Options struct {
 	// Threads caps DuckDB's worker threads; 0 lets DuckDB decide.
 	Threads int
-	// MemoryLimit such as "2GB"; empty lets DuckDB decide.
+	// MemoryLimit such as "2GB"; empty means DefaultMemoryLimit.
 	MemoryLimit string
 	// CheckpointThreshold is the WAL size that triggers a checkpoint, such as "64MB".
 	// Larger values mean fewer pauses of the writer and a longer replay after a crash.
@@ -78,9 +78,11 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		if opts.Threads > 0 {
 			settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
 		}
-		if opts.MemoryLimit != "" {
-			settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(opts.MemoryLimit, "'", "")))
+		limit := opts.MemoryLimit
+		if limit == "" {
+			limit = DefaultMemoryLimit()
 		}
+		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(limit, "'", "")))
 		if opts.CheckpointThreshold != "" {
 			settings = append(settings, fmt.Sprintf("SET checkpoint_threshold = '%s'", strings.ReplaceAll(opts.CheckpointThreshold, "'", "")))
 		}

@@ -21,6 +21,30 @@ func openTestStore(t *testing.T) *Store {
 	return s
 }
 
+// TestConformance runs the suite; after each test the roll-ups must equal what the raw
+// tables say, however the test wrote.
 func TestConformance(t *testing.T) {
-	storetest.Run(t, func(t *testing.T) store.Store { return openTestStore(t) })
+	storetest.Run(t, func(t *testing.T) store.Store { return verifyingStore{openTestStore(t), t} })
+}
+
+// verifyingStore checks the roll-ups when the suite closes it.
+type verifyingStore struct {
+	*Store
+	t *testing.T
+}
+
+func (v verifyingStore) Close() error {
+	verifyRollups(v.t, v.Store)
+	return v.Store.Close()
+}
+
+func verifyRollups(t *testing.T, s *Store) {
+	t.Helper()
+	bad, err := s.VerifyRollups(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range bad {
+		t.Error(b)
+	}
 }

@@ -5,6 +5,7 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"strings"
+	"time"
 
 	duckdb "github.com/duckdb/duckdb-go/v2"
 
@@ -12,7 +13,7 @@ import (
 	"github.com/agentobs/agentobs/internal/store"
 )
 
-// The roll-ups (llm_usage_5m, trace_stats_5m) are kept equal to the raw tables inside every
+// The roll-ups (llm_usage_5m, trace_stats_5m, latency_hist_1h, user_stats_1d, session_bounds) are kept equal to the raw tables inside every
 // write transaction: new traces append their sums (computed here, in memory); traces written
 // again append the negated sums of what is stored before their merge and the sums of the
 // merged result after it, both read by the same SQL, so a replaced span or a moved start
@@ -65,6 +66,25 @@ func (s *Store) addFreshUsage(ctx context.Context, conn *duckdb.Conn, traces []m
 	for k, n := range hist {
 		histRows = append(histRows, []any{k[0], k[1], int32(k[2].(int64)), n})
 		s.rollups.touch(k[1].(int64), 1)
+	}
+	users := map[store.UserKey]*store.UserSum{}
+	store.AddUserStats(users, traces, 1)
+	userRows := make([][]any, 0, len(users))
+	for k, u := range users {
+		userRows = append(userRows, []any{k.WorkspaceID, k.DayMs, k.UserID, u.Traces, u.Success, u.Errors, u.Timeouts, u.LatencyMs,
+			u.Priced, u.CostUSD, u.TokensInput, u.TokensOutput, u.TokensTotal,
+			time.UnixMicro(u.FirstStart).UTC(), time.UnixMicro(u.LastStart).UTC(), time.UnixMicro(u.LastEnd).UTC()})
+	}
+	var sessionRows [][]any
+	for k, b := range store.SessionBoundsOf(traces) {
+		sessionRows = append(sessionRows, []any{k.WorkspaceID, k.SessionID, b.First, b.Last, false})
+	}
+	s.rollups.rows += len(userRows) + len(sessionRows)
+	if err := appendRows(ctx, conn, "user_stats_1d", userRows); err != nil {
+		return err
+	}
+	if err := appendRows(ctx, conn, "session_bounds", sessionRows); err != nil {
+		return err
 	}
 	if err := appendRows(ctx, conn, "llm_usage_5m", calls); err != nil {
 		return err
@@ -133,14 +153,71 @@ SELECT workspace_id, epoch_ms(start_time) // 3600000 * 3600000, ` + store.Latenc
 FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)
 GROUP BY ALL`
 
-// applyStoredUsage appends (sign 1) or subtracts (sign -1) the stored sums of traces that
-// are being written again; it runs before and after their merge in the same transaction.
-func (s *Store) applyStoredUsage(ctx context.Context, conn *duckdb.Conn, traces []model.Trace, sign int) error {
+// The per-user-day sums and session bounds of traces written again are read afresh from
+// the traces: their extremes cannot be taken away by a delta. noteTouched records the
+// users' days and sessions of the listed traces (as stored, before and after the merge);
+// rebuildTouched replaces their rows.
+const (
+	noteTouchedUsersSQL = `INSERT INTO touched_users SELECT workspace_id, epoch_ms(start_time) // 86400000 * 86400000, user_id
+		FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)`
+	noteTouchedSessionsSQL = `INSERT INTO touched_sessions SELECT workspace_id, session_id
+		FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id) AND session_id <> ''`
+)
+
+var rebuildTouchedSQL = []string{
+	`DELETE FROM user_stats_1d u USING (SELECT DISTINCT * FROM touched_users) k
+		WHERE u.workspace_id = k.workspace_id AND u.day_ms = k.day_ms AND u.user_id = k.user_id`,
+	`INSERT INTO user_stats_1d
+		SELECT t.workspace_id, k.day_ms, t.user_id, count(*), count(*) FILTER (WHERE t.status = 'success'),
+			count(*) FILTER (WHERE t.status = 'error'), count(*) FILTER (WHERE t.status = 'timeout'), sum(t.latency_ms),
+			count(t.cost_usd), coalesce(sum(t.cost_usd), 0), coalesce(sum(t.tokens_input), 0), coalesce(sum(t.tokens_output), 0),
+			coalesce(sum(t.tokens_total), 0), min(t.start_time), max(t.start_time), max(t.end_time)
+		FROM traces t JOIN (SELECT DISTINCT * FROM touched_users) k ON t.workspace_id = k.workspace_id AND t.user_id = k.user_id
+			AND epoch_ms(t.start_time) // 86400000 * 86400000 = k.day_ms
+		GROUP BY t.workspace_id, k.day_ms, t.user_id`,
+	`DELETE FROM touched_users`,
+	`DELETE FROM session_bounds b USING (SELECT DISTINCT * FROM touched_sessions) k
+		WHERE b.workspace_id = k.workspace_id AND b.session_id = k.session_id`,
+	`INSERT INTO session_bounds
+		SELECT t.workspace_id, t.session_id, min(t.start_time), max(t.start_time), true
+		FROM traces t JOIN (SELECT DISTINCT * FROM touched_sessions) k ON t.workspace_id = k.workspace_id AND t.session_id = k.session_id
+		GROUP BY t.workspace_id, t.session_id`,
+	`DELETE FROM touched_sessions`,
+}
+
+func noteTouched(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) error {
+	for ws, ids := range idsByWorkspace(traces) {
+		args := []driver.NamedValue{{Ordinal: 1, Value: ws}, {Ordinal: 2, Value: ids}}
+		for _, q := range []string{noteTouchedUsersSQL, noteTouchedSessionsSQL} {
+			if _, err := conn.ExecContext(ctx, q, args); err != nil {
+				return fmt.Errorf("cannot note rewritten users and sessions: %w", err)
+			}
+		}
+	}
+	return nil
+}
+
+func rebuildTouched(ctx context.Context, conn *duckdb.Conn) error {
+	for _, q := range rebuildTouchedSQL {
+		if _, err := conn.ExecContext(ctx, q, nil); err != nil {
+			return fmt.Errorf("cannot rebuild user and session roll-ups: %w", err)
+		}
+	}
+	return nil
+}
+
+func idsByWorkspace(traces []model.Trace) map[string][]string {
 	byWS := map[string][]string{}
 	for i := range traces {
 		byWS[traces[i].WorkspaceID] = append(byWS[traces[i].WorkspaceID], traces[i].TraceID)
 	}
-	for ws, ids := range byWS {
+	return byWS
+}
+
+// applyStoredUsage appends (sign 1) or subtracts (sign -1) the stored sums of traces that
+// are being written again; it runs before and after their merge in the same transaction.
+func (s *Store) applyStoredUsage(ctx context.Context, conn *duckdb.Conn, traces []model.Trace, sign int) error {
+	for ws, ids := range idsByWorkspace(traces) {
 		args := []driver.NamedValue{{Ordinal: 1, Value: ws}, {Ordinal: 2, Value: ids}}
 		// The slots these rows land in join the compaction's range.
 		rows, err := conn.QueryContext(ctx, `SELECT min(epoch_ms(start_time)) // 300000 * 300000, count(*) FROM traces
@@ -208,6 +285,23 @@ func compactRollups(ctx context.Context, conn *duckdb.Conn, fromSlot int64) erro
 		`DELETE FROM latency_hist_1h WHERE hour_ms >= $1 // 3600000 * 3600000`,
 		`INSERT INTO latency_hist_1h SELECT * FROM compact_hist`,
 		`DROP TABLE compact_hist`,
+		// Days from the day holding the first slot touched.
+		`CREATE OR REPLACE TEMP TABLE compact_users AS SELECT workspace_id, day_ms, user_id, sum(traces)::BIGINT, sum(success)::BIGINT,
+			sum(errors)::BIGINT, sum(timeouts)::BIGINT, sum(latency_ms)::BIGINT, sum(priced)::BIGINT, sum(cost_usd),
+			sum(tokens_input)::BIGINT, sum(tokens_output)::BIGINT, sum(tokens_total)::BIGINT, min(first_start), max(last_start), max(last_end)
+			FROM user_stats_1d WHERE day_ms >= $1 // 86400000 * 86400000 GROUP BY ALL HAVING sum(traces) <> 0`,
+		`DELETE FROM user_stats_1d WHERE day_ms >= $1 // 86400000 * 86400000`,
+		`INSERT INTO user_stats_1d SELECT * FROM compact_users`,
+		`DROP TABLE compact_users`,
+		// Every row of a session with unfolded rows, into its one folded row.
+		`CREATE OR REPLACE TEMP TABLE compact_sessions AS SELECT b.workspace_id, b.session_id, min(b.first_start) AS first_start,
+			max(b.last_start) AS last_start, true AS folded
+			FROM session_bounds b JOIN (SELECT DISTINCT workspace_id, session_id FROM session_bounds WHERE NOT folded) r
+				ON b.workspace_id = r.workspace_id AND b.session_id = r.session_id
+			GROUP BY b.workspace_id, b.session_id`,
+		`DELETE FROM session_bounds b USING compact_sessions c WHERE b.workspace_id = c.workspace_id AND b.session_id = c.session_id`,
+		`INSERT INTO session_bounds SELECT * FROM compact_sessions`,
+		`DROP TABLE compact_sessions`,
 	} {
 		var args []driver.NamedValue
 		if strings.Contains(q, "$1") {

@@ -75,6 +75,13 @@ func TestRollupsEqualRawAfterCompaction(t *testing.T) {
 	if diff := cmp.Diff(want, answers(aligned), approx); diff != "" {
 		t.Fatalf("compacted roll-ups differ from the raw tables (-raw +rollup):\n%s", diff)
 	}
+	var unfolded int
+	if err := s.db.QueryRow(`SELECT count(*) FROM session_bounds WHERE NOT folded`).Scan(&unfolded); err != nil || unfolded > 0 {
+		t.Errorf("compaction left %d unfolded session rows (%v)", unfolded, err)
+	}
+	if bad, err := s.VerifyRollups(ctx); err != nil || len(bad) > 0 {
+		t.Errorf("compacted roll-ups: %q %v", bad, err)
+	}
 }
 
 // TestHistogramPercentiles: past exactPercentileLimit, percentiles come from the latency
@@ -133,5 +140,38 @@ func TestHistogramPercentiles(t *testing.T) {
 		if float64(v) < lo || float64(v) >= hi || (v >= 1000 && (hi-lo)/lo > 0.01+1e-12) {
 			t.Errorf("latency %d in bucket [%v, %v)", v, lo, hi)
 		}
+	}
+}
+
+// TestVerifyRollupsFindsDrift: a roll-up that no longer matches the traces is named, so that
+// the conformance suite's check after each test can fail.
+func TestVerifyRollupsFindsDrift(t *testing.T) {
+	ctx := context.Background()
+	s := openTestStore(t)
+	defer s.Close()
+	const ws = "11111111-1111-4111-8111-111111111111"
+	end := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	if _, err := synth.Generate(ctx, s, synth.Config{WorkspaceID: ws, Traces: 300, Days: 2, End: end, Seed: 5, Events: -1, Violations: -1}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if bad, err := s.VerifyRollups(ctx); err != nil || len(bad) > 0 {
+		t.Fatalf("fresh roll-ups: %v %v", bad, err)
+	}
+	for _, q := range []string{
+		`UPDATE user_stats_1d SET last_end = last_end + INTERVAL 1 SECOND WHERE user_id = (SELECT max(user_id) FROM user_stats_1d)`,
+		// Two folded rows of one session: counting rows would count it twice.
+		`INSERT INTO session_bounds SELECT workspace_id, session_id, first_start, last_start, true FROM session_bounds LIMIT 1`,
+		`INSERT INTO session_bounds SELECT workspace_id, session_id, first_start, last_start, true FROM session_bounds WHERE folded`,
+	} {
+		if _, err := s.db.ExecContext(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bad, err := s.VerifyRollups(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bad) != 2 {
+		t.Errorf("drift reported as %q, want user_stats_1d and session_bounds", bad)
 	}
 }

@@ -38,6 +38,8 @@ func (s *Store) prepareStaging(ctx context.Context) error {
 		`CREATE TEMP TABLE IF NOT EXISTS stage_spans AS SELECT * FROM spans LIMIT 0`,
 		`CREATE TEMP TABLE IF NOT EXISTS stage_scores AS SELECT * FROM scores LIMIT 0`,
 		`CREATE TEMP TABLE IF NOT EXISTS stage_agents AS SELECT * FROM agents LIMIT 0`,
+		`CREATE TEMP TABLE IF NOT EXISTS touched_users (workspace_id VARCHAR, day_ms BIGINT, user_id VARCHAR)`,
+		`CREATE TEMP TABLE IF NOT EXISTS touched_sessions (workspace_id VARCHAR, session_id VARCHAR)`,
 	} {
 		if _, err := s.wconn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("cannot create staging tables: %w", err)
@@ -198,10 +200,19 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 			if err := s.applyStoredUsage(ctx, conn, update, -1); err != nil {
 				return err
 			}
+			if err := noteTouched(ctx, conn, update); err != nil {
+				return err
+			}
 			if err := stageAndRun(conn, exec, update, ingestedAt, sqlMergeTraces, sqlMergeSpans, sqlMergeScores); err != nil {
 				return err
 			}
 			if err := s.applyStoredUsage(ctx, conn, update, 1); err != nil {
+				return err
+			}
+			if err := noteTouched(ctx, conn, update); err != nil {
+				return err
+			}
+			if err := rebuildTouched(ctx, conn); err != nil {
 				return err
 			}
 		}

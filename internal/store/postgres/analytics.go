@@ -60,7 +60,7 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 	if store.StatsRollupServes(q) {
 		return s.traceStatsRollup(ctx, q)
 	}
-	if userRollupServes(q) {
+	if store.UserRollupServes(q) {
 		return s.traceStatsByUser(ctx, q)
 	}
 	if histogramServes(q) {
@@ -176,7 +176,7 @@ func statsSQL(q store.StatsQuery, where string) string {
 // whole hours inside the window from trace_stats_1h when the buckets are made of whole
 // hours, the rest from trace_stats_5m.
 func (s *Store) traceStatsRollup(ctx context.Context, q store.StatsQuery) (store.StatsResult, error) {
-	middle, edges, ok := splitOn(q.Filter, hourMs)
+	middle, edges, ok := store.SplitWindow(q.Filter, hourMs)
 	if !ok || !q.Buckets.Holds(hourMs) {
 		return s.traceStatsFrom(ctx, q, "trace_stats_5m")
 	}
@@ -378,7 +378,7 @@ func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int
 	where := dialect.WhereTraces(q.Filter, "", &args)
 	dim := store.DimExpr(q.GroupBy[0], "")
 	var total int64
-	if q.GroupBy[0] == store.DimSession && sessionCountServes(q.Filter) {
+	if q.GroupBy[0] == store.DimSession && store.SessionCountServes(q.Filter) {
 		n, err := s.countSessions(ctx, q.Filter)
 		if err != nil {
 			return nil, 0, err
@@ -462,7 +462,7 @@ func (s *Store) CallStats(ctx context.Context, q store.CallQuery) ([]store.CallR
 // callStatsRollup answers q, whose window lies on 5-minute slots, from llm_usage_1h and
 // llm_usage_5m as traceStatsRollup does.
 func (s *Store) callStatsRollup(ctx context.Context, q store.CallQuery) ([]store.CallRow, error) {
-	middle, edges, ok := splitOn(q.Filter, hourMs)
+	middle, edges, ok := store.SplitWindow(q.Filter, hourMs)
 	if !ok || !q.Buckets.Holds(hourMs) {
 		return s.callStatsFrom(ctx, q, "llm_usage_5m")
 	}

@@ -32,7 +32,7 @@ func histogramServes(q store.StatsQuery) bool {
 	if fmt.Sprint(only) != fmt.Sprint(f) || !q.Buckets.Holds(store.DayMs) {
 		return false
 	}
-	_, _, ok := alignedWindow(f.From, f.To, store.DayMs)
+	_, _, ok := store.AlignedWindow(f.From, f.To, store.DayMs)
 	return ok
 }
 
@@ -64,7 +64,7 @@ func (s *Store) traceStatsHistogram(ctx context.Context, q store.StatsQuery) (re
 
 // latencyHistogram reads the histogram of q's window per bucket label.
 func (s *Store) latencyHistogram(ctx context.Context, q store.StatsQuery) (map[int64][]store.HistogramBin, error) {
-	middle, edges, _ := splitOn(q.Filter, store.DayMs)
+	middle, edges, _ := store.SplitWindow(q.Filter, store.DayMs)
 	label := func(ms string) string {
 		if q.Buckets == nil {
 			return "0::bigint"

@@ -16,42 +16,9 @@ import (
 // partial slots, from the raw tables, merged by key. Row stores scan millions of traces
 // slowly; this keeps the dashboards' sums independent of the window's length.
 
-// alignedWindow returns the whole slots of widthMs inside [from, to), false when there are
-// none.
-func alignedWindow(from, to time.Time, widthMs int64) (time.Time, time.Time, bool) {
-	if from.IsZero() || to.IsZero() {
-		return time.Time{}, time.Time{}, false
-	}
-	slot := time.Duration(widthMs) * time.Millisecond
-	lo := from.Truncate(slot)
-	if lo.Before(from) {
-		lo = lo.Add(slot)
-	}
-	hi := to.Truncate(slot)
-	return lo, hi, lo.Before(hi)
-}
-
 // splitFilters returns the filters of the middle (whole 5-minute slots) and of the edges.
 func splitFilters(f store.TraceFilter) (middle store.TraceFilter, edges []store.TraceFilter, ok bool) {
-	return splitOn(f, slotMs)
-}
-
-// splitOn returns the filters of the middle (whole slots of widthMs) and of the edges.
-func splitOn(f store.TraceFilter, widthMs int64) (middle store.TraceFilter, edges []store.TraceFilter, ok bool) {
-	lo, hi, ok := alignedWindow(f.From, f.To, widthMs)
-	if !ok {
-		return f, nil, false
-	}
-	middle = f
-	middle.From, middle.To = lo, hi
-	for _, e := range [][2]time.Time{{f.From, lo}, {hi, f.To}} {
-		if e[0].Before(e[1]) {
-			ef := f
-			ef.From, ef.To = e[0], e[1]
-			edges = append(edges, ef)
-		}
-	}
-	return middle, edges, true
+	return store.SplitWindow(f, slotMs)
 }
 
 // traceStatsSplit answers an additive, agent/status-grouped query whose window is not

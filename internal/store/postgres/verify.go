@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 	"strings"
+
+	"github.com/agentobs/agentobs/internal/store"
 )
 
 // VerifyRollups recomputes every roll-up from the raw tables and names those whose rows
@@ -48,15 +50,8 @@ func (s *Store) VerifyRollups(ctx context.Context) ([]string, error) {
 	}
 	var bad []string
 	for _, c := range checks {
-		var differ []string
-		for _, col := range c.compare {
-			differ = append(differ, fmt.Sprintf("e.%s IS DISTINCT FROM a.%s", col, col))
-		}
-		if strings.Contains(c.expected, "AS cost_usd") {
-			differ = append(differ, "abs(coalesce(e.cost_usd, 0) - coalesce(a.cost_usd, 0)) > 1e-6")
-		}
 		var n int64
-		query := fmt.Sprintf(`SELECT count(*) FROM (%s) e FULL JOIN %s a USING (%s) WHERE %s`, c.expected, c.table, c.keys, strings.Join(differ, " OR "))
+		query := store.VerifyRollupSQL(c.expected, c.table, c.keys, c.compare)
 		if err := s.pool.QueryRow(ctx, query).Scan(&n); err != nil {
 			return nil, fmt.Errorf("cannot verify %s: %w", c.table, err)
 		}

@@ -121,6 +121,7 @@ func testAnalytics(t *testing.T, s store.Store) {
 	}
 	t.Run("TraceStatsAfterRewrite", func(t *testing.T) { c.t = t; c.checkStats(ref) })
 	t.Run("CallStatsAfterRewrite", func(t *testing.T) { c.t = t; c.checkCalls(ref) })
+	t.Run("ListTracesAfterRewrite", func(t *testing.T) { c.t = t; c.checkList(ref) })
 
 	t.Run("Settings", func(t *testing.T) { testAnalyticsSettings(t, a) })
 }
@@ -488,10 +489,13 @@ func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 	kolkata, _ := time.LoadLocation("Asia/Kolkata")
 	newYork, _ := time.LoadLocation("America/New_York")
 	// Pick filter values that occur in the data.
-	agents, users, tags, models := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
+	agents, users, tags, models, sessions := map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}, map[string]int{}
 	for _, t := range ref {
 		agents[t.AgentID]++
 		users[t.UserID]++
+		if t.SessionID != "" {
+			sessions[t.SessionID]++
+		}
 		models[t.Model]++
 		for _, tag := range t.Tags {
 			tags[tag]++
@@ -544,6 +548,10 @@ func (c *analyticsCase) statsCases(ref []model.Trace) []statsCase {
 			f.NonEmpty = []store.Dimension{store.DimSession}
 			f.AgentIDs = top(agents, 1)
 		}), GroupBy: []store.Dimension{store.DimSession}, Times: true, Order: store.OrderLastStart, Limit: 50, Offset: 100}},
+		{name: "one-session", q: store.StatsQuery{Filter: store.TraceFilter{WorkspaceID: ws1, SessionIDs: top(sessions, 1)},
+			ListDistinct: []store.Dimension{store.DimAgent}, Latest: true, Times: true}},
+		{name: "sessions-in-window", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) { f.SessionIDs = top(sessions, 3) }),
+			GroupBy: []store.Dimension{store.DimSession}, Times: true}},
 		{name: "users-by-cost", q: store.StatsQuery{Filter: with(raw, func(f *store.TraceFilter) {
 			f.NonEmpty = []store.Dimension{store.DimUser}
 		}), GroupBy: []store.Dimension{store.DimUser}, CountDistinct: []store.Dimension{store.DimSession}, Times: true,
@@ -769,7 +777,10 @@ func (c *analyticsCase) checkCalls(ref []model.Trace) {
 func (c *analyticsCase) checkList(ref []model.Trace) {
 	all := store.TraceFilter{WorkspaceID: ws1}
 	errs := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-30 * time.Hour), To: c.end, Statuses: []model.Status{model.StatusError, model.StatusTimeout}}
-	filters := []store.TraceFilter{all, errs, {WorkspaceID: ws1, MinCostUSD: model.Float64(0.01), Text: "a"}}
+	// A window alone: lists sorted by latency may read only the top of it.
+	window := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-40 * time.Hour), To: c.end.Add(-3*time.Hour + 17*time.Second)}
+	searched := store.TraceFilter{WorkspaceID: ws1, From: c.end.Add(-50 * time.Hour), To: c.end, Text: "THE"}
+	filters := []store.TraceFilter{all, errs, {WorkspaceID: ws1, MinCostUSD: model.Float64(0.01), Text: "a"}, window, searched}
 	for fi, f := range filters {
 		for _, sortBy := range []store.SortField{store.SortStartTime, store.SortLatency, store.SortCost} {
 			for _, asc := range []bool{false, true} {
