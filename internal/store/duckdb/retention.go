@@ -46,6 +46,18 @@ func (s *Store) purgeHour(ctx context.Context, ws string, from, to time.Time) (i
 	var n int64
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		inHour := `SELECT trace_id FROM traces WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3`
+		// The users' days and sessions of these traces are rebuilt from what remains, as
+		// for a rewrite: a session's bounds cannot be shrunk by a delta.
+		for _, q := range []string{
+			`INSERT INTO touched_users SELECT workspace_id, epoch_ms(start_time) // 86400000 * 86400000, user_id
+				FROM traces WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3`,
+			`INSERT INTO touched_sessions SELECT workspace_id, session_id
+				FROM traces WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3 AND session_id <> ''`,
+		} {
+			if _, err := tx.ExecContext(ctx, q, ws, from, to); err != nil {
+				return fmt.Errorf("cannot note purged users and sessions: %w", err)
+			}
+		}
 		for _, q := range []string{
 			`DELETE FROM spans WHERE workspace_id = $1 AND trace_id IN (` + inHour + `)`,
 			`DELETE FROM scores WHERE workspace_id = $1 AND trace_id IN (` + inHour + `)`,
@@ -67,8 +79,15 @@ func (s *Store) purgeHour(ctx context.Context, ws string, from, to time.Time) (i
 		if err != nil {
 			return fmt.Errorf("cannot purge expired traces: %w", err)
 		}
-		n, err = res.RowsAffected()
-		return err
+		if n, err = res.RowsAffected(); err != nil {
+			return err
+		}
+		for _, q := range rebuildTouchedSQL {
+			if _, err := tx.ExecContext(ctx, q); err != nil {
+				return fmt.Errorf("cannot rebuild user and session roll-ups: %w", err)
+			}
+		}
+		return nil
 	})
 	return n, err
 }
