@@ -34,7 +34,8 @@ def test_event_retries_with_the_same_id_and_honours_retry_after(obs, ingest):
 
 
 def test_rejected_event_is_logged_not_raised(obs, ingest, caplog):
-    ingest.script.append((400, {}, {"title": "invalid event", "errors": [{"field": "title", "detail": "must be 1 to 300 characters"}]}))
+    problem = {"title": "invalid event", "errors": [{"field": "title", "detail": "must be 1 to 300 characters"}]}
+    ingest.script.append((400, {}, problem))
     with caplog.at_level(logging.ERROR, logger="agent_observability"):
         assert obs.event("custom", "") is None
     assert len(ingest.requests) == 1
