@@ -5,14 +5,13 @@ import (
 	"encoding/json"
 	"math"
 	"os"
-	"path/filepath"
-	"regexp"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/scripttest"
 	"github.com/agentobs/agentobs/internal/store/duckdb"
 )
 
@@ -38,13 +37,7 @@ import (
 const scriptNow = "2026-11-17T10:00:00Z" // a Tuesday
 
 func TestAlertScripts(t *testing.T) {
-	files, err := filepath.Glob("testdata/*.test")
-	if err != nil || len(files) == 0 {
-		t.Fatalf("no scripts: %v", err)
-	}
-	for _, f := range files {
-		t.Run(strings.TrimSuffix(filepath.Base(f), ".test"), func(t *testing.T) { runAlertScript(t, f) })
-	}
+	scripttest.RunFiles(t, runAlertScript)
 }
 
 type alertScript struct {
@@ -67,15 +60,10 @@ func runAlertScript(t *testing.T, file string) {
 	s := &alertScript{t: t, file: file, st: openStore(t), clk: &clock{t: now}, rules: map[string]*model.AlertRule{}}
 	s.ev = NewEvaluator(s.st, s.clk.Now, quietLog())
 	expects := 0
-	for i, text := range strings.Split(string(raw), "\n") {
-		s.line = i + 1
-		text = strings.TrimSpace(text)
-		if text == "" || strings.HasPrefix(text, "#") {
-			continue
-		}
-		cmd, rest, _ := strings.Cut(text, " ")
-		rest = strings.TrimSpace(rest)
-		switch cmd {
+	for _, c := range scripttest.Parse(string(raw)) {
+		s.line = c.Line
+		rest := strings.TrimSpace(c.Rest)
+		switch c.Name {
 		case "now":
 			s.clk.Set(s.time(rest))
 		case "advance":
@@ -93,7 +81,7 @@ func runAlertScript(t *testing.T, file string) {
 			s.expectEvents(strings.Fields(rest))
 			expects++
 		default:
-			s.fail("unknown command %q", cmd)
+			s.fail("unknown command %q", c.Name)
 		}
 	}
 	if expects == 0 {
@@ -105,16 +93,6 @@ func (s *alertScript) fail(format string, args ...any) {
 	s.t.Helper()
 	args = append([]any{s.file, s.line}, args...)
 	s.t.Fatalf("%s:%d: "+format, args...)
-}
-
-var scriptFieldRE = regexp.MustCompile(`(\w+)=(\S+)`)
-
-func (s *alertScript) fields(text string) map[string]string {
-	out := map[string]string{}
-	for _, m := range scriptFieldRE.FindAllStringSubmatch(text, -1) {
-		out[m[1]] = m[2]
-	}
-	return out
 }
 
 func (s *alertScript) time(v string) time.Time {
@@ -150,7 +128,7 @@ func (s *alertScript) traces(rest string) {
 		s.fail("traces AGENT N key=value…")
 	}
 	agent, n := parts[0], int(s.number(parts[1]))
-	f := s.fields(rest)
+	f := scripttest.Fields(rest)
 	get := func(k, def string) string {
 		if v, ok := f[k]; ok {
 			return v
@@ -259,7 +237,7 @@ func (s *alertScript) expect(rest string) {
 		w := s.number(want)
 		return math.Abs(got-w) <= 1e-9*math.Max(1, math.Abs(w))
 	}
-	for k, want := range s.fields(strings.Join(parts[2:], " ")) {
+	for k, want := range scripttest.Fields(strings.Join(parts[2:], " ")) {
 		ok, got := true, any(nil)
 		switch k {
 		case "state":

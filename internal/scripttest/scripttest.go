@@ -1,4 +1,4 @@
-// Package scripttest reads the plain-text test scripts of internal/query and internal/insight
+// Package scripttest reads the plain-text test scripts of internal/query, internal/insight and internal/alert
 // (in the manner of Prometheus' promqltest): commands, each with the indented block below
 // it, key=value fields, and expectations "path value" checked against a JSON answer.
 package scripttest
