@@ -21,6 +21,7 @@ import (
 	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/auth"
 	"github.com/agentobs/agentobs/internal/eval"
+	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/guardrail"
 	"github.com/agentobs/agentobs/internal/httpapi"
 	"github.com/agentobs/agentobs/internal/ingest"
@@ -238,7 +239,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 
 	hub := newLiveHub(cfg.ScaleOut.shared, log)
 	live := realtime.NewFeed(hub, log)
-	guard, err := newGuardrails(cfg, active, st, live.ViolationsStored, log)
+	// Only the roles that call a model need the judge's client.
+	var judge *provider.Client
+	if active[RoleEval] || active[RoleInsights] || (active[RoleProcess] && cfg.GuardrailJudgeBelow > 0) {
+		if judge, err = newJudge(cfg.Judge, log); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
+	guard, err := newGuardrails(cfg, active, st, live.ViolationsStored, judge, log)
 	if err != nil {
 		st.Close()
 		return nil, err
@@ -260,10 +269,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	}
 	var evalSvc *eval.Service
 	if active[RoleEval] {
-		if evalSvc, err = newEval(cfg.Judge, st, prices, log); err != nil {
-			st.Close()
-			return nil, err
-		}
+		evalSvc = newEval(cfg.Judge, judge, st, prices, log)
 	}
 	var sealer *alert.Sealer
 	if active[RoleAlert] {
@@ -272,11 +278,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			return nil, err
 		}
 	}
-	insightSvc, err := newInsights(cfg, active[RoleInsights], st, prices, log)
-	if err != nil {
-		st.Close()
-		return nil, err
-	}
+	insightSvc := newInsights(cfg, active[RoleInsights], st, prices, judge, log)
 	api := httpapi.New(httpapi.Config{
 		Insights:         insightSvc,
 		InsightRoutes:    active[RoleInsights],

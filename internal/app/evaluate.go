@@ -21,15 +21,26 @@ type JudgeConfig struct {
 	Online eval.Online
 }
 
-// newEval builds the evaluate role's service on st.
-func newEval(cfg JudgeConfig, st store.Store, prices *pricing.Table, log *slog.Logger) (*eval.Service, error) {
+// newJudge makes the one client of the configured judge model that evaluation, guardrail
+// second opinions and insight narration share, so that its rate limit and concurrency hold
+// for all of them; nil when no judge is configured.
+func newJudge(cfg JudgeConfig, log *slog.Logger) (*provider.Client, error) {
+	if cfg.Provider.Kind == "" {
+		return nil, nil
+	}
+	p, err := provider.New(cfg.Provider)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("LLM judge configured", "provider", p.Kind(), "model", p.Model(), "base_url", cfg.Provider.BaseURL)
+	return provider.NewClient(p, cfg.Limits), nil
+}
+
+// newEval builds the evaluate role's service on st, judging with judge (nil: none).
+func newEval(cfg JudgeConfig, judge *provider.Client, st store.Store, prices *pricing.Table, log *slog.Logger) *eval.Service {
 	ec := eval.Config{Store: st, Prices: prices, Log: log, Evaluator: eval.Evaluator{DailyBudgetUSD: cfg.DailyBudgetUSD}}
-	if cfg.Provider.Kind != "" {
-		p, err := provider.New(cfg.Provider)
-		if err != nil {
-			return nil, err
-		}
-		ec.Judge = provider.NewClient(p, cfg.Limits)
+	if judge != nil {
+		ec.Judge = judge
 		ec.NewJudge = func(model string) (*provider.Client, error) {
 			pc := cfg.Provider
 			pc.Model = model
@@ -40,9 +51,8 @@ func newEval(cfg JudgeConfig, st store.Store, prices *pricing.Table, log *slog.L
 			return provider.NewClient(p, cfg.Limits), nil
 		}
 		ec.Workers = cfg.Limits.MaxConcurrency * 2
-		log.Info("LLM judge configured", "provider", p.Kind(), "model", p.Model(), "base_url", cfg.Provider.BaseURL)
 	}
-	return eval.New(ec), nil
+	return eval.New(ec)
 }
 
 // startEval runs the batch workers, resumes the evaluations a previous process left

@@ -15,7 +15,7 @@ import (
 // newGuardrails builds the guardrail service when a role of this process uses it: guard
 // (checks, rules, violations), ingest (redaction before queueing) or process (the
 // background scan). It is nil when guardrails are off.
-func newGuardrails(cfg Config, active map[string]bool, st store.Store, onViolations func([]model.Violation), log *slog.Logger) (*guardrail.Service, error) {
+func newGuardrails(cfg Config, active map[string]bool, st store.Store, onViolations func([]model.Violation), judge *provider.Client, log *slog.Logger) (*guardrail.Service, error) {
 	if cfg.GuardrailsOff || !(active[RoleGuard] || active[RoleIngest] || active[RoleProcess]) {
 		return nil, nil
 	}
@@ -25,13 +25,9 @@ func newGuardrails(cfg Config, active map[string]bool, st store.Store, onViolati
 	}
 	gc := guardrail.Config{Scanner: sc, Store: st, Log: log, OnViolations: onViolations}
 	// Second opinions are asked where the scan runs.
-	if cfg.GuardrailJudgeBelow > 0 && active[RoleProcess] && cfg.Judge.Provider.Kind != "" {
-		p, err := provider.New(cfg.Judge.Provider)
-		if err != nil {
-			return nil, err
-		}
-		gc.SecondOpinion = &guardrail.SecondOpinion{Judge: provider.NewClient(p, cfg.Judge.Limits), Below: cfg.GuardrailJudgeBelow}
-		log.Info("guardrail second opinions on", "provider", p.Kind(), "model", p.Model(), "below", cfg.GuardrailJudgeBelow)
+	if cfg.GuardrailJudgeBelow > 0 && active[RoleProcess] && judge != nil {
+		gc.SecondOpinion = &guardrail.SecondOpinion{Judge: judge, Below: cfg.GuardrailJudgeBelow}
+		log.Info("guardrail second opinions on", "model", judge.Provider().Model(), "below", cfg.GuardrailJudgeBelow)
 	}
 	return guardrail.NewService(gc), nil
 }

@@ -28,17 +28,13 @@ type InsightsConfig struct {
 
 // newInsights builds the insights service; with the role active and a model configured,
 // that model narrates findings.
-func newInsights(cfg Config, active bool, st store.Store, prices *pricing.Table, log *slog.Logger) (*insight.Service, error) {
+func newInsights(cfg Config, active bool, st store.Store, prices *pricing.Table, judge *provider.Client, log *slog.Logger) *insight.Service {
 	ic := insight.Config{Store: st, Prices: prices, Log: log}
-	if active && !cfg.Insights.NarrationOff && cfg.Judge.Provider.Kind != "" {
-		p, err := provider.New(cfg.Judge.Provider)
-		if err != nil {
-			return nil, err
-		}
-		ic.Narrator = &insight.Narrator{Client: provider.NewClient(p, cfg.Judge.Limits), Prices: prices, DailyBudgetUSD: cfg.Judge.DailyBudgetUSD}
-		log.Info("insights narration configured", "provider", p.Kind(), "model", p.Model())
+	if active && !cfg.Insights.NarrationOff && judge != nil {
+		ic.Narrator = &insight.Narrator{Client: judge, Prices: prices, DailyBudgetUSD: cfg.Judge.DailyBudgetUSD}
+		log.Info("insights narration configured", "model", judge.Provider().Model())
 	}
-	return insight.New(ic), nil
+	return insight.New(ic)
 }
 
 // startDaily runs the daily summary job; nil when the role is off.

@@ -18,27 +18,34 @@ func TestJudgeWiring(t *testing.T) {
 	defer fake.Close()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	judge := JudgeConfig{Provider: fake.Config("judge-1")}
+	client, err := newJudge(judge, log)
+	if err != nil || client == nil {
+		t.Fatalf("judge client: %v", err)
+	}
 	cfg := Config{Judge: judge, GuardrailJudgeBelow: 0.8}
-	g, err := newGuardrails(cfg, map[string]bool{RoleProcess: true}, nil, nil, log)
+	g, err := newGuardrails(cfg, map[string]bool{RoleProcess: true}, nil, nil, client, log)
 	if err != nil || g == nil || g.SecondOpinionCollector() == nil {
 		t.Fatalf("scanning process: %v, %v", g, err)
 	}
-	g, err = newGuardrails(cfg, map[string]bool{RoleGuard: true}, nil, nil, log)
+	g, err = newGuardrails(cfg, map[string]bool{RoleGuard: true}, nil, nil, client, log)
 	if err != nil || g == nil || g.SecondOpinionCollector() != nil {
 		t.Fatalf("a guard-only process asks no second opinion: %v", err)
 	}
 	cfg.GuardrailJudgeBelow = 0
-	if g, _ := newGuardrails(cfg, map[string]bool{RoleProcess: true}, nil, nil, log); g.SecondOpinionCollector() != nil {
+	if g, _ := newGuardrails(cfg, map[string]bool{RoleProcess: true}, nil, nil, client, log); g.SecondOpinionCollector() != nil {
 		t.Fatal("second opinions without the flag")
 	}
-	bad := cfg
-	bad.GuardrailJudgeBelow, bad.Judge.Provider.Kind = 0.8, "nope"
-	if _, err := newGuardrails(bad, map[string]bool{RoleProcess: true}, nil, nil, log); err == nil {
+	bad := judge
+	bad.Provider.Kind = "nope"
+	if _, err := newJudge(bad, log); err == nil {
 		t.Fatal("an unknown provider was accepted")
 	}
+	if none, err := newJudge(JudgeConfig{}, log); none != nil || err != nil {
+		t.Fatalf("no provider: %v, %v", none, err)
+	}
 
-	svc, err := newEval(judge, nil, pricing.Default(), log)
-	if err != nil || !svc.Configured() {
-		t.Fatalf("evaluate role: %v", err)
+	svc := newEval(judge, client, nil, pricing.Default(), log)
+	if !svc.Configured() {
+		t.Fatal("evaluate role without its judge")
 	}
 }
