@@ -185,22 +185,8 @@ func (s *Service) onlineDefTick(ctx context.Context, ws string, d model.Evaluato
 	if delay <= 0 {
 		delay = 30 * time.Second
 	}
-	to := s.cfg.Now().Add(-delay)
-	if !to.After(from) {
-		return from
-	}
-	refs, err := s.cfg.Store.CompletedTraces(ctx, ws, from, to, onlineBatch)
-	if err != nil {
-		s.cfg.Log.Error("online evaluation: cannot list traces", "workspace", ws, "evaluator", d.ID, "err", err)
-		return from
-	}
-	if len(refs) == onlineBatch {
-		to = refs[len(refs)-1].EndTime
-	}
+	refs, to := s.dueTraces(ctx, ws, from, delay)
 	for _, r := range refs {
-		if r.EndTime.Equal(to) && len(refs) == onlineBatch {
-			break
-		}
 		if len(d.Filter.Agents) > 0 && !slices.Contains(d.Filter.Agents, r.AgentID) {
 			continue
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"github.com/agentobs/agentobs/internal/store"
 )
 
 // Online configures the online evaluator: it judges a sample of the traces that completed,
@@ -94,27 +95,12 @@ func (s *Service) RunOnline(ctx context.Context, o Online, list func(context.Con
 // OnlineTick submits and queues the sampled traces of ws that ended from `from` until
 // Delay ago, and returns where the next tick starts.
 func (s *Service) OnlineTick(ctx context.Context, ws string, o Online, from time.Time) time.Time {
-	to := s.cfg.Now().Add(-o.Delay)
-	if !to.After(from) {
-		return from
-	}
-	refs, err := s.cfg.Store.CompletedTraces(ctx, ws, from, to, onlineBatch)
-	if err != nil {
-		s.cfg.Log.Error("online evaluation: cannot list traces", "workspace", ws, "err", err)
-		return from
-	}
-	if len(refs) == onlineBatch {
-		// More than a batch ended: continue after the last one next time.
-		to = refs[len(refs)-1].EndTime
-	}
+	refs, to := s.dueTraces(ctx, ws, from, o.Delay)
 	agents := map[string]bool{}
 	for _, a := range o.AgentIDs {
 		agents[a] = true
 	}
 	for _, r := range refs {
-		if r.EndTime.Equal(to) && len(refs) == onlineBatch {
-			break
-		}
 		if len(agents) > 0 && !agents[r.AgentID] {
 			continue
 		}
@@ -126,6 +112,29 @@ func (s *Service) OnlineTick(ctx context.Context, ws string, o Online, from time
 		}
 	}
 	return to
+}
+
+// dueTraces lists the traces of ws that ended from `from` until delay ago, at most a batch,
+// and where the next window starts (`from` again when listing failed).
+func (s *Service) dueTraces(ctx context.Context, ws string, from time.Time, delay time.Duration) ([]store.TraceRef, time.Time) {
+	to := s.cfg.Now().Add(-delay)
+	if !to.After(from) {
+		return nil, from
+	}
+	refs, err := s.cfg.Store.CompletedTraces(ctx, ws, from, to, onlineBatch)
+	if err != nil {
+		s.cfg.Log.Error("online evaluation: cannot list traces", "workspace", ws, "err", err)
+		return nil, from
+	}
+	if len(refs) == onlineBatch {
+		// More than a batch ended: continue with the last end time next time, leaving out
+		// the traces that end then (the next window holds them all).
+		to = refs[len(refs)-1].EndTime
+		for len(refs) > 0 && refs[len(refs)-1].EndTime.Equal(to) {
+			refs = refs[:len(refs)-1]
+		}
+	}
+	return refs, to
 }
 
 // submitAuto creates the job of an automatic evaluation and queues it unless it was done
