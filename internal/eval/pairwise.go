@@ -51,7 +51,7 @@ func pairPrompt(instruction, a, b string) string {
 
 // readWinner reads "A" or "B" from a pairwise answer, with the same leniency as verdicts.
 func readWinner(text string) string {
-	obj := decodeObject(text)
+	obj := provider.DecodeObject(text)
 	var raw json.RawMessage
 	if v, ok := lookup(obj, "winner"); ok {
 		raw = v

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/agentobs/agentobs/internal/eval/provider"
 	"github.com/agentobs/agentobs/internal/model"
 )
 
@@ -17,7 +18,7 @@ import (
 // snapped to the nearest label. A criterion that cannot be read gets status unparsable and
 // no score; there is never a default score.
 func parseAnswer(text string, cs []model.Criterion) []model.Verdict {
-	obj := decodeObject(text)
+	obj := provider.DecodeObject(text)
 	out := make([]model.Verdict, len(cs))
 	for i, c := range cs {
 		v := model.Verdict{Criterion: c.Name, Status: model.EvalUnparsable}
@@ -32,55 +33,6 @@ func parseAnswer(text string, cs []model.Criterion) []model.Verdict {
 		out[i] = v
 	}
 	return out
-}
-
-var fence = regexp.MustCompile("(?s)```(?:json|JSON)?\\s*(.*?)```")
-
-func decodeObject(text string) map[string]json.RawMessage {
-	try := func(s string) map[string]json.RawMessage {
-		var m map[string]json.RawMessage
-		if json.Unmarshal([]byte(strings.TrimSpace(s)), &m) == nil && m != nil {
-			return m
-		}
-		return nil
-	}
-	if m := try(text); m != nil {
-		return m
-	}
-	if f := fence.FindStringSubmatch(text); f != nil {
-		if m := try(f[1]); m != nil {
-			return m
-		}
-		text = f[1]
-	}
-	start, end := strings.IndexByte(text, '{'), strings.LastIndexByte(text, '}')
-	if start < 0 || end <= start {
-		return nil
-	}
-	outer := text[start : end+1]
-	if m := try(outer); m != nil {
-		return m
-	}
-	return try(repair(outer))
-}
-
-var (
-	trailingComma = regexp.MustCompile(`,\s*([}\]])`)
-	pyLiteral     = regexp.MustCompile(`\b(True|False|None)\b`)
-	bareKey       = regexp.MustCompile(`([{,]\s*)([A-Za-z_][A-Za-z0-9_]*)\s*:`)
-)
-
-// repair fixes what models commonly get wrong in JSON.
-func repair(s string) string {
-	s = strings.NewReplacer("\u201c", `"`, "\u201d", `"`, "\u2018", "'", "\u2019", "'").Replace(s)
-	if !strings.Contains(s, `"`) {
-		s = strings.ReplaceAll(s, "'", `"`)
-	}
-	s = pyLiteral.ReplaceAllStringFunc(s, func(m string) string {
-		return map[string]string{"True": "true", "False": "false", "None": "null"}[m]
-	})
-	s = bareKey.ReplaceAllString(s, `$1"$2":`)
-	return trailingComma.ReplaceAllString(s, "$1")
 }
 
 // lookup finds a key case- and separator-insensitively ("Accuracy", "ACCURACY_SCORE").

@@ -117,20 +117,20 @@ func (o *secondOpinions) reviewOne(ctx context.Context, r review) (model.Violati
 		o.failed.Add(1)
 		return r.v, false
 	}
-	var ans struct {
-		Violation *bool  `json:"violation"`
-		Reason    string `json:"reason"`
-	}
-	if err := json.Unmarshal([]byte(extractObject(resp.Text)), &ans); err != nil || ans.Violation == nil {
+	var violation *bool
+	var reason string
+	obj := provider.DecodeObject(resp.Text)
+	if json.Unmarshal(obj["violation"], &violation) != nil || violation == nil {
 		o.failed.Add(1)
 		return r.v, false
 	}
+	_ = json.Unmarshal(obj["reason"], &reason)
 	v := r.v
-	reason := strings.TrimSpace(ans.Reason)
+	reason = strings.TrimSpace(reason)
 	if len(reason) > 200 {
 		reason = reason[:200]
 	}
-	if *ans.Violation {
+	if *violation {
 		o.confirmed.Add(1)
 		v.Detector += "+judge"
 		v.Detail = fmt.Sprintf("%s (confirmed by %s: %s)", v.Detail, resp.Model, reason)
@@ -143,16 +143,6 @@ func (o *secondOpinions) reviewOne(ctx context.Context, r review) (model.Violati
 		v.Detail = fmt.Sprintf("%s (dismissed by %s: %s)", v.Detail, resp.Model, reason)
 	}
 	return v, true
-}
-
-// extractObject returns the outermost JSON object in s (models sometimes wrap it in prose
-// or a code fence even when asked not to).
-func extractObject(s string) string {
-	i, j := strings.IndexByte(s, '{'), strings.LastIndexByte(s, '}')
-	if i < 0 || j < i {
-		return s
-	}
-	return s[i : j+1]
 }
 
 // run reviews queued violations until ctx ends, writing each verdict with write.
