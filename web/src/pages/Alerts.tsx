@@ -3,6 +3,7 @@ import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
+import { NativeSelect } from '@/components/ui/native-select'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { Tabs, TabsContent, TabsList, TabsTrigger } from '@/components/ui/tabs'
 import { ChartCard } from '@/components/dashboard/ChartCard'
@@ -34,7 +35,6 @@ const METRICS = [
 
 const SEVERITY_VARIANT = { critical: 'destructive', warning: 'warning', info: 'secondary' } as const
 
-const selectClass = 'h-9 w-full rounded-md border border-input bg-transparent px-3 text-sm shadow-xs'
 
 // silenceMatchers are the labels that pick out this alert's rule and group.
 function silenceMatchers(a: AlertItem): string {
@@ -167,16 +167,16 @@ function RuleEditor({ editing, onDone }: { editing?: AlertRule; onDone?: () => v
         </div>
         <div className="space-y-1">
           <Label htmlFor="rule-kind">Kind</Label>
-          <select id="rule-kind" data-testid="rule-kind" className={selectClass} value={rule.kind} onChange={(e) => setKind(e.target.value as 'threshold' | 'anomaly')}>
+          <NativeSelect id="rule-kind" data-testid="rule-kind" value={rule.kind} onChange={(e) => setKind(e.target.value as 'threshold' | 'anomaly')}>
             <option value="threshold">threshold</option>
             <option value="anomaly">anomaly (against the last 14 days)</option>
-          </select>
+          </NativeSelect>
         </div>
         <div className="space-y-1">
           <Label htmlFor="rule-metric">Metric</Label>
-          <select id="rule-metric" data-testid="rule-metric" className={selectClass} value={rule.metric} onChange={(e) => set('metric', e.target.value as AlertRuleInput['metric'])}>
+          <NativeSelect id="rule-metric" data-testid="rule-metric" value={rule.metric} onChange={(e) => set('metric', e.target.value as AlertRuleInput['metric'])}>
             {METRICS.filter((m) => !anomaly || (m !== 'no_activity' && m !== 'budget_used_pct')).map((m) => <option key={m} value={m}>{m}</option>)}
-          </select>
+          </NativeSelect>
         </div>
         {scored && (
           <div className="space-y-1">
@@ -187,9 +187,9 @@ function RuleEditor({ editing, onDone }: { editing?: AlertRule; onDone?: () => v
         <div className="space-y-1">
           <Label htmlFor="rule-operator">{anomaly ? 'Direction and p-value' : 'Condition'}</Label>
           <div className="flex gap-2">
-            <select id="rule-operator" data-testid="rule-operator" aria-label="Operator" className={selectClass + ' w-20'} value={rule.operator} onChange={(e) => set('operator', e.target.value as AlertRuleInput['operator'])}>
+            <NativeSelect id="rule-operator" data-testid="rule-operator" aria-label="Operator" className="w-20" value={rule.operator} onChange={(e) => set('operator', e.target.value as AlertRuleInput['operator'])}>
               {(anomaly ? (['>', '<'] as const) : (['>', '>=', '<', '<='] as const)).map((o) => <option key={o} value={o}>{anomaly ? (o === '>' ? 'spike' : 'drop') : o}</option>)}
-            </select>
+            </NativeSelect>
             <Input aria-label={anomaly ? 'p-value' : 'Threshold'} data-testid="rule-threshold" type="number" step="any" value={rule.threshold} onChange={(e) => set('threshold', Number(e.target.value))} />
           </div>
         </div>
@@ -202,22 +202,22 @@ function RuleEditor({ editing, onDone }: { editing?: AlertRule; onDone?: () => v
         )}
         <div className="space-y-1">
           <Label htmlFor="rule-window">Window</Label>
-          <select id="rule-window" data-testid="rule-window" className={selectClass} value={rule.window} onChange={(e) => set('window', e.target.value)}>
+          <NativeSelect id="rule-window" data-testid="rule-window" value={rule.window} onChange={(e) => set('window', e.target.value)}>
             {Array.from(new Set(['5m', '15m', '1h', '6h', '24h', '7d', rule.window])).map((w) => <option key={w} value={w}>{w}</option>)}
-          </select>
+          </NativeSelect>
         </div>
         <div className="space-y-1">
           <Label htmlFor="rule-group">Split by</Label>
-          <select id="rule-group" data-testid="rule-group" className={selectClass} value={rule.group_by} onChange={(e) => set('group_by', e.target.value as AlertRuleInput['group_by'])}>
+          <NativeSelect id="rule-group" data-testid="rule-group" value={rule.group_by} onChange={(e) => set('group_by', e.target.value as AlertRuleInput['group_by'])}>
             <option value="">nothing</option>
             {['agent', 'model', 'user', 'provider'].map((g) => <option key={g} value={g}>{g}</option>)}
-          </select>
+          </NativeSelect>
         </div>
         <div className="space-y-1">
           <Label htmlFor="rule-severity">Severity</Label>
-          <select id="rule-severity" data-testid="rule-severity" className={selectClass} value={rule.severity} onChange={(e) => set('severity', e.target.value as AlertRuleInput['severity'])}>
+          <NativeSelect id="rule-severity" data-testid="rule-severity" value={rule.severity} onChange={(e) => set('severity', e.target.value as AlertRuleInput['severity'])}>
             {['critical', 'warning', 'info'].map((s) => <option key={s} value={s}>{s}</option>)}
-          </select>
+          </NativeSelect>
         </div>
       </div>
       <fieldset className="grid grid-cols-1 gap-3 sm:grid-cols-3 lg:grid-cols-5" data-testid="rule-filters">
@@ -341,9 +341,9 @@ function SilenceEditor({ initial }: { initial: string }) {
         </div>
         <div className="space-y-1">
           <Label htmlFor="silence-for">For</Label>
-          <select id="silence-for" data-testid="silence-for" className={selectClass} value={hours} onChange={(e) => setHours(Number(e.target.value))}>
+          <NativeSelect id="silence-for" data-testid="silence-for" value={hours} onChange={(e) => setHours(Number(e.target.value))}>
             {SILENCE_FOR.map(([label, h]) => <option key={label} value={h}>{label}</option>)}
-          </select>
+          </NativeSelect>
         </div>
         <div className="space-y-1">
           <Label htmlFor="silence-comment">Comment</Label>

@@ -3,12 +3,12 @@ import { Badge } from '@/components/ui/badge'
 import { Button } from '@/components/ui/button'
 import { Input } from '@/components/ui/input'
 import { Label } from '@/components/ui/label'
+import { NativeSelect } from '@/components/ui/native-select'
 import { Table, TableBody, TableCell, TableHead, TableHeader, TableRow } from '@/components/ui/table'
 import { ChartCard } from '@/components/dashboard/ChartCard'
 import { useDeleteEvaluator, useEvaluators, useSaveEvaluator, type EvaluatorDef } from '@/api/quality'
 import { errorMessage } from '@/lib/api'
 
-const selectClass = 'h-9 w-full rounded-md border border-input bg-transparent px-3 text-sm shadow-xs'
 
 const EMPTY: EvaluatorDef = { id: '', name: '', scope: 'trace', filter: {}, sample_rate: 0.1, delay: '30s', criteria: [], daily_budget_usd: 0, enabled: true }
 
@@ -49,10 +49,10 @@ function EvaluatorEditor({ editing, onDone }: { editing?: EvaluatorDef; onDone: 
         </div>
         <div className="space-y-1">
           <Label htmlFor="evaluator-scope">Judges</Label>
-          <select id="evaluator-scope" data-testid="evaluator-scope" className={selectClass} value={def.scope} onChange={(e) => set('scope', e.target.value as 'trace' | 'span')}>
+          <NativeSelect id="evaluator-scope" data-testid="evaluator-scope" value={def.scope} onChange={(e) => set('scope', e.target.value as 'trace' | 'span')}>
             <option value="trace">each trace</option>
             <option value="span">each matching span</option>
-          </select>
+          </NativeSelect>
         </div>
         <div className="space-y-1">
           <Label htmlFor="evaluator-rate">Sample rate (0–1)</Label>
