@@ -20,7 +20,8 @@ type Scanner struct {
 	secrets   *secretRules
 	injection *Model
 	toxicity  *Model
-	bufs      sync.Pool
+	both      *modelPair // both classifiers, when there are two
+	scratch   sync.Pool  // *featureScratch
 }
 
 // New builds a scanner with the embedded rules and models.
@@ -47,7 +48,10 @@ func NewWithModels(injection, toxicity *Model) (*Scanner, error) {
 		return nil, fmt.Errorf("models differ in size (%d and %d weights)", len(injection.Weights), len(toxicity.Weights))
 	}
 	s := &Scanner{secrets: sec, injection: injection, toxicity: toxicity}
-	s.bufs.New = func() any { b := make([]uint32, 0, 4096); return &b }
+	if injection != nil && toxicity != nil {
+		s.both = pairModels(injection, toxicity)
+	}
+	s.scratch.New = func() any { return &featureScratch{feats: make([]uint32, 0, 4096), norm: make([]byte, 0, 1024)} }
 	return s, nil
 }
 
@@ -86,22 +90,23 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 	if wantInj || wantTox {
 		var injScore, toxScore float64
 		if classify && ((wantInj && s.injection != nil) || (wantTox && s.toxicity != nil)) {
-			bp := s.bufs.Get().(*[]uint32)
+			fs := s.scratch.Get().(*featureScratch)
 			dims := 0
 			if s.injection != nil {
 				dims = len(s.injection.Weights)
 			} else {
 				dims = len(s.toxicity.Weights)
 			}
-			feats := features(lower, dims, *bp)
-			if wantInj && s.injection != nil {
+			feats := fs.compute(lower, dims)
+			switch {
+			case wantInj && wantTox && s.both != nil:
+				injScore, toxScore = s.both.Score(feats)
+			case wantInj && s.injection != nil:
 				injScore = s.injection.Score(feats)
-			}
-			if wantTox && s.toxicity != nil {
+			case wantTox && s.toxicity != nil:
 				toxScore = s.toxicity.Score(feats)
 			}
-			*bp = feats
-			s.bufs.Put(bp)
+			s.scratch.Put(fs)
 		}
 		if wantInj {
 			if opt.Direction == DirectionOutput {

@@ -5,8 +5,11 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"strings"
 	"sync"
+	"unicode"
 
 	"github.com/BurntSushi/toml"
 )
@@ -48,6 +51,9 @@ type secretRule struct {
 	entropy     float64
 	allow       []*regexp.Regexp
 	stopwords   []string
+	// gated: every match holds a long run of token characters, so the expression need
+	// not run on a window without one (see hasTokenRun).
+	gated bool
 }
 
 // secretRules is the compiled rule set with a keyword index: a rule's regular expression
@@ -94,7 +100,11 @@ func compileSecretRules(data []byte) (*secretRules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot compile secret rule %s: %w", r.ID, err)
 		}
-		sr := secretRule{id: r.ID, re: re, secretGroup: r.SecretGroup, entropy: r.Entropy}
+		parsed, err := syntax.Parse(r.Regex, syntax.Perl)
+		if err != nil {
+			return nil, fmt.Errorf("cannot parse secret rule %s: %w", r.ID, err)
+		}
+		sr := secretRule{id: r.ID, re: re, secretGroup: r.SecretGroup, entropy: r.Entropy, gated: holdsTokenRun(parsed)}
 		for _, al := range r.Allowlists {
 			if len(al.Paths) > 0 || (al.RegexTarget != "" && al.RegexTarget != "secret") {
 				continue
@@ -161,7 +171,7 @@ func (s *secretRules) scan(text, lower string, out []span) []span {
 		}
 		rule := &s.rules[r]
 		for _, w := range ws {
-			if hasTokenRun(text[w[0]:w[1]]) {
+			if !rule.gated || hasTokenRun(text[w[0]:w[1]]) {
 				out = s.matchRule(rule, text, w[0], w[1], out)
 			}
 		}
@@ -171,27 +181,137 @@ func (s *secretRules) scan(text, lower string, out []span) []span {
 
 // hasTokenRun reports whether s holds a run of at least ten token characters with a digit,
 // an inner capital or a symbol in it: every secret the rules find has one, prose rarely
-// does, and checking is much cheaper than running the rule.
+// does, and checking is much cheaper than running the rule. A full stop or colon counts
+// only inside the run, as in "s.abc" or "key:abc": after a long word it ends a sentence.
 func hasTokenRun(s string) bool {
-	n, mixed := 0, false
+	n, mixed, stop := 0, false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
 		case c >= 'a' && c <= 'z':
 		case c >= 'A' && c <= 'Z':
 			mixed = mixed || n > 0
-		case isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == ':' || c == '.' || c == '@':
+		case c == '.' || c == ':':
+			if stop { // two in a row, as in "https://" or "...": no longer prose
+				mixed = true
+			}
+		case isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == '@':
 			mixed = true
 		default:
-			n, mixed = 0, false
+			n, mixed, stop = 0, false, false
 			continue
 		}
+		if stop && c != '.' && c != ':' {
+			mixed = true // the stop was inside the run
+		}
+		stop = c == '.' || c == ':'
 		n++
 		if n >= 10 && mixed {
 			return true
 		}
 	}
 	return false
+}
+
+// holdsTokenRun reports whether every match of re holds ten or more token characters in
+// a row, some of them not lowercase letters: the body of a key, which the rules' short
+// matches (a user name and password after "curl -u", say) lack. Classes are taken to
+// produce a mix, as random keys do.
+func holdsTokenRun(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpCapture:
+		return holdsTokenRun(re.Sub[0])
+	case syntax.OpConcat:
+		run, mixed := 0, false
+		for _, sub := range re.Sub {
+			if n, m, ok := tokenPiece(sub); ok {
+				run, mixed = run+n, mixed || m
+				if run >= 10 && mixed {
+					return true
+				}
+				continue
+			}
+			if holdsTokenRun(sub) {
+				return true
+			}
+			run, mixed = 0, false
+		}
+		return false
+	case syntax.OpAlternate:
+		return !slices.ContainsFunc(re.Sub, func(s *syntax.Regexp) bool { return !holdsTokenRun(s) })
+	case syntax.OpRepeat, syntax.OpPlus:
+		n, m, ok := tokenPiece(re)
+		return (ok && n >= 10 && m) || holdsTokenRun(re.Sub[0])
+	}
+	return false
+}
+
+// tokenPiece reports, for an expression all of whose matches are token characters, the
+// fewest characters it matches and whether they include more than lowercase letters.
+func tokenPiece(re *syntax.Regexp) (minLen int, mixed, ok bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return 0, false, true
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r > unicode.MaxASCII || !isTokenByte(byte(r)) {
+				return 0, false, false
+			}
+			mixed = mixed || r < 'a' || r > 'z'
+		}
+		return len(re.Rune), mixed, true
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				if r == '\u017f' || r == '\u212a' {
+					continue // what (?i) adds to s and k
+				}
+				if r > unicode.MaxASCII || !isTokenByte(byte(r)) {
+					return 0, false, false
+				}
+				mixed = mixed || r < 'a' || r > 'z'
+			}
+		}
+		return 1, mixed, true
+	case syntax.OpCapture:
+		return tokenPiece(re.Sub[0])
+	case syntax.OpRepeat, syntax.OpPlus, syntax.OpStar, syntax.OpQuest:
+		n, m, ok := tokenPiece(re.Sub[0])
+		switch re.Op {
+		case syntax.OpRepeat:
+			n *= re.Min
+		case syntax.OpStar, syntax.OpQuest:
+			n = 0
+		}
+		return n, m && n > 0, ok
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			n, m, ok := tokenPiece(sub)
+			if !ok {
+				return 0, false, false
+			}
+			minLen, mixed = minLen+n, mixed || m
+		}
+		return minLen, mixed, true
+	case syntax.OpAlternate:
+		minLen, mixed = -1, true
+		for _, sub := range re.Sub {
+			n, m, ok := tokenPiece(sub)
+			if !ok {
+				return 0, false, false
+			}
+			if minLen < 0 || n < minLen {
+				minLen = n
+			}
+			mixed = mixed && m
+		}
+		return max(minLen, 0), mixed, true
+	}
+	return 0, false, false
+}
+
+func isTokenByte(c byte) bool {
+	return isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == ':' || c == '.' || c == '@'
 }
 
 func (s *secretRules) matchRule(rule *secretRule, text string, from, to int, out []span) []span {

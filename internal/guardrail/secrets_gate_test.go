@@ -1,0 +1,114 @@
+package guardrail
+
+import (
+	"math/rand/v2"
+	"regexp/syntax"
+	"strings"
+	"testing"
+	"unicode"
+)
+
+// sampleMatch writes a random string that re matches (bounded repeats kept short).
+func sampleMatch(rng *rand.Rand, re *syntax.Regexp, b *strings.Builder) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if re.Flags&syntax.FoldCase != 0 && rng.IntN(2) == 0 {
+				r = unicode.SimpleFold(r)
+				if r > unicode.MaxASCII {
+					r = unicode.SimpleFold(r)
+				}
+			}
+			b.WriteRune(r)
+		}
+	case syntax.OpCharClass:
+		var ascii []rune
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			for r := re.Rune[i]; r <= re.Rune[i+1] && r < 0x7f; r++ {
+				if r >= 0x21 {
+					ascii = append(ascii, r)
+				}
+			}
+		}
+		if len(ascii) == 0 {
+			ascii = []rune{re.Rune[0]}
+		}
+		b.WriteRune(ascii[rng.IntN(len(ascii))])
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		b.WriteByte("abcXYZ019_-"[rng.IntN(11)])
+	case syntax.OpCapture:
+		sampleMatch(rng, re.Sub[0], b)
+	case syntax.OpConcat:
+		for _, s := range re.Sub {
+			sampleMatch(rng, s, b)
+		}
+	case syntax.OpAlternate:
+		sampleMatch(rng, re.Sub[rng.IntN(len(re.Sub))], b)
+	case syntax.OpQuest, syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
+		lo, hi := 0, 1
+		switch re.Op {
+		case syntax.OpStar:
+			hi = 3
+		case syntax.OpPlus:
+			lo, hi = 1, 3
+		case syntax.OpRepeat:
+			lo, hi = re.Min, re.Max
+			if hi < 0 {
+				hi = lo + 3
+			}
+		}
+		for range lo + rng.IntN(hi-lo+1) {
+			sampleMatch(rng, re.Sub[0], b)
+		}
+	}
+}
+
+// The token-run gate may skip a rule's expression only where the rule cannot match: every
+// secret the rules find, in a sentence of prose, passes it.
+func TestTokenRunGateKeepsEverySecret(t *testing.T) {
+	s := newScanner(t)
+	rng := rand.New(rand.NewPCG(3, 9))
+	checked := 0
+	gated := 0
+	for _, rule := range s.secrets.rules {
+		if !rule.gated {
+			continue
+		}
+		gated++
+		re, err := syntax.Parse(rule.re.String(), syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 40 {
+			var b strings.Builder
+			sampleMatch(rng, re, &b)
+			text := "Please look at this. " + b.String() + " Thanks."
+			m := rule.re.FindStringSubmatchIndex(text)
+			if m == nil {
+				continue // the sample fell outside what the expression takes (e.g. a lookalike boundary)
+			}
+			checked++
+			if !hasTokenRun(text[m[0]:m[1]]) && !hasTokenRun(text) {
+				t.Errorf("rule %s: match %q fails the token-run gate", rule.id, text[m[0]:m[1]])
+				break
+			}
+		}
+	}
+	t.Logf("%d of %d rules gated, %d samples checked", gated, len(s.secrets.rules), checked)
+	if gated < len(s.secrets.rules)*3/4 || checked < 10*gated {
+		t.Fatalf("%d of %d rules gated, %d samples matched their rule", gated, len(s.secrets.rules), checked)
+	}
+}
+
+func TestTokenRunGateSkipsProse(t *testing.T) {
+	for _, text := range []string{"the booking reference.", "Context: the customer has a loyalty tier", agentPromptKB} {
+		if hasTokenRun(text) {
+			t.Errorf("%.40q passes the gate", text)
+		}
+	}
+	for _, text := range []string{"s.Zx8Qm2Lp9Vt4Rk7Wn3Hs6Yb", "https://example.com/a", "key:abcdefghijkl", "token=abcdefghijkl"} {
+		if !hasTokenRun(text) {
+			t.Errorf("%q fails the gate", text)
+		}
+	}
+}
