@@ -150,9 +150,10 @@ func TestKill9DuringOTLPLoad(t *testing.T) {
 }
 
 // TestWaitCommitReadsBack: ?wait=commit answers after the store commit, so a read right
-// after it finds the data (REST single and batch, OTLP/HTTP).
+// after it finds the data (REST single and batch, OTLP/HTTP), cached lists included even
+// when commits are made visible to the cache only once an hour.
 func TestWaitCommitReadsBack(t *testing.T) {
-	s := startServer(t, t.TempDir())
+	s := startServer(t, t.TempDir(), "--commit-visibility", "1h")
 	for i := range 20 {
 		id := fmt.Sprintf("wc-%d", i)
 		if code, body := s.post("/api/v1/traces?wait=commit", traceInput(id)); code != 202 {
@@ -160,6 +161,9 @@ func TestWaitCommitReadsBack(t *testing.T) {
 		}
 		if code, body, _ := s.do("GET", "/api/v1/traces/"+id, testKey, "", nil); code != 200 {
 			t.Fatalf("read right after wait=commit: %d %s", code, body)
+		}
+		if code, body, _ := s.do("GET", "/api/v1/traces?range=30d", testKey, "", nil); code != 200 || !strings.Contains(string(body), `"`+id+`"`) {
+			t.Fatalf("cached list right after wait=commit lacks %s: %d %.300s", id, code, body)
 		}
 	}
 	if code, body := s.post("/api/v1/traces/batch?wait=commit", map[string]any{"traces": []any{traceInput("wc-b1"), traceInput("wc-b2")}}); code != 202 {

@@ -2,6 +2,7 @@ package app
 
 import (
 	"log/slog"
+	"time"
 
 	"github.com/agentobs/agentobs/internal/alert"
 	"github.com/agentobs/agentobs/internal/model"
@@ -32,20 +33,30 @@ func newAnalytics(st store.Store, cacheable bool, log *slog.Logger) *query.Servi
 
 // watchCommits tells the query service's data versions and the live updates of every
 // committed write. Whatever consumes the queue calls the processor's hook, so replacing
-// the consumer keeps both fed.
-func watchCommits(proc *pipeline.Processor, analytics *query.Service, live *realtime.Feed, log *slog.Logger) {
+// the consumer keeps both fed. With every > 0 they are told at most that often (see
+// pipeline.CommitCoalescer); the returned flush tells them what is pending at once.
+func watchCommits(proc *pipeline.Processor, analytics *query.Service, live *realtime.Feed, every time.Duration, log *slog.Logger) (flush func()) {
 	var bump func([]model.Trace)
 	if analytics != nil {
 		bump = query.CommitHook(analytics.Versions(), log)
 	}
-	proc.OnCommit(func(traces []model.Trace) {
+	tell := func(traces []model.Trace) {
+		// Versions first: a live update makes the dashboard read again, and it must not
+		// read the answer cached before these traces.
 		if bump != nil {
 			bump(traces)
 		}
 		if live != nil {
 			live.Committed(traces)
 		}
-	})
+	}
+	if every <= 0 {
+		proc.OnCommit(tell)
+		return func() {}
+	}
+	c := pipeline.NewCommitCoalescer(every, tell)
+	proc.OnCommit(c.Committed)
+	return c.Flush
 }
 
 // newLiveHub is the hub of live updates: in memory for one process, Redis pub/sub when

@@ -35,24 +35,27 @@ import (
 
 // Config is the process configuration, filled by cmd from flags and environment.
 type Config struct {
-	Addr            string
-	DataDir         string
-	Store           string // duckdb or postgres
-	Roles           []string
-	InitAPIKey      string
-	SetupSecret     string // one-time secret the first sign-up needs; empty: generated and printed
-	PricesFile      string
-	Limits          ingest.Limits
-	CommitMaxBatch  int
-	CommitTimeout   time.Duration
-	WAL             WALConfig
-	ShutdownTimeout time.Duration
-	DuckDB          duckdb.Options
-	OTLPGRPCAddr    string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
-	Version         string
-	Auth            AuthConfig
-	ScaleOut        ScaleOutConfig
-	Judge           JudgeConfig
+	Addr           string
+	DataDir        string
+	Store          string // duckdb or postgres
+	Roles          []string
+	InitAPIKey     string
+	SetupSecret    string // one-time secret the first sign-up needs; empty: generated and printed
+	PricesFile     string
+	Limits         ingest.Limits
+	CommitMaxBatch int
+	CommitTimeout  time.Duration
+	// CommitVisibility: commits reach the query cache and live updates at most this often
+	// (embedded deployment); 0 passes each at once.
+	CommitVisibility time.Duration
+	WAL              WALConfig
+	ShutdownTimeout  time.Duration
+	DuckDB           duckdb.Options
+	OTLPGRPCAddr     string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
+	Version          string
+	Auth             AuthConfig
+	ScaleOut         ScaleOutConfig
+	Judge            JudgeConfig
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
 	// GuardrailJudgeBelow, above 0, has the judge review classifier verdicts scoring under it.

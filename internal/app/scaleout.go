@@ -132,7 +132,9 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 	if active[RoleProcess] {
 		m := api.Metrics()
 		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-		watchCommits(proc, analytics, live, log)
+		// Answers are not cached here (the versions are per process) and live updates
+		// cross processes: each commit is told at once.
+		watchCommits(proc, analytics, live, 0, log)
 		watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 		// Ingest enriched the trace already; enriching again is idempotent and lets the
 		// process role's price table fill what an older ingest left out.

@@ -13,6 +13,7 @@ import (
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/pipeline"
 	"github.com/agentobs/agentobs/internal/query"
+	"github.com/agentobs/agentobs/internal/queue"
 	"github.com/agentobs/agentobs/internal/queue/wal"
 	"github.com/agentobs/agentobs/internal/realtime"
 	"github.com/agentobs/agentobs/internal/store"
@@ -28,6 +29,21 @@ type WALConfig struct {
 	MemoryBytes  int64
 }
 
+// visibleOnWait answers a write that waits for its commit only once the commit is visible
+// to the reads that follow it: the query cache's versions and live updates are told first.
+type visibleOnWait struct {
+	*wal.Log
+	flush func()
+}
+
+func (v visibleOnWait) PublishAndWait(ctx context.Context, items []queue.Item) error {
+	if err := v.Log.PublishAndWait(ctx, items); err != nil {
+		return err
+	}
+	v.flush()
+	return nil
+}
+
 // openWAL opens the log, reads how far the store has committed it, and starts committing
 // the rest in the background: start-up does not wait for a backlog to be replayed.
 func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, reg *prometheus.Registry,
@@ -38,7 +54,7 @@ func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, 
 	}
 	m := api.Metrics()
 	proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-	watchCommits(proc, analytics, live, log)
+	flush := watchCommits(proc, analytics, live, cfg.CommitVisibility, log)
 	watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 	l, err := wal.Open(dir, wal.Options{
 		SegmentBytes:  cfg.WAL.SegmentBytes,
@@ -70,7 +86,7 @@ func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, 
 	}
 	l.Start(pos, proc.HandleAt)
 	reg.MustRegister(l.NewCollector())
-	api.SetPublisher(l)
+	api.SetPublisher(visibleOnWait{l, flush})
 	api.SetIngestStatus(func() map[string]any {
 		lag := l.Lag()
 		out := map[string]any{"commit_lag_records": lag.Records, "commit_lag_seconds": lag.Seconds, "log_bytes": lag.LogBytes}

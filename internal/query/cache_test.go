@@ -3,6 +3,8 @@ package query
 import (
 	"context"
 	"fmt"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -103,5 +105,75 @@ func TestBucketsAcrossDaylightSaving(t *testing.T) {
 		if fmt.Sprint(got) != fmt.Sprint(tc.want) {
 			t.Errorf("%s %s from %s: buckets %v, want %v", tc.loc, tc.g, tc.from, got, tc.want)
 		}
+	}
+}
+
+// Identical requests that miss the cache together share one computation; one whose first
+// requester went away is computed again for the others.
+func TestCachedSharesOneComputation(t *testing.T) {
+	s := New(Config{Cache: NewMemoryCache(1 << 20), Versions: NewMemoryVersions()})
+	var calls atomic.Int32
+	release := make(chan struct{})
+	compute := func() (any, error) {
+		calls.Add(1)
+		<-release
+		return map[string]int{"n": 1}, nil
+	}
+	const n = 8
+	var wg sync.WaitGroup
+	bodies := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			r, err := s.cached(context.Background(), "ws", "test", map[string]int{"q": 1}, compute)
+			if err != nil {
+				t.Error(err)
+			}
+			bodies[i] = string(r.Body)
+		}()
+	}
+	for calls.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond) // let the others join
+	close(release)
+	wg.Wait()
+	if calls.Load() != 1 {
+		t.Errorf("%d computations for %d identical requests", calls.Load(), n)
+	}
+	for _, b := range bodies {
+		if b != `{"n":1}` {
+			t.Errorf("answer %q", b)
+		}
+	}
+
+	gone, cancel := context.WithCancel(context.Background())
+	started := make(chan struct{})
+	var first atomic.Bool
+	failing := func() (any, error) {
+		if first.CompareAndSwap(false, true) {
+			close(started)
+			cancel()
+			<-gone.Done()
+			time.Sleep(20 * time.Millisecond) // the other request joins meanwhile
+			return nil, gone.Err()
+		}
+		return map[string]int{"n": 2}, nil
+	}
+	var other Result
+	var otherErr error
+	done := make(chan struct{})
+	go func() {
+		_, _ = s.cached(gone, "ws", "test", map[string]int{"q": 2}, failing)
+	}()
+	<-started
+	go func() {
+		defer close(done)
+		other, otherErr = s.cached(context.Background(), "ws", "test", map[string]int{"q": 2}, failing)
+	}()
+	<-done
+	if otherErr != nil || string(other.Body) != `{"n":2}` {
+		t.Errorf("a request that did not go away got %q, %v", other.Body, otherErr)
 	}
 }

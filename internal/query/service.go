@@ -5,6 +5,7 @@ package query
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"math"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/store"
@@ -44,6 +46,9 @@ type Service struct {
 	ttl      time.Duration
 	log      *slog.Logger
 	now      func() time.Time
+	// computing shares one computation among identical requests that miss the cache
+	// together, as a dashboard's viewers do right after new data arrives.
+	computing singleflight.Group
 }
 
 // New builds a service.
@@ -91,6 +96,22 @@ func (s *Service) cached(ctx context.Context, ws, name string, req any, compute 
 			return Result{Body: b, Cached: true}, nil
 		}
 	}
+	if s.cache == nil || bypass(ctx) {
+		return s.compute(ctx, key, compute)
+	}
+	r, err, shared := s.computing.Do(key, func() (any, error) { return s.compute(ctx, key, compute) })
+	if err != nil && shared && ctx.Err() == nil && (errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded)) {
+		// The request that computed went away; this one has not.
+		return s.compute(ctx, key, compute)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	return r.(Result), nil
+}
+
+// compute answers afresh and caches the answer under key.
+func (s *Service) compute(ctx context.Context, key string, compute func() (any, error)) (Result, error) {
 	v, err := compute()
 	if err != nil {
 		return Result{}, err
