@@ -173,13 +173,13 @@ function EvaluationDialog({ ev }: { ev: Evaluation }) {
         </section>
         <section>
           <h3 className="mb-1 text-sm font-medium">Prompt sent</h3>
-          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-prompt">
+          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-prompt" tabIndex={0} aria-label="Prompt sent">
             {ev.prompt || '(not sent)'}
           </pre>
         </section>
         <section>
           <h3 className="mb-1 text-sm font-medium">Raw answer</h3>
-          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-raw">
+          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-raw" tabIndex={0} aria-label="Raw answer">
             {ev.raw_answer || '(no answer)'}
           </pre>
         </section>
