@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"strings"
 	"sync"
 
 	"github.com/agentobs/agentobs/internal/eval/provider"
@@ -48,7 +49,9 @@ func (s *Service) judgeTrace(ev *model.Evaluation, p provider.Provider, calls []
 			Status: model.StatusSuccess, Model: p.Model(), Provider: p.Kind(), Input: c.Request.Prompt}
 		attrs := map[string]any{"attempt": c.Attempt, "system": c.Request.System}
 		if c.Err != nil {
-			sp.Status, sp.StatusMessage, sp.Output = model.StatusError, c.Err.Error(), c.Err.Error()
+			// A provider's error may quote its raw body: keep it storable on every backend.
+			msg := strings.ToValidUTF8(c.Err.Error(), "\uFFFD")
+			sp.Status, sp.StatusMessage, sp.Output = model.StatusError, msg, msg
 			if pe := provider.AsError(c.Err); pe != nil {
 				attrs["error_kind"] = pe.Kind
 			}
@@ -98,7 +101,7 @@ func (s *Service) recordJudgeTrace(ctx context.Context, ev *model.Evaluation, p 
 			ev.CostUSD = model.Float64(sum)
 		}
 	}
-	if err := s.cfg.Store.WriteTraces(context.WithoutCancel(ctx), []model.Trace{tr}); err != nil {
+	if err := s.judgeTraces.write(context.WithoutCancel(ctx), s.cfg.Store, tr); err != nil {
 		s.cfg.Log.Error("cannot store judge trace", "evaluation", ev.ID, "err", err)
 		return
 	}
@@ -108,4 +111,57 @@ func (s *Service) recordJudgeTrace(ctx context.Context, ev *model.Evaluation, p 
 // JudgeTrace returns a trace of the workspace's judge calls (its id is the evaluation's).
 func (s *Service) JudgeTrace(ctx context.Context, ws, traceID string) (*model.Trace, error) {
 	return s.cfg.Store.GetTrace(ctx, model.JudgeWorkspaceID(ws), traceID)
+}
+
+// traceGroup commits judge traces in groups: while one write is in flight, the traces of
+// the evaluations finishing meanwhile gather for the next, so concurrent evaluations share
+// a transaction instead of queueing for one each. A caller returns once its trace is
+// stored (or the write failed).
+type traceGroup struct {
+	mu       sync.Mutex
+	pending  []pendingTrace
+	flushing bool
+}
+
+type pendingTrace struct {
+	trace model.Trace
+	done  chan error
+}
+
+// maxTraceGroup bounds one write, so a burst never makes a huge transaction.
+const maxTraceGroup = 256
+
+func (g *traceGroup) write(ctx context.Context, st Store, tr model.Trace) error {
+	done := make(chan error, 1)
+	g.mu.Lock()
+	g.pending = append(g.pending, pendingTrace{trace: tr, done: done})
+	if !g.flushing {
+		g.flushing = true
+		go g.flush(ctx, st)
+	}
+	g.mu.Unlock()
+	return <-done
+}
+
+func (g *traceGroup) flush(ctx context.Context, st Store) {
+	for {
+		g.mu.Lock()
+		n := min(len(g.pending), maxTraceGroup)
+		if n == 0 {
+			g.flushing = false
+			g.mu.Unlock()
+			return
+		}
+		group := g.pending[:n:n]
+		g.pending = g.pending[n:]
+		g.mu.Unlock()
+		traces := make([]model.Trace, n)
+		for i, p := range group {
+			traces[i] = p.trace
+		}
+		err := st.WriteTraces(ctx, traces)
+		for _, p := range group {
+			p.done <- err
+		}
+	}
 }

@@ -72,6 +72,8 @@ type Service struct {
 	judges  map[string]*provider.Client // by model, for evaluators that name one
 	wg      sync.WaitGroup              // batch workers
 	runs    sync.WaitGroup              // judge runs in flight
+	// judgeTraces stores the traces of judge calls in groups.
+	judgeTraces traceGroup
 }
 
 type job struct {
