@@ -248,9 +248,13 @@ func TestJudgeTraceRecordsRetriesAndSpend(t *testing.T) {
 	if sum == 0 || math.Abs(o.JudgeSpend.RangeUSD-sum) > 1e-12 || math.Abs(o.JudgeSpend.TodayUSD-sum) > 1e-12 {
 		t.Errorf("judge spend %v (today %v), want the judge traces' %v", o.JudgeSpend.RangeUSD, o.JudgeSpend.TodayUSD, sum)
 	}
-	// The workspace's own usage does not count the judge.
+	// The workspace's own usage does not count the judge, and the roll-ups of both agree
+	// with their traces.
 	if n, _ := st.CountTraces(ctx, ws); n != int64(len(ids)) {
 		t.Errorf("the workspace has %d traces, want its own %d", n, len(ids))
+	}
+	if bad, err := st.VerifyRollups(ctx); err != nil || len(bad) > 0 {
+		t.Errorf("roll-ups after judge traces: %v, %v", bad, err)
 	}
 }
 
