@@ -170,6 +170,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzAuditCursor -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzAlertBodies -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzEvaluatorBody -fuzztime $(FUZZTIME) ./internal/httpapi/
+	$(GO) test -run x -fuzz FuzzSessionEvaluateBody -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzInsightBodies -fuzztime $(FUZZTIME) ./internal/httpapi/
 	$(GO) test -run x -fuzz FuzzDecodeRequest -fuzztime $(FUZZTIME) ./internal/ingest/langfuse/
 	$(GO) test -run x -fuzz FuzzParseRecords -fuzztime $(FUZZTIME) ./internal/queue/wal/

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/store"
 )
 
@@ -29,7 +30,8 @@ func enforceRetention(ctx context.Context, st store.Store, every time.Duration, 
 }
 
 // applyRetention purges, for every workspace with a retention setting, the whole UTC days
-// older than it, and returns how many traces went.
+// older than it, from the workspace and from its judge companion (the traces of its judge
+// calls, model.JudgeWorkspaceID), and returns how many traces went.
 func applyRetention(ctx context.Context, st store.Retention, now time.Time) (int64, error) {
 	policies, err := st.RetentionPolicies(ctx)
 	if err != nil {
@@ -37,10 +39,12 @@ func applyRetention(ctx context.Context, st store.Retention, now time.Time) (int
 	}
 	var total int64
 	for ws, days := range policies {
-		n, err := st.PurgeTraces(ctx, ws, store.RetentionCutoff(now, days))
-		total += n
-		if err != nil {
-			return total, err
+		for _, id := range []string{ws, model.JudgeWorkspaceID(ws)} {
+			n, err := st.PurgeTraces(ctx, id, store.RetentionCutoff(now, days))
+			total += n
+			if err != nil {
+				return total, err
+			}
 		}
 	}
 	return total, nil

@@ -10,7 +10,7 @@ import (
 )
 
 // TestRetentionPolicies: applyRetention purges only workspaces with a setting, at whole UTC
-// days; partitions are dropped whole only once every workspace has given their days up.
+// days, and their judge companions with them; partitions are dropped whole only once every workspace has given their days up.
 func TestRetentionPolicies(t *testing.T) {
 	ctx := context.Background()
 	st, err := duckdb.Open(ctx, "", duckdb.Options{})
@@ -26,6 +26,9 @@ func TestRetentionPolicies(t *testing.T) {
 		if err := st.CreateWorkspace(ctx, model.Workspace{ID: ws, Name: ws, CreatedAt: now}); err != nil {
 			t.Fatal(err)
 		}
+	}
+	// The judge companions are not workspaces; their traces are written all the same.
+	for _, ws := range []string{"short", "forever", model.JudgeWorkspaceID("short"), model.JudgeWorkspaceID("forever")} {
 		var batch []model.Trace
 		for age := 0; age < 10; age++ {
 			batch = append(batch, model.Trace{WorkspaceID: ws, TraceID: ws + "-" + string(rune('a'+age)), AgentID: "bot", Name: "bot",
@@ -49,11 +52,11 @@ func TestRetentionPolicies(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Kept: the days from 2026-12-03T00:00Z on, so ages 0 to 3.
-	if n != 6 {
-		t.Errorf("applyRetention purged %d traces; want 6", n)
+	// Kept: the days from 2026-12-03T00:00Z on, so ages 0 to 3, of the workspace and its judge.
+	if n != 12 {
+		t.Errorf("applyRetention purged %d traces; want 12", n)
 	}
-	for ws, want := range map[string]int64{"short": 4, "forever": 10} {
+	for ws, want := range map[string]int64{"short": 4, "forever": 10, model.JudgeWorkspaceID("short"): 4, model.JudgeWorkspaceID("forever"): 10} {
 		if got, err := st.CountTraces(ctx, ws); err != nil || got != want {
 			t.Errorf("CountTraces(%s) = %d, %v; want %d", ws, got, err, want)
 		}

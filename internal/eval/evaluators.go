@@ -114,17 +114,20 @@ func (s *Service) judgeFor(modelName string) (*provider.Client, error) {
 	return c, nil
 }
 
-// jobKey identifies the job of an evaluator version on a target (a trace, or a span of
-// it) with a set of criteria.
-func jobKey(e Evaluator, traceID, spanID string, cs []model.Criterion) string {
+// jobKey identifies the job of an evaluator version on a target (a trace, a span of it,
+// or a session) with a set of criteria.
+func jobKey(e Evaluator, req Request, cs []model.Criterion) string {
 	names := make([]string, len(cs))
 	for i, c := range cs {
 		names[i] = c.Name
 	}
 	slices.Sort(names)
-	target := "trace:" + traceID
-	if spanID != "" {
-		target = "span:" + traceID + "/" + spanID
+	target := "trace:" + req.TraceID
+	switch {
+	case req.SessionID != "":
+		target = "session:" + req.SessionID
+	case req.SpanID != "":
+		target = "span:" + req.TraceID + "/" + req.SpanID
 	}
 	return e.ID + "@" + strconv.Itoa(e.Version) + ":" + target + ":" + strings.Join(names, ",")
 }
@@ -184,6 +187,9 @@ func (s *Service) onlineDefTick(ctx context.Context, ws string, d model.Evaluato
 	delay := d.Delay.D()
 	if delay <= 0 {
 		delay = 30 * time.Second
+	}
+	if d.Scope == model.ScopeSession {
+		return s.onlineSessionTick(ctx, ws, d, from, delay)
 	}
 	refs, to := s.dueTraces(ctx, ws, from, delay)
 	for _, r := range refs {

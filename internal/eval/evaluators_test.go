@@ -145,7 +145,7 @@ func TestEvaluatorDefinitions(t *testing.T) {
 		t.Errorf("a model without a way to switch: %v", err)
 	}
 	bad = def
-	bad.Scope = "session"
+	bad.Scope = "conversation"
 	if _, err := svc.PutEvaluator(ctx, bad); field(err) != "scope" {
 		t.Errorf("bad scope: %v", err)
 	}

@@ -117,13 +117,20 @@ func (s *Service) OnlineTick(ctx context.Context, ws string, o Online, from time
 // dueTraces lists the traces of ws that ended from `from` until delay ago, at most a batch,
 // and where the next window starts (`from` again when listing failed).
 func (s *Service) dueTraces(ctx context.Context, ws string, from time.Time, delay time.Duration) ([]store.TraceRef, time.Time) {
+	return s.due(ctx, ws, from, delay, s.cfg.Store.CompletedTraces)
+}
+
+// due lists with list the targets (traces or sessions) of ws that ended from `from` until
+// delay ago, at most a batch, and where the next window starts.
+func (s *Service) due(ctx context.Context, ws string, from time.Time, delay time.Duration,
+	list func(ctx context.Context, ws string, from, to time.Time, limit int) ([]store.TraceRef, error)) ([]store.TraceRef, time.Time) {
 	to := s.cfg.Now().Add(-delay)
 	if !to.After(from) {
 		return nil, from
 	}
-	refs, err := s.cfg.Store.CompletedTraces(ctx, ws, from, to, onlineBatch)
+	refs, err := list(ctx, ws, from, to, onlineBatch)
 	if err != nil {
-		s.cfg.Log.Error("online evaluation: cannot list traces", "workspace", ws, "err", err)
+		s.cfg.Log.Error("online evaluation: cannot list completed traces or sessions", "workspace", ws, "err", err)
 		return nil, from
 	}
 	if len(refs) == onlineBatch {
@@ -142,7 +149,7 @@ func (s *Service) dueTraces(ctx context.Context, ws string, from time.Time, dela
 func (s *Service) submitAuto(ctx context.Context, req Request) bool {
 	ev, _, created, err := s.Submit(ctx, req)
 	if err != nil {
-		s.cfg.Log.Warn("online evaluation: cannot submit", "trace_id", req.TraceID, "evaluator", req.Evaluator, "err", err)
+		s.cfg.Log.Warn("online evaluation: cannot submit", "trace_id", req.TraceID, "session_id", req.SessionID, "evaluator", req.Evaluator, "err", err)
 		return true
 	}
 	if created || ev.Status == model.EvalPending {

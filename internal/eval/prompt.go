@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/agentobs/agentobs/internal/model"
@@ -37,15 +38,18 @@ Answer with one JSON object that has one key per criterion, each holding {"score
 // maxFieldChars caps each trace field put into a prompt; the rest is cut with a marker.
 const maxFieldChars = 20000
 
-func clip(s string) string {
-	if len(s) <= maxFieldChars {
+func clip(s string) string { return clipTo(s, maxFieldChars) }
+
+// clipTo cuts s to at most n bytes on a rune boundary and says how much was cut.
+func clipTo(s string, n int) string {
+	if len(s) <= n {
 		return s
 	}
-	cut := maxFieldChars
+	cut := n
 	for cut > 0 && !isRuneStart(s[cut]) {
 		cut--
 	}
-	return s[:cut] + "\n[… cut: " + fmt.Sprint(len(s)-cut) + " more bytes]"
+	return s[:cut] + "\n[… cut: " + strconv.Itoa(len(s)-cut) + " more bytes]"
 }
 
 func isRuneStart(b byte) bool { return b&0xC0 != 0x80 }

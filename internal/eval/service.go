@@ -18,10 +18,13 @@ import (
 	"github.com/agentobs/agentobs/internal/store"
 )
 
-// Store is what the evaluate role needs of the store.
+// Store is what the evaluate role needs of the store. It writes the traces of judge calls
+// itself, under the workspace's judge companion (model.JudgeWorkspaceID): they are the
+// judge's traffic, never the workspace's, so they skip the ingestion pipeline.
 type Store interface {
 	store.Evaluations
 	GetTrace(ctx context.Context, workspaceID, traceID string) (*model.Trace, error)
+	WriteTraces(ctx context.Context, traces []model.Trace) error
 }
 
 // Evaluator is a versioned judge definition: which criteria, how to ask, which model.
@@ -69,6 +72,8 @@ type Service struct {
 	judges  map[string]*provider.Client // by model, for evaluators that name one
 	wg      sync.WaitGroup              // batch workers
 	runs    sync.WaitGroup              // judge runs in flight
+	// judgeTraces stores the traces of judge calls in groups.
+	judgeTraces traceGroup
 }
 
 type job struct {
@@ -186,8 +191,10 @@ type Request struct {
 	WorkspaceID string
 	TraceID     string
 	// SpanID, when set, judges that span of the trace instead of the trace.
-	SpanID   string
-	Criteria []string
+	SpanID string
+	// SessionID, when set (and TraceID is not), judges the session's traces together.
+	SessionID string
+	Criteria  []string
 	// Evaluator names a workspace evaluator ("": the server's default) and its version
 	// (0: the latest); its criteria apply when Criteria is empty.
 	Evaluator        string
@@ -218,19 +225,29 @@ func (s *Service) Submit(ctx context.Context, req Request) (*model.Evaluation, [
 	if err != nil {
 		return nil, nil, false, err
 	}
-	tr, err := s.cfg.Store.GetTrace(ctx, req.WorkspaceID, req.TraceID)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	if req.SpanID != "" {
-		if _, ok := spanTarget(tr, req.SpanID); !ok {
-			return nil, nil, false, &model.Error{Code: model.ENOTFOUND, Message: "unknown span",
-				Fields: []model.FieldError{{Path: model.Path{"span_id"}, Detail: "the trace has no span " + strconv.Quote(req.SpanID)}}}
+	var agentID string
+	if req.SessionID != "" {
+		trs, _, err := s.cfg.Store.SessionTraces(ctx, req.WorkspaceID, req.SessionID, 1)
+		if err != nil {
+			return nil, nil, false, err
 		}
+		agentID = trs[0].AgentID
+	} else {
+		tr, err := s.cfg.Store.GetTrace(ctx, req.WorkspaceID, req.TraceID)
+		if err != nil {
+			return nil, nil, false, err
+		}
+		if req.SpanID != "" {
+			if _, ok := spanTarget(tr, req.SpanID); !ok {
+				return nil, nil, false, &model.Error{Code: model.ENOTFOUND, Message: "unknown span",
+					Fields: []model.FieldError{{Path: model.Path{"span_id"}, Detail: "the trace has no span " + strconv.Quote(req.SpanID)}}}
+			}
+		}
+		agentID = tr.AgentID
 	}
 	p := run.judge.Provider()
-	ev := model.Evaluation{WorkspaceID: req.WorkspaceID, ID: newID(), JobKey: jobKey(run.Evaluator, req.TraceID, req.SpanID, cs),
-		TraceID: req.TraceID, SpanID: req.SpanID, AgentID: tr.AgentID, EvaluatorID: run.ID, EvaluatorVersion: run.Version,
+	ev := model.Evaluation{WorkspaceID: req.WorkspaceID, ID: newID(), JobKey: jobKey(run.Evaluator, req, cs),
+		TraceID: req.TraceID, SpanID: req.SpanID, SessionID: req.SessionID, AgentID: agentID, EvaluatorID: run.ID, EvaluatorVersion: run.Version,
 		Source: req.Source, BatchID: req.BatchID, Status: model.EvalPending, Provider: p.Kind(), Model: p.Model(), CreatedAt: s.cfg.Now().UTC()}
 	stored, created, err := s.cfg.Store.CreateEvaluation(ctx, ev)
 	if err != nil {
@@ -319,25 +336,18 @@ func (s *Service) run(ctx context.Context, ws, id string) error {
 	if err != nil {
 		return s.finish(ctx, ev, model.EvalFailed, "criteria no longer exist: "+err.Error())
 	}
-	tr, err := s.cfg.Store.GetTrace(ctx, ws, ev.TraceID)
-	if err != nil {
-		return s.finish(ctx, ev, model.EvalFailed, "trace cannot be read: "+model.ErrorMessage(err))
-	}
-	if ev.SpanID != "" {
-		target, ok := spanTarget(tr, ev.SpanID)
-		if !ok {
-			return s.finish(ctx, ev, model.EvalFailed, "the span is no longer in the trace")
-		}
-		tr = target
-	}
 	run, err := s.evaluatorFor(ctx, ws, ev.EvaluatorID, ev.EvaluatorVersion)
 	if err != nil {
 		return s.finish(ctx, ev, model.EvalFailed, "evaluator cannot be read: "+model.ErrorMessage(err))
 	}
 	e := run.Evaluator
+	prompt, reason := s.targetPrompt(ctx, ev, e.Template, cs)
+	if reason != "" {
+		return s.finish(ctx, ev, model.EvalFailed, reason)
+	}
 	judge := run.judge
 	p := judge.Provider()
-	req := provider.Request{System: e.System, Prompt: renderPrompt(e.Template, tr, cs),
+	req := provider.Request{System: e.System, Prompt: prompt,
 		Schema: verdictSchema(cs, !e.NoExplanation), MaxTokens: e.MaxTokens}
 	ev.Prompt = req.Prompt
 	ev.CacheKey = cacheKey(e.ID, strconv.Itoa(e.Version), e.System, e.Template, p.Kind(), p.Model(), "temperature=0",
@@ -369,9 +379,12 @@ func (s *Service) run(ctx context.Context, ws, id string) error {
 	}
 
 	start := s.cfg.Now()
-	resp, attempts, err := judge.Complete(ctx, req)
+	var rec callRecorder
+	resp, attempts, err := judge.Complete(provider.WithObserver(ctx, rec.add), req)
 	ev.Attempts = attempts
 	ev.LatencyMs = s.cfg.Now().Sub(start).Milliseconds()
+	// The evaluation's usage and cost are its judge trace's: every call, retries included.
+	s.recordJudgeTrace(ctx, ev, p, rec.calls())
 	if err != nil {
 		if pe := provider.AsError(err); pe != nil && pe.Pauses() {
 			s.pause(fmt.Sprintf("%s error from %s: %s", pe.Kind, p.Kind(), pe.Message))
@@ -381,12 +394,6 @@ func (s *Service) run(ctx context.Context, ws, id string) error {
 	ev.RawAnswer = resp.Text
 	if resp.Model != "" {
 		ev.Model = resp.Model
-	}
-	if resp.Usage != nil {
-		ev.TokensInput, ev.TokensOutput = resp.Usage.InputTokens, resp.Usage.OutputTokens
-		if usd, ok := s.cfg.Prices.Cost(ev.Model, ev.TokensInput, ev.TokensOutput, 0); ok {
-			ev.CostUSD = model.Float64(usd)
-		}
 	}
 	ev.Verdicts = parseAnswer(resp.Text, cs)
 	ev.Overall = overall(ev.Verdicts, cs)

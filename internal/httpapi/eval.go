@@ -16,6 +16,8 @@ import (
 // Quality page's overview, and human feedback.
 func (a *API) evalRoutes(add addRoute) {
 	add("POST /api/v1/evaluate/trace/{trace_id}", PermWrite, a.evaluateTrace)
+	add("POST /api/v1/evaluate/session/{session_id}", PermWrite, a.evaluateSession)
+	add("GET /api/v1/evaluate/judge-traces/{trace_id}", PermRead, a.getJudgeTrace)
 	add("GET /api/v1/evaluate/evaluations/{id}", PermRead, a.getEvaluation)
 	add("POST /api/v1/evaluate/batch", PermWrite, a.evaluateBatch)
 	add("GET /api/v1/evaluate/batch/{id}", PermRead, a.getEvalBatch)
@@ -45,6 +47,49 @@ func (a *API) evaluateTrace(r *http.Request) (any, error) {
 	if err := a.decodeJSON(r, &body, true); err != nil {
 		return nil, err
 	}
+	return a.evaluateNow(r, eval.Request{TraceID: r.PathValue("trace_id"), Criteria: body.Criteria,
+		Evaluator: body.Evaluator, SpanID: body.SpanID})
+}
+
+// sessionEvaluateBody is the optional body of POST /evaluate/session/{id}.
+type sessionEvaluateBody struct {
+	Criteria []string `json:"criteria"`
+	// Evaluator names a workspace evaluator (its latest version); "" is the server's default.
+	Evaluator string `json:"evaluator"`
+}
+
+// decodeSessionEvaluate reads the optional body of a session evaluation.
+func (a *API) decodeSessionEvaluate(r *http.Request) (sessionEvaluateBody, error) {
+	var body sessionEvaluateBody
+	if err := a.decodeJSON(r, &body, true); err != nil {
+		return body, err
+	}
+	var fe model.FieldErrors
+	if len(body.Criteria) > 20 {
+		fe.Add(model.Path{"criteria"}, "must list at most 20 criteria")
+	}
+	if len(body.Evaluator) > 64 {
+		fe.Add(model.Path{"evaluator"}, "must be at most 64 characters")
+	}
+	return body, fe.Err("invalid request body")
+}
+
+func (a *API) evaluateSession(r *http.Request) (any, error) {
+	body, err := a.decodeSessionEvaluate(r)
+	if err != nil {
+		return nil, err
+	}
+	id := r.PathValue("session_id")
+	if id == "" || len(id) > 256 {
+		return nil, &model.Error{Code: model.EINVALID, Message: "invalid session id",
+			Fields: []model.FieldError{{Path: model.Path{"session_id"}, Detail: "must be 1 to 256 characters"}}}
+	}
+	return a.evaluateNow(r, eval.Request{SessionID: id, Criteria: body.Criteria, Evaluator: body.Evaluator})
+}
+
+// evaluateNow runs req as a manual evaluation, waiting for the judge as long as the wait
+// parameter says: 200 with the verdicts, or 202 with the pending evaluation to poll.
+func (a *API) evaluateNow(r *http.Request, req eval.Request) (any, error) {
 	wait := syncEvalWait
 	if v := r.URL.Query().Get("wait"); v != "" {
 		s, err := strconv.Atoi(v)
@@ -54,8 +99,8 @@ func (a *API) evaluateTrace(r *http.Request) (any, error) {
 		wait = time.Duration(s) * time.Second
 	}
 	ctx := r.Context()
-	ev, err := a.cfg.Eval.Evaluate(ctx, eval.Request{WorkspaceID: workspaceID(ctx), TraceID: r.PathValue("trace_id"),
-		Criteria: body.Criteria, Evaluator: body.Evaluator, SpanID: body.SpanID, Source: model.EvalSourceManual}, wait)
+	req.WorkspaceID, req.Source = workspaceID(ctx), model.EvalSourceManual
+	ev, err := a.cfg.Eval.Evaluate(ctx, req, wait)
 	if err != nil {
 		return nil, err
 	}
@@ -64,6 +109,12 @@ func (a *API) evaluateTrace(r *http.Request) (any, error) {
 		return response{status: http.StatusAccepted, body: ev, headers: map[string]string{"Location": loc, "Retry-After": "2"}}, nil
 	}
 	return ev, nil
+}
+
+// getJudgeTrace reads a trace of the workspace's judge calls: only the owning workspace's
+// credentials reach its companion.
+func (a *API) getJudgeTrace(r *http.Request) (any, error) {
+	return presentTrace(a.cfg.Eval.JudgeTrace(r.Context(), workspaceID(r.Context()), r.PathValue("trace_id")))
 }
 
 func queryParamError(name, detail string) error {
@@ -133,7 +184,7 @@ func (a *API) evaluationHistory(r *http.Request) (any, error) {
 	}
 	ctx := r.Context()
 	evs, total, err := a.cfg.Eval.History(ctx, store.EvaluationQuery{WorkspaceID: workspaceID(ctx), Source: source,
-		TraceID: q.Get("trace_id"), BatchID: q.Get("batch_id"), Limit: size, Offset: (page - 1) * size})
+		TraceID: q.Get("trace_id"), SessionID: q.Get("session_id"), BatchID: q.Get("batch_id"), Limit: size, Offset: (page - 1) * size})
 	if err != nil {
 		return nil, err
 	}

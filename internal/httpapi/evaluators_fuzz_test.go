@@ -5,6 +5,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -40,6 +41,30 @@ func FuzzEvaluatorBody(f *testing.F) {
 			if d.Validate() == nil && (d.SampleRate < 0 || d.SampleRate > 1 || d.Delay < 0) {
 				t.Fatalf("accepted %+v", d)
 			}
+		}
+	})
+}
+
+// FuzzSessionEvaluateBody feeds raw bodies to the session evaluation decoder: a body it
+// accepts stays within its bounds; anything else is an EINVALID problem, never a panic.
+func FuzzSessionEvaluateBody(f *testing.F) {
+	for _, s := range []string{``, `{}`, `{"criteria":["helpfulness"],"evaluator":"conv"}`, `{"span_id":"x"}`, `{"criteria":"x"}`,
+		`{"criteria":[1]}`, `[]`, `null`, `{"evaluator":"` + strings.Repeat("e", 65) + `"}`, `{} {}`} {
+		f.Add([]byte(s))
+	}
+	api := New(Config{Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Registry: prometheus.NewRegistry()})
+	f.Fuzz(func(t *testing.T, body []byte) {
+		req := httptest.NewRequest("POST", "/api/v1/evaluate/session/s", bytes.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		b, err := api.decodeSessionEvaluate(req)
+		if err != nil {
+			if code := model.ErrorCode(err); code != model.EINVALID {
+				t.Fatalf("error code %s: %v", code, err)
+			}
+			return
+		}
+		if len(b.Criteria) > 20 || len(b.Evaluator) > 64 {
+			t.Fatalf("accepted %+v", b)
 		}
 	})
 }

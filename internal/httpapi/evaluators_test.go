@@ -94,7 +94,8 @@ func TestEvaluatorsAPI(t *testing.T) {
 		body map[string]any
 		want string
 	}{
-		{map[string]any{"id": "x1", "name": "X", "scope": "session"}, "scope"},
+		{map[string]any{"id": "x1", "name": "X", "scope": "conversation"}, "scope"},
+		{map[string]any{"id": "x1", "name": "X", "scope": "session", "filter": map[string]any{"tags": []string{"beta"}}}, "filter.tags"},
 		{map[string]any{"id": "x1", "name": "X", "criteria": []string{"vibes"}}, "criteria[0]"},
 		{map[string]any{"id": "Bad Id", "name": "X"}, "id"},
 		{map[string]any{"id": "x1", "name": "X", "sample_rate": 2}, "sample_rate"},

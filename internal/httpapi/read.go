@@ -12,7 +12,11 @@ import (
 )
 
 func (a *API) getTrace(r *http.Request) (any, error) {
-	t, err := a.cfg.Store.GetTrace(r.Context(), workspaceID(r.Context()), r.PathValue("trace_id"))
+	return presentTrace(a.cfg.Store.GetTrace(r.Context(), workspaceID(r.Context()), r.PathValue("trace_id")))
+}
+
+// presentTrace shapes a stored trace for clients: spans as a tree, empty lists not null.
+func presentTrace(t *model.Trace, err error) (any, error) {
 	if err != nil {
 		return nil, err
 	}

@@ -103,7 +103,7 @@ type Verdict struct {
 	Status      string   `json:"status"` // done or unparsable
 }
 
-// Evaluation is one judge run over one target (a trace), with what was sent and received.
+// Evaluation is one judge run over one target (a trace, a span or a session), with what was sent and received.
 type Evaluation struct {
 	WorkspaceID string `json:"-"`
 	ID          string `json:"id"`
@@ -111,7 +111,9 @@ type Evaluation struct {
 	JobKey  string `json:"-"`
 	TraceID string `json:"trace_id"`
 	// SpanID names the judged span of a span-scoped evaluator; "" for a trace.
-	SpanID           string    `json:"span_id,omitempty"`
+	SpanID string `json:"span_id,omitempty"`
+	// SessionID names the judged session of a session-scoped evaluation, whose TraceID is "".
+	SessionID        string    `json:"session_id,omitempty"`
 	AgentID          string    `json:"agent_id"`
 	EvaluatorID      string    `json:"evaluator_id"`
 	EvaluatorVersion int       `json:"evaluator_version"`
@@ -127,13 +129,16 @@ type Evaluation struct {
 	Model            string    `json:"model"`
 	// CacheKey identifies the judge input (template version, model, params, inputs);
 	// Cached says the verdict was reused from an earlier identical call.
-	CacheKey     string     `json:"-"`
-	Cached       bool       `json:"cached"`
-	TokensInput  int64      `json:"tokens_input"`
-	TokensOutput int64      `json:"tokens_output"`
-	CostUSD      *float64   `json:"cost_usd"`
-	LatencyMs    int64      `json:"latency_ms"`
-	Attempts     int        `json:"attempts"`
+	CacheKey     string   `json:"-"`
+	Cached       bool     `json:"cached"`
+	TokensInput  int64    `json:"tokens_input"`
+	TokensOutput int64    `json:"tokens_output"`
+	CostUSD      *float64 `json:"cost_usd"`
+	LatencyMs    int64    `json:"latency_ms"`
+	Attempts     int      `json:"attempts"`
+	// JudgeTraceID names the trace of this evaluation's judge calls in the workspace's judge
+	// companion (JudgeWorkspaceID); "" when no call was made (a cached verdict, a skip).
+	JudgeTraceID string     `json:"judge_trace_id,omitempty"`
 	CreatedAt    time.Time  `json:"created_at"`
 	FinishedAt   *time.Time `json:"finished_at"`
 }

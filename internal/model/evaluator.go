@@ -9,9 +9,16 @@ import (
 
 // Scopes of an evaluator: what one of its evaluations judges.
 const (
-	ScopeTrace = "trace"
-	ScopeSpan  = "span"
+	ScopeTrace   = "trace"
+	ScopeSpan    = "span"
+	ScopeSession = "session"
 )
+
+// JudgeWorkspaceID is the companion workspace that holds the traces of a workspace's judge
+// calls. It is not a workspaces row (ids are UUIDs, which never contain '~'), so nothing
+// that lists workspaces (alerts, insights, usage) ever sees it: judge traffic stays apart
+// from the workspace's own, and only the owning workspace's routes read it.
+func JudgeWorkspaceID(workspaceID string) string { return workspaceID + "~judge" }
 
 // EvaluatorDef is a workspace's judge definition. Saving it again stores the next version;
 // evaluation jobs are idempotent on (id@version, target), so a new version judges again
@@ -22,13 +29,15 @@ type EvaluatorDef struct {
 	Version     int    `json:"version"`
 	Name        string `json:"name"`
 	Description string `json:"description,omitempty"`
-	// Scope is trace (the trace's input and output) or span (each matching span's).
+	// Scope is trace (the trace's input and output), span (each matching span's) or
+	// session (the session's traces in time order, once no new trace came for Delay).
 	Scope  string          `json:"scope"`
 	Filter EvaluatorFilter `json:"filter"`
 	// SampleRate is the share of completed traces judged automatically (0: only on demand),
 	// picked by a hash of id@version and the trace id, the same in every process.
 	SampleRate float64 `json:"sample_rate"`
-	// Delay is how long after a trace ended it is judged, so late spans are in.
+	// Delay is how long after a trace ended it is judged, so late spans are in; for a
+	// session, how long after its last trace ended with no newer one.
 	Delay Duration `json:"delay"`
 	// Criteria judged; empty: the default set.
 	Criteria []string `json:"criteria"`
@@ -74,11 +83,14 @@ func (e *EvaluatorDef) Validate() error {
 	if len(e.Description) > 2000 {
 		fe.Add(Path{"description"}, "must be at most 2000 characters")
 	}
-	if e.Scope != ScopeTrace && e.Scope != ScopeSpan {
-		fe.Add(Path{"scope"}, "must be trace or span")
+	if e.Scope != ScopeTrace && e.Scope != ScopeSpan && e.Scope != ScopeSession {
+		fe.Add(Path{"scope"}, "must be trace, span or session")
 	}
-	if e.Scope == ScopeTrace && (len(e.Filter.SpanKinds) > 0 || len(e.Filter.SpanNames) > 0) {
+	if e.Scope != ScopeSpan && (len(e.Filter.SpanKinds) > 0 || len(e.Filter.SpanNames) > 0) {
 		fe.Add(Path{"filter"}, "span_kinds and span_names apply to span-scoped evaluators only")
+	}
+	if e.Scope == ScopeSession && len(e.Filter.Tags) > 0 {
+		fe.Add(Path{"filter", "tags"}, "tags apply to trace- and span-scoped evaluators; a session evaluator filters by agents")
 	}
 	for i, k := range e.Filter.SpanKinds {
 		if !SpanKind(k).Valid() {

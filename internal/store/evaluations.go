@@ -46,6 +46,13 @@ type Evaluations interface {
 	PutScore(ctx context.Context, s model.Score) error
 	// CompletedTraces lists traces that ended in [from, to), oldest first.
 	CompletedTraces(ctx context.Context, workspaceID string, from, to time.Time, limit int) ([]TraceRef, error)
+	// CompletedSessions lists the sessions whose last trace ended in [from, to), by that end
+	// (oldest first), each as a TraceRef with SessionID and EndTime set: a session with a
+	// trace ending at or after `to` is not complete yet.
+	CompletedSessions(ctx context.Context, workspaceID string, from, to time.Time, limit int) ([]TraceRef, error)
+	// SessionTraces returns the first limit traces of a session by start time (without
+	// spans or scores) and how many it has in all; no traces: model.ENOTFOUND.
+	SessionTraces(ctx context.Context, workspaceID, sessionID string, limit int) ([]model.Trace, int64, error)
 
 	EvaluatorDefs
 }
@@ -54,6 +61,7 @@ type Evaluations interface {
 type EvaluationQuery struct {
 	WorkspaceID string
 	TraceID     string
+	SessionID   string
 	Source      string // manual, batch, auto; "" any
 	BatchID     string
 	Status      string
@@ -151,14 +159,15 @@ func (e EvalSQL) ListCriteria(ctx context.Context, workspaceID string) ([]model.
 
 const evaluationColumns = `id, job_key, trace_id, agent_id, evaluator_id, evaluator_version, source, batch_id, status,
 	overall, verdicts, prompt, raw_answer, error, provider, model, cache_key, cached, tokens_input, tokens_output,
-	cost_usd, latency_ms, attempts, created_at, finished_at, span_id`
+	cost_usd, latency_ms, attempts, created_at, finished_at, span_id, session_id, judge_trace_id`
 
 func scanEvaluation(workspaceID string, scan func(...any) error) (model.Evaluation, error) {
 	ev := model.Evaluation{WorkspaceID: workspaceID}
 	var verdicts string
 	err := scan(&ev.ID, &ev.JobKey, &ev.TraceID, &ev.AgentID, &ev.EvaluatorID, &ev.EvaluatorVersion, &ev.Source, &ev.BatchID,
 		&ev.Status, &ev.Overall, &verdicts, &ev.Prompt, &ev.RawAnswer, &ev.Error, &ev.Provider, &ev.Model, &ev.CacheKey,
-		&ev.Cached, &ev.TokensInput, &ev.TokensOutput, &ev.CostUSD, &ev.LatencyMs, &ev.Attempts, &ev.CreatedAt, &ev.FinishedAt, &ev.SpanID)
+		&ev.Cached, &ev.TokensInput, &ev.TokensOutput, &ev.CostUSD, &ev.LatencyMs, &ev.Attempts, &ev.CreatedAt, &ev.FinishedAt, &ev.SpanID,
+		&ev.SessionID, &ev.JudgeTraceID)
 	if err != nil {
 		return ev, err
 	}
@@ -188,7 +197,7 @@ func evaluationArgs(ev model.Evaluation) ([]any, error) {
 	return []any{ev.WorkspaceID, ev.ID, ev.JobKey, ev.TraceID, ev.AgentID, ev.EvaluatorID, ev.EvaluatorVersion, ev.Source,
 		ev.BatchID, ev.Status, ev.Overall, clean(string(v)), clean(ev.Prompt), clean(ev.RawAnswer), clean(ev.Error),
 		ev.Provider, ev.Model, ev.CacheKey, ev.Cached, ev.TokensInput, ev.TokensOutput, ev.CostUSD, ev.LatencyMs,
-		ev.Attempts, ev.CreatedAt, ev.FinishedAt, ev.SpanID}, nil
+		ev.Attempts, ev.CreatedAt, ev.FinishedAt, ev.SpanID, ev.SessionID, ev.JudgeTraceID}, nil
 }
 
 func (e EvalSQL) getBy(ctx context.Context, db SQLRunner, workspaceID, col, val string) (*model.Evaluation, error) {
@@ -209,7 +218,7 @@ func (e EvalSQL) CreateEvaluation(ctx context.Context, ev model.Evaluation) (*mo
 		return nil, false, err
 	}
 	n, err := e.DB.Exec(ctx, `INSERT INTO evaluations (workspace_id, `+evaluationColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28, $29)
 		ON CONFLICT (workspace_id, job_key) DO NOTHING`, args...)
 	if err != nil && !e.DB.IsUniqueViolation(err) {
 		return nil, false, fmt.Errorf("cannot create evaluation: %w", err)
@@ -237,11 +246,11 @@ func (e EvalSQL) FinishEvaluation(ctx context.Context, ev model.Evaluation) erro
 	return e.DB.Tx(ctx, func(tx SQLRunner) error {
 		n, err := tx.Exec(ctx, `UPDATE evaluations SET status = $3, overall = $4, verdicts = $5, prompt = $6,
 			raw_answer = $7, error = $8, provider = $9, model = $10, cache_key = $11, cached = $12, tokens_input = $13,
-			tokens_output = $14, cost_usd = $15, latency_ms = $16, attempts = $17, finished_at = $18
+			tokens_output = $14, cost_usd = $15, latency_ms = $16, attempts = $17, finished_at = $18, judge_trace_id = $19
 			WHERE workspace_id = $1 AND id = $2`,
 			ev.WorkspaceID, ev.ID, ev.Status, ev.Overall, clean(string(v)), clean(ev.Prompt), clean(ev.RawAnswer),
 			clean(ev.Error), ev.Provider, ev.Model, ev.CacheKey, ev.Cached, ev.TokensInput, ev.TokensOutput, ev.CostUSD,
-			ev.LatencyMs, ev.Attempts, ev.FinishedAt)
+			ev.LatencyMs, ev.Attempts, ev.FinishedAt, ev.JudgeTraceID)
 		if err != nil {
 			return fmt.Errorf("cannot finish evaluation: %w", err)
 		}
@@ -302,6 +311,7 @@ func (e EvalSQL) ListEvaluations(ctx context.Context, q EvaluationQuery) ([]mode
 		}
 	}
 	eq("trace_id", q.TraceID)
+	eq("session_id", q.SessionID)
 	eq("source", q.Source)
 	eq("batch_id", q.BatchID)
 	eq("status", q.Status)
@@ -525,9 +535,62 @@ func (e EvalSQL) CompletedTraces(ctx context.Context, workspaceID string, from, 
 	return out, nil
 }
 
-// TraceRef names a trace.
+// TraceRef names a trace, or a session by the end of its last trace.
 type TraceRef struct {
-	TraceID string
-	AgentID string
-	EndTime time.Time
+	TraceID   string
+	AgentID   string
+	SessionID string
+	EndTime   time.Time
+}
+
+// CompletedSessions implements Evaluations.
+func (e EvalSQL) CompletedSessions(ctx context.Context, workspaceID string, from, to time.Time, limit int) ([]TraceRef, error) {
+	out := []TraceRef{}
+	// A session's last trace started less than a day before it ended (runs longer than a day
+	// are not judged online), so older starts need not be read.
+	err := e.DB.Query(ctx, fmt.Sprintf(`SELECT session_id, max(end_time) FROM traces WHERE workspace_id = $1 AND session_id <> ''
+		AND start_time >= $4 GROUP BY session_id HAVING max(end_time) >= $2 AND max(end_time) < $3
+		ORDER BY 2, 1 LIMIT %d`, max(limit, 1)),
+		[]any{workspaceID, from, to, from.Add(-24 * time.Hour)}, func(scan func(...any) error) error {
+			var r TraceRef
+			if err := scan(&r.SessionID, &r.EndTime); err != nil {
+				return err
+			}
+			r.EndTime = r.EndTime.UTC()
+			out = append(out, r)
+			return nil
+		})
+	if err != nil {
+		return nil, fmt.Errorf("cannot list completed sessions: %w", err)
+	}
+	return out, nil
+}
+
+// SessionTraces implements Evaluations.
+func (e EvalSQL) SessionTraces(ctx context.Context, workspaceID, sessionID string, limit int) ([]model.Trace, int64, error) {
+	var total int64
+	if err := e.DB.Query(ctx, `SELECT count(*) FROM traces WHERE workspace_id = $1 AND session_id = $2`,
+		[]any{workspaceID, sessionID}, func(scan func(...any) error) error { return scan(&total) }); err != nil {
+		return nil, 0, fmt.Errorf("cannot count session traces: %w", err)
+	}
+	if total == 0 || sessionID == "" {
+		return nil, 0, model.Errorf(model.ENOTFOUND, "session %q not found", sessionID)
+	}
+	out := []model.Trace{}
+	err := e.DB.Query(ctx, fmt.Sprintf(`SELECT trace_id, agent_id, name, user_id, start_time, end_time, status, input, output, model
+		FROM traces WHERE workspace_id = $1 AND session_id = $2 ORDER BY start_time, trace_id LIMIT %d`, max(limit, 1)),
+		[]any{workspaceID, sessionID}, func(scan func(...any) error) error {
+			t := model.Trace{WorkspaceID: workspaceID, SessionID: sessionID}
+			var status string
+			if err := scan(&t.TraceID, &t.AgentID, &t.Name, &t.UserID, &t.StartTime, &t.EndTime, &status, &t.Input, &t.Output, &t.Model); err != nil {
+				return err
+			}
+			t.Status, t.StartTime, t.EndTime = model.Status(status), t.StartTime.UTC(), t.EndTime.UTC()
+			out = append(out, t)
+			return nil
+		})
+	if err != nil {
+		return nil, 0, fmt.Errorf("cannot read session traces: %w", err)
+	}
+	return out, total, nil
 }

@@ -1,11 +1,13 @@
 // The Quality page end to end: a user of a new workspace sends a trace, has the judge (a
 // local stand-in for Gemini, see fake-judge.ts) evaluate it from the page, and finds the
-// verdict in the KPIs, the history and its detail dialog.
+// verdict in the KPIs, the history and its detail dialog; then defines a session evaluator,
+// judges a whole session and opens the trace of the judge's call.
 import { expect, test, type Page } from '@playwright/test'
 import { expectAccessible, shot } from './helpers'
 
 const user = { name: 'Grace Hopper', email: `grace-${Date.now()}@example.com`, password: 'compiler-a0-1952' }
 const traceId = `quality-e2e-${Date.now()}`
+const sessionId = `chat-e2e-${Date.now()}`
 
 test.describe.configure({ mode: 'serial' })
 
@@ -19,6 +21,13 @@ test.beforeAll(async ({ browser, baseURL }) => {
       headers: { 'Content-Type': 'application/json', ...(token ? { Authorization: `Bearer ${token}` } : {}) },
       body: JSON.stringify(body),
     })
+  // The first account owns the seeded demo workspace: when this spec runs alone, someone else
+  // takes it, so that this user's workspace holds only what the test sends.
+  const setup = (await (await fetch(`${baseURL}/api/v1/auth/setup`)).json()) as { setup_required?: boolean }
+  if (setup.setup_required) {
+    const first = await api('/api/v1/auth/register', { name: 'Demo Owner', email: `owner-${Date.now()}@example.com`, password: 'seeded-demo-owner', setup_key: process.env.E2E_SETUP_KEY })
+    expect(first.status).toBe(201)
+  }
   const reg = await api('/api/v1/auth/register', { ...user, workspace_name: 'Quality e2e' })
   expect(reg.status).toBe(201)
   const { access_token: token } = (await reg.json()) as { access_token: string }
@@ -31,10 +40,22 @@ test.beforeAll(async ({ browser, baseURL }) => {
     key,
   )
   expect(ingest.status).toBe(202)
-  // Ingestion commits asynchronously: wait until the trace reads back.
-  await expect
-    .poll(async () => (await fetch(`${baseURL}/api/v1/traces/${traceId}`, { headers: { Authorization: `Bearer ${key}` } })).status, { timeout: 10_000 })
-    .toBe(200)
+  // Two turns of one conversation, for the session evaluator.
+  for (const [i, text] of ['Can I change my delivery address?', 'Then send it to the office, please.'].entries()) {
+    const turn = await api(
+      '/api/v1/traces',
+      { trace_id: `${sessionId}-${i}`, session_id: sessionId, agent_id: 'support-bot', timestamp: new Date(Date.now() - (2 - i) * 60_000).toISOString(),
+        input: text, output: i === 0 ? 'Yes, until it ships.' : 'Done: it goes to the office.', status: 'success', model: 'gpt-4o-mini' },
+      key,
+    )
+    expect(turn.status).toBe(202)
+  }
+  // Ingestion commits asynchronously: wait until the traces read back.
+  for (const id of [traceId, `${sessionId}-1`]) {
+    await expect
+      .poll(async () => (await fetch(`${baseURL}/api/v1/traces/${id}`, { headers: { Authorization: `Bearer ${key}` } })).status, { timeout: 10_000 })
+      .toBe(200)
+  }
   const ab = await api('/api/v1/ab-tests', { name: 'Shorter prompt', primary_metric: 'success_rate', guardrail_metrics: ['latency'] }, token)
   expect(ab.status).toBe(201)
   page = await (await browser.newContext()).newPage()
@@ -113,3 +134,39 @@ test('evaluate a trace now and see it on the Quality page', async () => {
   await expect(evaluator).toContainText('50 % after 30s')
 })
 
+test('define a session evaluator, judge a session and open the judge trace', async () => {
+  await page.getByTestId('evaluator-new').click()
+  await page.getByTestId('evaluator-id').fill('conversation')
+  await page.getByTestId('evaluator-name').fill('Conversation')
+  await page.getByTestId('evaluator-scope').selectOption('session')
+  await expect(page.getByTestId('evaluator-kinds')).toHaveCount(0)
+  await page.getByTestId('evaluator-rate').fill('0')
+  await page.getByTestId('evaluator-criteria').fill('helpfulness, coherence')
+  await page.getByTestId('evaluator-save').click()
+  const evaluator = page.getByTestId('evaluator-row').filter({ hasText: 'Conversation' })
+  await expect(evaluator).toContainText('conversation v1')
+  await expect(evaluator).toContainText('sessions')
+
+  await page.getByTestId('evaluate-now').click()
+  await page.getByTestId('evaluate-target').selectOption('session')
+  await page.getByTestId('evaluate-trace-id').fill(sessionId)
+  await page.getByTestId('evaluate-submit').click()
+  await expect(page.getByTestId('evaluate-now-result')).toContainText('Overall 80 (done)')
+  await page.keyboard.press('Escape')
+
+  const row = page.locator(`[data-testid="evaluation-row"][data-session-id="${sessionId}"]`)
+  await expect(row.getByTestId('evaluation-session')).toHaveText(`session ${sessionId}`)
+  await row.getByTestId('evaluation-view').click()
+  const dialog = page.getByTestId('evaluation-dialog')
+  await expect(dialog).toContainText(`Evaluation of session ${sessionId}`)
+  // The judge saw both turns, in order.
+  await expect(dialog.getByTestId('evaluation-dialog-prompt')).toContainText(/Can I change my delivery address\?[\s\S]*send it to the office/)
+  await dialog.getByTestId('judge-trace-open').click()
+  const calls = dialog.getByTestId('judge-call-row')
+  await expect(calls).toHaveCount(1)
+  await expect(calls.first()).toContainText('success')
+  await expect(calls.first().getByTestId('judge-call-cost')).toHaveText('$0.00055')
+  await expectAccessible(page, 'quality-judge-trace')
+  await shot(page, 'quality-judge-trace')
+  await page.keyboard.press('Escape')
+})

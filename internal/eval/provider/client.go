@@ -83,16 +83,39 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 	}
 }
 
+// Call is one request Client.Complete made of its provider: a first try or a retry.
+type Call struct {
+	Attempt    int
+	Request    Request
+	Start, End time.Time
+	Response   *Response // nil when the call failed
+	Err        error
+}
+
+type observerKey struct{}
+
+// WithObserver returns a context under which every provider call a Client makes, retries
+// included, is reported to observe when it has finished, on the calling goroutine; this is
+// how judge calls are traced and priced.
+func WithObserver(ctx context.Context, observe func(Call)) context.Context {
+	return context.WithValue(ctx, observerKey{}, observe)
+}
+
 // Complete calls the provider, waiting for a slot and retrying as Client describes. The
 // returned Response is the first success; Attempts says how many calls were made.
 func (c *Client) Complete(ctx context.Context, req Request) (*Response, int, error) {
 	start := c.now()
+	observe, _ := ctx.Value(observerKey{}).(func(Call))
 	for attempt := 1; ; attempt++ {
 		if err := c.acquire(ctx); err != nil {
 			return nil, attempt - 1, err
 		}
+		callStart := c.now()
 		resp, err := c.p.Complete(ctx, req)
 		c.release(resp, err)
+		if observe != nil {
+			observe(Call{Attempt: attempt, Request: req, Start: callStart, End: c.now(), Response: resp, Err: err})
+		}
 		if err == nil {
 			return resp, attempt, nil
 		}

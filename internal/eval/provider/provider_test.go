@@ -245,12 +245,20 @@ func TestClientHonoursRetryAfterThenSucceeds(t *testing.T) {
 			})
 			sl := &sleeper{now: time.Unix(1_800_000_000, 0)}
 			c := provider.NewClientForTest(newProvider(t, srv), provider.Limits{MaxConcurrency: 4}, sl.clock, sl.sleep)
-			resp, attempts, err := c.Complete(context.Background(), provider.Request{Prompt: "p", Schema: schema})
+			var calls []provider.Call
+			ctx := provider.WithObserver(context.Background(), func(c provider.Call) { calls = append(calls, c) })
+			resp, attempts, err := c.Complete(ctx, provider.Request{Prompt: "p", Schema: schema})
 			if err != nil {
 				t.Fatal(err)
 			}
 			if attempts != 3 || resp.Text != `{"score":50}` {
 				t.Errorf("attempts %d text %q", attempts, resp.Text)
+			}
+			// Every try is reported, failures with their error and the success with its answer.
+			if len(calls) != 3 || provider.AsError(calls[0].Err).Kind != provider.ErrRateLimited || calls[0].Response != nil ||
+				provider.AsError(calls[1].Err).Kind != provider.ErrServer || calls[2].Err != nil || calls[2].Response != resp ||
+				calls[2].Attempt != 3 || calls[2].Request.Prompt != "p" || calls[2].End.Before(calls[2].Start) {
+				t.Errorf("observed calls %+v", calls)
 			}
 			if len(sl.waits) < 2 || sl.waits[0] != 5*time.Second {
 				t.Errorf("waits %v, want 5s first (Retry-After), then a jittered backoff", sl.waits)

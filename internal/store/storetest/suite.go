@@ -58,6 +58,8 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"Accounts", testAccounts},
 		{"Evaluations", testEvaluations},
 		{"EvaluatorDefs", testEvaluatorDefs},
+		{"SessionEvaluations", testSessionEvaluations},
+		{"JudgeCompanion", testJudgeCompanion},
 		{"Ingestion", testIngestion},
 		{"ABTests", testABTests},
 		{"ViolationPages", testViolationPages},

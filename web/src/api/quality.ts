@@ -3,6 +3,7 @@
 import { keepPreviousData, useMutation, useQueryClient } from '@tanstack/react-query'
 import { request } from '@/lib/api'
 import { useApi } from '@/api/queries'
+import type { Trace } from '@/api/types'
 
 export type EvalStatus = 'pending' | 'done' | 'unparsable' | 'failed' | 'skipped'
 export type EvalSource = 'manual' | 'batch' | 'auto'
@@ -17,7 +18,12 @@ export interface Verdict {
 
 export interface Evaluation {
   id: string
+  /** The judged trace; "" for a session evaluation. */
   trace_id: string
+  span_id?: string
+  session_id?: string
+  /** The trace of the judge calls (GET /api/v1/evaluate/judge-traces/{id}); absent when none was made. */
+  judge_trace_id?: string
   agent_id: string
   evaluator_id: string
   evaluator_version: number
@@ -82,11 +88,14 @@ export const useQualityOverview = (range: string) => useApi<QualityOverview>('/a
 export const useEvaluationHistory = (page: number, source: EvalSource | null) =>
   useApi<EvaluationHistory>('/api/v1/evaluate/history', { page, page_size: 20, source }, { placeholderData: keepPreviousData })
 
-/** useEvaluateTrace judges one trace now; the answer is the evaluation, possibly still pending. */
-export function useEvaluateTrace() {
+export type EvalTarget = 'trace' | 'session'
+
+/** useEvaluate judges one trace or session now; the answer is the evaluation, possibly still pending. */
+export function useEvaluate() {
   const qc = useQueryClient()
   return useMutation({
-    mutationFn: (traceId: string) => request<Evaluation>(`/api/v1/evaluate/trace/${encodeURIComponent(traceId)}`, { method: 'POST', body: {} }),
+    mutationFn: ({ target, id }: { target: EvalTarget; id: string }) =>
+      request<Evaluation>(`/api/v1/evaluate/${target}/${encodeURIComponent(id)}`, { method: 'POST', body: {} }),
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: ['/api/v1/evaluate/history'] })
       void qc.invalidateQueries({ queryKey: ['/api/v1/quality/overview'] })
@@ -166,7 +175,7 @@ export interface EvaluatorDef {
   version?: number
   name: string
   description?: string
-  scope: 'trace' | 'span'
+  scope: 'trace' | 'span' | 'session'
   filter: EvaluatorFilter
   sample_rate: number
   delay: string
@@ -181,6 +190,10 @@ export interface EvaluatorDef {
   created_at?: string
   created_by?: string
 }
+
+/** useJudgeTrace reads the trace of an evaluation's judge calls, once asked for. */
+export const useJudgeTrace = (id: string, enabled: boolean) =>
+  useApi<Trace>(`/api/v1/evaluate/judge-traces/${encodeURIComponent(id)}`, undefined, { enabled })
 
 export const useEvaluators = () => useApi<{ evaluators: EvaluatorDef[] }>('/api/v1/evaluators')
 

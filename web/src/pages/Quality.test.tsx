@@ -222,4 +222,64 @@ describe('Quality page', () => {
     expect(put).toMatchObject({ id: 'answers', template: 'custom {{input}}', filter: { span_kinds: ['llm', 'tool'], agents: ['bot'] } })
     expect(put.version).toBeUndefined()
   })
+
+  it('creates a session evaluator, judges a session now and opens its judge trace', async () => {
+    const sessionEval: Evaluation = { ...evaluation, id: 'se1', trace_id: '', session_id: 'chat-7', judge_trace_id: 'se1', attempts: 2 }
+    const judgeTrace = {
+      trace_id: 'se1', workspace_id: 'ws~judge', agent_id: 'judge', cost_usd: 0.00056,
+      spans: [
+        { span_id: 'call-1', kind: 'llm', model: 'gemini-2.5-flash', model_provider: 'gemini', status: 'error', status_message: 'server (HTTP 503)',
+          tokens_input: null, tokens_output: null, cost_usd: null, latency_ms: 120 },
+        { span_id: 'call-2', kind: 'llm', model: 'gemini-2.5-flash', model_provider: 'gemini', status: 'success', status_message: '',
+          tokens_input: 1200, tokens_output: 80, cost_usd: 0.00056, latency_ms: 700 },
+      ],
+    }
+    const api = mockApi({
+      '/api/v1/quality/overview': overview(),
+      '/api/v1/evaluate/history': { evaluations: [sessionEval], total: 1, page: 1, page_size: 20 },
+      '/api/v1/ab-tests': { ab_tests: [] },
+      '/api/v1/evaluators': { evaluators: [] },
+      'POST /api/v1/evaluators': (_u: URL, init?: RequestInit) => ({ ...JSON.parse(String(init?.body)), version: 1 }),
+      'POST /api/v1/evaluate/session/chat-7': sessionEval,
+      '/api/v1/evaluate/judge-traces/se1': judgeTrace,
+    })
+    renderAt(<Quality />)
+    await userEvent.click(await screen.findByTestId('evaluator-new'))
+    await userEvent.type(screen.getByTestId('evaluator-id'), 'conversation')
+    await userEvent.type(screen.getByTestId('evaluator-name'), 'Conversation')
+    await userEvent.selectOptions(screen.getByTestId('evaluator-scope'), 'session')
+    expect(screen.queryByTestId('evaluator-kinds')).not.toBeInTheDocument()
+    await userEvent.click(screen.getByTestId('evaluator-save'))
+    await waitFor(() => expect(api.calls.some((c) => c.method === 'POST' && c.url.pathname === '/api/v1/evaluators')).toBe(true))
+    expect(api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/evaluators')?.body).toMatchObject({ id: 'conversation', scope: 'session' })
+
+    await userEvent.click(screen.getByTestId('evaluate-now'))
+    await userEvent.selectOptions(await screen.findByTestId('evaluate-target'), 'session')
+    await userEvent.type(screen.getByTestId('evaluate-trace-id'), 'chat-7')
+    await userEvent.click(screen.getByTestId('evaluate-submit'))
+    expect(await screen.findByTestId('evaluate-now-result')).toHaveTextContent('Overall 77.5 (done)')
+    expect(api.calls.some((c) => c.method === 'POST' && c.url.pathname === '/api/v1/evaluate/session/chat-7')).toBe(true)
+    await userEvent.keyboard('{Escape}')
+
+    const row = await screen.findByTestId('evaluation-row')
+    expect(within(row).getByTestId('evaluation-session')).toHaveTextContent('session chat-7')
+    await userEvent.click(within(row).getByTestId('evaluation-view'))
+    const dialog = await screen.findByTestId('evaluation-dialog')
+    expect(dialog).toHaveTextContent('Evaluation of session chat-7')
+    await userEvent.click(within(dialog).getByTestId('judge-trace-open'))
+    const calls = await within(dialog).findAllByTestId('judge-call-row')
+    expect(calls).toHaveLength(2)
+    expect(calls[0]).toHaveTextContent('error')
+    expect(within(calls[1]).getByTestId('judge-call-cost')).toHaveTextContent('$0.00056')
+  })
+
+  it('says when no judge call was made', async () => {
+    mockApi({
+      '/api/v1/quality/overview': overview(),
+      '/api/v1/evaluate/history': { evaluations: [{ ...evaluation, cached: true }], total: 1, page: 1, page_size: 20 },
+    })
+    renderAt(<Quality />)
+    await userEvent.click(within(await screen.findByTestId('evaluation-row')).getByTestId('evaluation-view'))
+    expect(await screen.findByTestId('judge-trace-none')).toHaveTextContent('from the cache')
+  })
 })

@@ -16,7 +16,8 @@ import { Evaluators } from '@/components/dashboard/Evaluators'
 import { KPICard } from '@/components/dashboard/KPICard'
 import { ErrorState } from '@/components/dashboard/states'
 import { PageHeader } from '@/components/layout/PageHeader'
-import { useEvaluateTrace, useEvaluationHistory, useQualityOverview, useResumeJudge, type EvalSource, type EvalStatus, type Evaluation, type QualityKPI, type QualityOverview } from '@/api/quality'
+import { NativeSelect } from '@/components/ui/native-select'
+import { useEvaluate, useEvaluationHistory, useJudgeTrace, useQualityOverview, useResumeJudge, type EvalSource, type EvalStatus, type EvalTarget, type Evaluation, type QualityKPI, type QualityOverview } from '@/api/quality'
 import { errorMessage } from '@/lib/api'
 import { formatCost, formatDateTime, formatDuration, formatInteger, formatNumber, formatRelative } from '@/lib/format'
 import { rangeSearch, useTimeRange } from '@/lib/timerange'
@@ -47,6 +48,67 @@ function verdictOf(ev: Evaluation, criterion: string): number | null | undefined
   return ev.verdicts.find((v) => v.criterion === criterion)?.score
 }
 
+/** targetOf names what an evaluation judged: a session, a span of a trace, or a trace. */
+function targetOf(ev: Evaluation): string {
+  if (ev.session_id) return `session ${ev.session_id}`
+  if (ev.span_id) return `span ${ev.span_id} of ${ev.trace_id}`
+  return ev.trace_id
+}
+
+/** JudgeTrace shows the judge calls of an evaluation: one row per provider call, retries included. */
+function JudgeTrace({ id }: { id: string }) {
+  const [open, setOpen] = useState(false)
+  const q = useJudgeTrace(id, open)
+  if (!open) {
+    return (
+      <Button variant="outline" size="sm" data-testid="judge-trace-open" onClick={() => setOpen(true)}>
+        Show judge trace
+      </Button>
+    )
+  }
+  if (q.isPending) return <p className="text-sm text-muted-foreground" data-testid="judge-trace-loading">Loading the judge trace…</p>
+  if (q.isError) return <ErrorState error={q.error} onRetry={() => void q.refetch()} />
+  const spans = q.data.spans ?? []
+  if (spans.length === 0) return <p className="text-sm text-muted-foreground" data-testid="judge-trace-empty">The judge trace has no calls.</p>
+  return (
+    <div data-testid="judge-trace" data-trace-id={q.data.trace_id}>
+      <p className="mb-1 text-xs text-muted-foreground">
+        Trace {q.data.trace_id} · {q.data.cost_usd === null ? 'cost unknown' : formatCost(q.data.cost_usd)} · kept apart from this workspace's own traffic
+      </p>
+      <Table>
+        <TableHeader>
+          <TableRow>
+            <TableHead>Call</TableHead>
+            <TableHead>Model</TableHead>
+            <TableHead className="text-right">Tokens</TableHead>
+            <TableHead className="text-right">Cost</TableHead>
+            <TableHead className="text-right">Latency</TableHead>
+            <TableHead>Status</TableHead>
+          </TableRow>
+        </TableHeader>
+        <TableBody>
+          {spans.map((sp) => (
+            <TableRow key={sp.span_id} data-testid="judge-call-row">
+              <TableCell className="font-mono text-xs">{sp.span_id}</TableCell>
+              <TableCell>{sp.model_provider} {sp.model}</TableCell>
+              <TableCell className="text-right tabular-nums">
+                {sp.tokens_input === null ? '—' : `${formatInteger(sp.tokens_input)} / ${formatInteger(sp.tokens_output ?? 0)}`}
+              </TableCell>
+              <TableCell className="text-right tabular-nums" data-testid="judge-call-cost">{sp.cost_usd === null ? '—' : formatCost(sp.cost_usd)}</TableCell>
+              <TableCell className="text-right tabular-nums">{formatDuration(sp.latency_ms)}</TableCell>
+              <TableCell>
+                <Badge variant={sp.status === 'success' ? 'success' : 'destructive'} title={sp.status_message}>
+                  {sp.status}
+                </Badge>
+              </TableCell>
+            </TableRow>
+          ))}
+        </TableBody>
+      </Table>
+    </div>
+  )
+}
+
 function EvaluationDialog({ ev }: { ev: Evaluation }) {
   return (
     <Dialog>
@@ -57,7 +119,7 @@ function EvaluationDialog({ ev }: { ev: Evaluation }) {
       </DialogTrigger>
       <DialogContent className="max-h-[90vh] overflow-y-auto sm:max-w-3xl" data-testid="evaluation-dialog">
         <DialogHeader>
-          <DialogTitle>Evaluation of {ev.trace_id}</DialogTitle>
+          <DialogTitle>Evaluation of {targetOf(ev)}</DialogTitle>
           <DialogDescription>
             {ev.provider} {ev.model} · {formatDateTime(ev.created_at)} · {ev.source}
             {ev.cached && ' · from the verdict cache'}
@@ -111,15 +173,23 @@ function EvaluationDialog({ ev }: { ev: Evaluation }) {
         </section>
         <section>
           <h3 className="mb-1 text-sm font-medium">Prompt sent</h3>
-          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-prompt">
+          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-prompt" tabIndex={0} aria-label="Prompt sent">
             {ev.prompt || '(not sent)'}
           </pre>
         </section>
         <section>
           <h3 className="mb-1 text-sm font-medium">Raw answer</h3>
-          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-raw">
+          <pre className="max-h-64 overflow-auto rounded-md bg-muted p-3 text-xs whitespace-pre-wrap" data-testid="evaluation-dialog-raw" tabIndex={0} aria-label="Raw answer">
             {ev.raw_answer || '(no answer)'}
           </pre>
+        </section>
+        <section>
+          <h3 className="mb-1 text-sm font-medium">Judge trace</h3>
+          {ev.judge_trace_id ? (
+            <JudgeTrace id={ev.judge_trace_id} />
+          ) : (
+            <p className="text-sm text-muted-foreground" data-testid="judge-trace-none">No judge call was made{ev.cached ? ': the verdict came from the cache' : ''}.</p>
+          )}
         </section>
       </DialogContent>
     </Dialog>
@@ -129,11 +199,12 @@ function EvaluationDialog({ ev }: { ev: Evaluation }) {
 function EvaluateNow({ disabled }: { disabled: boolean }) {
   const [open, setOpen] = useState(false)
   const [traceId, setTraceId] = useState('')
-  const run = useEvaluateTrace()
+  const [target, setTarget] = useState<EvalTarget>('trace')
+  const run = useEvaluate()
   const submit = (e: FormEvent) => {
     e.preventDefault()
     if (!traceId.trim()) return
-    run.mutate(traceId.trim())
+    run.mutate({ target, id: traceId.trim() })
   }
   const ev = run.data
   return (
@@ -152,12 +223,23 @@ function EvaluateNow({ disabled }: { disabled: boolean }) {
       <DialogContent data-testid="evaluate-now-dialog">
         <form onSubmit={submit} className="grid gap-4">
           <DialogHeader>
-            <DialogTitle>Evaluate a trace</DialogTitle>
-            <DialogDescription>The judge rates the trace's output for accuracy, helpfulness, tone and relevance.</DialogDescription>
+            <DialogTitle>Evaluate a {target}</DialogTitle>
+            <DialogDescription>
+              {target === 'trace'
+                ? "The judge rates the trace's output for accuracy, helpfulness, tone and relevance."
+                : "The judge reads the session's traces in time order and rates the whole conversation."}
+            </DialogDescription>
           </DialogHeader>
           <div className="grid gap-2">
-            <Label htmlFor="evaluate-trace-id">Trace ID</Label>
-            <Input id="evaluate-trace-id" data-testid="evaluate-trace-id" value={traceId} onChange={(e) => setTraceId(e.target.value)} placeholder="trace id" autoFocus />
+            <Label htmlFor="evaluate-target">Judge</Label>
+            <NativeSelect id="evaluate-target" data-testid="evaluate-target" value={target} onChange={(e) => setTarget(e.target.value as EvalTarget)}>
+              <option value="trace">a trace</option>
+              <option value="session">a session</option>
+            </NativeSelect>
+          </div>
+          <div className="grid gap-2">
+            <Label htmlFor="evaluate-trace-id">{target === 'trace' ? 'Trace ID' : 'Session ID'}</Label>
+            <Input id="evaluate-trace-id" data-testid="evaluate-trace-id" value={traceId} onChange={(e) => setTraceId(e.target.value)} placeholder={`${target} id`} autoFocus />
           </div>
           {run.isError && (
             <Alert variant="destructive" data-testid="evaluate-now-error">
@@ -235,13 +317,13 @@ function HistoryTable({ source, page, setPage }: { source: EvalSource | null; pa
       onRetry={() => void q.refetch()}
       isEmpty={(d?.evaluations.length ?? 0) === 0}
       emptyTitle={source === 'auto' ? 'No automatic evaluations' : 'No evaluations yet'}
-      emptyDescription="Use “Evaluate now” with a trace id, or POST /api/v1/evaluate/batch."
+      emptyDescription="Use “Evaluate now” with a trace or session id, or POST /api/v1/evaluate/batch."
       height={200}
     >
       <Table>
         <TableHeader>
           <TableRow>
-            <TableHead>Trace</TableHead>
+            <TableHead>Judged</TableHead>
             <TableHead className="text-right">Quality</TableHead>
             <TableHead className="text-right">Accuracy</TableHead>
             <TableHead className="text-right">Helpfulness</TableHead>
@@ -255,11 +337,17 @@ function HistoryTable({ source, page, setPage }: { source: EvalSource | null; pa
         </TableHeader>
         <TableBody>
           {(d?.evaluations ?? []).map((ev) => (
-            <TableRow key={ev.id} data-testid="evaluation-row" data-trace-id={ev.trace_id}>
+            <TableRow key={ev.id} data-testid="evaluation-row" data-trace-id={ev.trace_id} data-session-id={ev.session_id ?? ''}>
               <TableCell className="max-w-[14rem] truncate font-medium">
-                <Link to={`/dashboard/traces/${encodeURIComponent(ev.trace_id)}${search}`} className="hover:underline">
-                  {ev.trace_id}
-                </Link>
+                {ev.session_id ? (
+                  <Link to={`/dashboard/sessions/${encodeURIComponent(ev.session_id)}${search}`} className="hover:underline" data-testid="evaluation-session">
+                    session {ev.session_id}
+                  </Link>
+                ) : (
+                  <Link to={`/dashboard/traces/${encodeURIComponent(ev.trace_id)}${search}`} className="hover:underline">
+                    {ev.trace_id}
+                  </Link>
+                )}
               </TableCell>
               <TableCell className="text-right tabular-nums" data-testid="evaluation-overall">{score(ev.overall_score)}</TableCell>
               <TableCell className="text-right tabular-nums">{score(verdictOf(ev, 'accuracy'))}</TableCell>

@@ -883,6 +883,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/evaluate/judge-traces/{trace_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A trace of the workspace's judge calls (its id is the evaluation's judge_trace_id): one llm span per provider call, retries included, with model, tokens, cost, latency, status, prompt and raw answer. Kept apart from the workspace's own traces */
+        get: operations["get_api_v1_evaluate_judge_traces_trace_id"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/evaluate/judge/resume": {
         parameters: {
             query?: never;
@@ -894,6 +911,23 @@ export interface paths {
         put?: never;
         /** Lift a pause after fixing the judge's key, quota or model (permission write) */
         post: operations["post_api_v1_evaluate_judge_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/evaluate/session/{session_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Judge a session now (permission write): its traces in time order; 200 with the verdicts, or 202 with a pending evaluation to poll */
+        post: operations["post_api_v1_evaluate_session_session_id"];
         delete?: never;
         options?: never;
         head?: never;
@@ -2738,12 +2772,16 @@ export interface components {
             /** Format: date-time */
             finished_at: string | null;
             id: string;
+            /** @description the trace of this evaluation's judge calls, read with GET /api/v1/evaluate/judge-traces/{trace_id}; absent when the judge was not called (a cached verdict, a skip) */
+            judge_trace_id?: string;
             latency_ms: number;
             model: string;
             overall_score: number | null;
             prompt?: string;
             provider: string;
             raw_answer?: string;
+            /** @description the judged session of a session evaluation (its trace_id is empty); absent otherwise */
+            session_id?: string;
             /** @enum {string} */
             source: "manual" | "batch" | "auto";
             /** @description the judged span of a span-scoped evaluator; absent for a trace */
@@ -2787,10 +2825,11 @@ export interface components {
             /** @description share of completed traces judged automatically; 0: on demand only */
             sample_rate: number;
             /**
+             * @description trace: the trace's input and output; span: each matching span's; session: the session's traces in time order, once its last trace has been quiet for delay
              * @default trace
              * @enum {string}
              */
-            scope: "trace" | "span";
+            scope: "trace" | "span" | "session";
             system?: string;
             template?: string;
             version: number;
@@ -2819,10 +2858,11 @@ export interface components {
             /** @description share of completed traces judged automatically; 0: on demand only */
             sample_rate?: number;
             /**
+             * @description trace: the trace's input and output; span: each matching span's; session: the session's traces in time order, once its last trace has been quiet for delay
              * @default trace
              * @enum {string}
              */
-            scope: "trace" | "span";
+            scope: "trace" | "span" | "session";
             system?: string;
             template?: string;
         };
@@ -3439,6 +3479,11 @@ export interface components {
             traces: components["schemas"]["TraceSummary"][];
             truncated: boolean;
             user_id: string;
+        };
+        SessionEvaluateInput: {
+            criteria?: string[];
+            /** @description a workspace evaluator's id (its latest version); absent: the server's default evaluator */
+            evaluator?: string;
         };
         SessionList: {
             range: components["schemas"]["Range"];
@@ -5531,6 +5576,8 @@ export interface operations {
                 page?: number;
                 /** @description default 20 */
                 page_size?: number;
+                /** @description only this session's evaluations */
+                session_id?: string;
                 /** @description only evaluations of this origin */
                 source?: "manual" | "batch" | "auto";
                 /** @description only this trace */
@@ -5591,6 +5638,37 @@ export interface operations {
             };
         };
     };
+    get_api_v1_evaluate_judge_traces_trace_id: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                trace_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Trace"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     post_api_v1_evaluate_judge_resume: {
         parameters: {
             query?: never;
@@ -5607,6 +5685,53 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["JudgeInfo"];
+                };
+            };
+            /** @description Problem */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    post_api_v1_evaluate_session_session_id: {
+        parameters: {
+            query?: {
+                /** @description seconds to wait for the judge before answering 202 (default 25) */
+                wait?: number;
+            };
+            header?: never;
+            path: {
+                session_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["SessionEvaluateInput"];
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"];
+                };
+            };
+            /** @description The judge is still working; poll the Location */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Evaluation"];
                 };
             };
             /** @description Problem */

@@ -49,9 +49,10 @@ function EvaluatorEditor({ editing, onDone }: { editing?: EvaluatorDef; onDone: 
         </div>
         <div className="space-y-1">
           <Label htmlFor="evaluator-scope">Judges</Label>
-          <NativeSelect id="evaluator-scope" data-testid="evaluator-scope" value={def.scope} onChange={(e) => set('scope', e.target.value as 'trace' | 'span')}>
+          <NativeSelect id="evaluator-scope" data-testid="evaluator-scope" value={def.scope} onChange={(e) => set('scope', e.target.value as EvaluatorDef['scope'])}>
             <option value="trace">each trace</option>
             <option value="span">each matching span</option>
+            <option value="session">each session (its traces together)</option>
           </NativeSelect>
         </div>
         <div className="space-y-1">
@@ -73,7 +74,7 @@ function EvaluatorEditor({ editing, onDone }: { editing?: EvaluatorDef; onDone: 
           </div>
         )}
         <div className="space-y-1">
-          <Label htmlFor="evaluator-delay">Delay after the trace ends</Label>
+          <Label htmlFor="evaluator-delay">{def.scope === 'session' ? 'Quiet time before a session counts as complete' : 'Delay after the trace ends'}</Label>
           <Input id="evaluator-delay" data-testid="evaluator-delay" value={def.delay} onChange={(e) => set('delay', e.target.value)} />
         </div>
         <label className="flex items-center gap-2 text-sm">
@@ -136,7 +137,7 @@ export function Evaluators() {
                   <div className="font-mono text-xs text-muted-foreground">{d.id} v{d.version}</div>
                 </TableCell>
                 <TableCell>
-                  {d.scope === 'span' ? `spans${d.filter.span_kinds?.length ? ` (${d.filter.span_kinds.join(', ')})` : ''}` : 'traces'}
+                  {d.scope === 'span' ? `spans${d.filter.span_kinds?.length ? ` (${d.filter.span_kinds.join(', ')})` : ''}` : d.scope === 'session' ? 'sessions' : 'traces'}
                   {d.filter.agents?.length ? ` of ${d.filter.agents.join(', ')}` : ''}
                 </TableCell>
                 <TableCell className="text-xs">{d.criteria.length ? d.criteria.join(', ') : 'default'}</TableCell>

@@ -1,0 +1,5 @@
+-- A session-scoped evaluation names its session (its trace_id is ''), and every evaluation
+-- that called the judge names the trace of those calls in the workspace's judge companion.
+ALTER TABLE evaluations ADD COLUMN session_id text NOT NULL DEFAULT '';
+ALTER TABLE evaluations ADD COLUMN judge_trace_id text NOT NULL DEFAULT '';
+CREATE INDEX evaluations_session ON evaluations (workspace_id, session_id) WHERE session_id <> '';
