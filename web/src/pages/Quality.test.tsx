@@ -270,7 +270,7 @@ describe('Quality page', () => {
     const calls = await within(dialog).findAllByTestId('judge-call-row')
     expect(calls).toHaveLength(2)
     expect(calls[0]).toHaveTextContent('error')
-    expect(within(calls[1]).getByTestId('judge-call-cost')).toHaveTextContent('$0.00056')
+    expect(within(calls[1]!).getByTestId('judge-call-cost')).toHaveTextContent('$0.00056')
   })
 
   it('says when no judge call was made', async () => {
