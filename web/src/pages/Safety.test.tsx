@@ -83,6 +83,24 @@ describe('Safety page', () => {
     })
   })
 
+  it('sends a JSON schema rule only when the schema is a JSON object', async () => {
+    const api = mockApi(routes())
+    renderAt(<Safety />)
+    const posted = () => api.calls.filter((c) => c.method === 'POST' && c.url.pathname === '/api/v1/guardrails/rules')
+    await userEvent.type(screen.getByTestId('rule-name'), 'answer shape')
+    await userEvent.selectOptions(screen.getByTestId('rule-kind'), 'json_schema')
+    await userEvent.click(screen.getByTestId('rule-value'))
+    await userEvent.paste('["answer"]')
+    await userEvent.click(screen.getByTestId('rule-submit'))
+    expect(await screen.findByTestId('rule-error')).toHaveTextContent('must be a JSON object')
+    expect(posted()).toHaveLength(0)
+    await userEvent.clear(screen.getByTestId('rule-value'))
+    await userEvent.paste('{"type":"object","required":["answer"]}')
+    await userEvent.click(screen.getByTestId('rule-submit'))
+    await waitFor(() => expect(posted().at(-1)?.body).toMatchObject({ kind: 'json_schema', schema: { type: 'object', required: ['answer'] } }))
+    expect(screen.queryByTestId('rule-error')).not.toBeInTheDocument()
+  })
+
   it('shows an error state when the figures cannot load', async () => {
     mockApi({ ...routes(), '/api/v1/guardrails/violations/stats': new Response('{"status":503,"title":"Unavailable"}', { status: 503 }) })
     renderAt(<Safety />)

@@ -16,7 +16,7 @@ import { ChartFallback } from '@/components/dashboard/ChartFallback'
 import { EmptyState, ErrorState } from '@/components/dashboard/states'
 import { PageHeader } from '@/components/layout/PageHeader'
 import { useCheckText, useCreateRule, useDeleteRule, useGuardrailRules, useViolations, useViolationStats } from '@/api/queries'
-import type { CheckResult, Finding, GuardrailRule, Violation } from '@/api/types'
+import type { CheckResult, Finding, GuardrailRule, GuardrailRuleInput, Violation } from '@/api/types'
 import { errorMessage } from '@/lib/api'
 import { formatDateTime, formatInteger, formatRelative } from '@/lib/format'
 import { rangeDurationMs, rangeSearch, useTimeRange } from '@/lib/timerange'
@@ -252,23 +252,33 @@ function TestText() {
   )
 }
 
+// parseSchemaObject reads a typed JSON Schema; the API takes only an object there.
+function parseSchemaObject(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text)
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
 function RuleForm() {
   const create = useCreateRule()
   const [name, setName] = useState('')
   const [kind, setKind] = useState<GuardrailRule['kind']>('keywords')
   const [value, setValue] = useState('')
   const [action, setAction] = useState<GuardrailRule['action']>('flag')
+  const [schemaError, setSchemaError] = useState('')
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const body: Partial<GuardrailRule> = { name, kind, action, severity: 'medium' }
+    const body: GuardrailRuleInput = { name, kind, action, severity: 'medium' }
     if (kind === 'regex') body.pattern = value
     else if (kind === 'length') body.max_length = Number(value)
     else if (kind === 'json_schema') {
-      try {
-        body.schema = JSON.parse(value)
-      } catch {
-        body.schema = value
-      }
+      const schema = parseSchemaObject(value)
+      setSchemaError(schema ? '' : 'The JSON schema must be a JSON object, such as {"type":"object"}.')
+      if (!schema) return
+      body.schema = schema
     } else body.keywords = value.split(',').map((k) => k.trim()).filter(Boolean)
     create.mutate(body, {
       onSuccess: () => {
@@ -310,9 +320,9 @@ function RuleForm() {
       <Button type="submit" disabled={create.isPending} data-testid="rule-submit">
         Add rule
       </Button>
-      {create.isError && (
+      {(schemaError || create.isError) && (
         <p role="alert" className="text-sm text-destructive sm:col-span-5" data-testid="rule-error">
-          {errorMessage(create.error)}
+          {schemaError || errorMessage(create.error)}
         </p>
       )}
     </form>
