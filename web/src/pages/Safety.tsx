@@ -97,12 +97,12 @@ function useWindow() {
 
 function ViolationTable({ agent }: { agent: string | null }) {
   const w = useWindow()
-  const [cursor, setCursor] = useState<string | undefined>()
-  const [history, setHistory] = useState<string[]>([])
-  useEffect(() => {
-    setCursor(undefined)
-    setHistory([])
-  }, [w.from, w.to, agent])
+  // Paging belongs to one window and agent: when either changes, the table starts again at
+  // the first page (the pages kept for another query are ignored, not reset by an effect).
+  const query = `${w.from}|${w.to}|${agent ?? ''}`
+  const [paging, setPaging] = useState<{ query: string; cursor?: string; history: string[] }>({ query, history: [] })
+  const { cursor, history } = paging.query === query ? paging : { cursor: undefined, history: [] }
+  const setPage = (cursor: string | undefined, history: string[]) => setPaging({ query, cursor, history })
   const q = useViolations({ from: w.from, to: w.to, agent_id: agent, limit: 20, cursor })
   const [params] = useSearchParams()
   const search = rangeSearch(params)
@@ -164,11 +164,10 @@ function ViolationTable({ agent }: { agent: string | null }) {
         <Button
           variant="outline"
           size="sm"
+          data-testid="violations-prev"
           disabled={history.length === 0}
           onClick={() => {
-            const prev = history.slice(0, -1)
-            setCursor(history.length > 1 ? history[history.length - 2] : undefined)
-            setHistory(prev)
+            setPage(history.length > 1 ? history[history.length - 2] : undefined, history.slice(0, -1))
           }}
         >
           Newer
@@ -180,10 +179,7 @@ function ViolationTable({ agent }: { agent: string | null }) {
           disabled={!q.data?.next_cursor}
           onClick={() => {
             const next = q.data?.next_cursor
-            if (next) {
-              setHistory([...history, next])
-              setCursor(next)
-            }
+            if (next) setPage(next, [...history, next])
           }}
         >
           Older
@@ -199,14 +195,13 @@ function TestText() {
   const debounced = useDebounced(text, 300)
   const check = useCheckText()
   const { mutate } = check
-  const [result, setResult] = useState<{ text: string; res: CheckResult } | null>(null)
+  const [checked, setChecked] = useState<{ text: string; res: CheckResult } | null>(null)
   useEffect(() => {
-    if (debounced.trim() === '') {
-      setResult(null)
-      return
-    }
-    mutate({ text: debounced, direction }, { onSuccess: (res) => setResult({ text: debounced, res }) })
+    if (debounced.trim() === '') return
+    mutate({ text: debounced, direction }, { onSuccess: (res) => setChecked({ text: debounced, res }) })
   }, [debounced, direction, mutate])
+  // A cleared text hides the last verdict; typing again shows the next one when it comes.
+  const result = debounced.trim() === '' ? null : checked
   return (
     <Card data-testid="safety-test-text">
       <CardHeader>
