@@ -154,8 +154,11 @@ func TestGuardrailRulesAndSettingsAPI(t *testing.T) {
 		t.Errorf("second delete = %d %s", a.status, a.raw)
 	}
 	// Settings: defaults, validation, save.
+	doc := loadOpenAPI(t)
 	if a := e.do("GET", "/api/v1/guardrails/settings", viewer, nil); a.status != 200 || !strings.Contains(a.raw, `"pii":"flag"`) {
 		t.Errorf("default settings = %d %s", a.status, a.raw)
+	} else {
+		validateAnswer(t, doc, "GET", "/api/v1/guardrails/settings", a.status, a.header.Get("Content-Type"), []byte(a.raw))
 	}
 	if a := e.do("PUT", "/api/v1/guardrails/settings", owner, map[string]any{"actions": map[string]string{"pii": "shred"}}); a.status != 400 || !strings.Contains(a.raw, `actions.pii`) {
 		t.Errorf("bad action = %d %s", a.status, a.raw)
@@ -165,6 +168,13 @@ func TestGuardrailRulesAndSettingsAPI(t *testing.T) {
 	}
 	if a := e.do("PUT", "/api/v1/guardrails/settings", owner, map[string]any{"actions": map[string]string{"pii": "redact", "toxicity": "off"}}); a.status != 200 {
 		t.Fatalf("save settings = %d %s", a.status, a.raw)
+	} else {
+		validateAnswer(t, doc, "PUT", "/api/v1/guardrails/settings", a.status, a.header.Get("Content-Type"), []byte(a.raw))
+	}
+	if a := e.do("GET", "/api/v1/guardrails/settings", viewer, nil); a.status != 200 || !strings.Contains(a.raw, `"updated_at"`) {
+		t.Errorf("saved settings = %d %s", a.status, a.raw)
+	} else {
+		validateAnswer(t, doc, "GET", "/api/v1/guardrails/settings", a.status, a.header.Get("Content-Type"), []byte(a.raw))
 	}
 	a = e.do("POST", "/api/v1/guardrails/check", owner, map[string]any{"text": "mail " + secretEmail + " you idiot"})
 	if !strings.Contains(a.raw, `"redacted_text":"mail [EMAIL] you idiot"`) || strings.Contains(a.raw, `"toxicity"`) {
@@ -185,6 +195,7 @@ func TestViolationsAPI(t *testing.T) {
 	if err := e.st.WriteViolations(context.Background(), vs); err != nil {
 		t.Fatal(err)
 	}
+	doc := loadOpenAPI(t)
 	var ids []string
 	path := "/api/v1/guardrails/violations?limit=2&type=pii"
 	for range 5 {
@@ -192,6 +203,7 @@ func TestViolationsAPI(t *testing.T) {
 		if a.status != 200 {
 			t.Fatalf("list = %d %s", a.status, a.raw)
 		}
+		validateAnswer(t, doc, "GET", "/api/v1/guardrails/violations", a.status, a.header.Get("Content-Type"), []byte(a.raw))
 		for _, v := range a.body["violations"].([]any) {
 			ids = append(ids, v.(map[string]any)["id"].(string))
 		}
@@ -211,6 +223,7 @@ func TestViolationsAPI(t *testing.T) {
 	if a.status != 200 || a.body["total"] != float64(5) {
 		t.Errorf("stats = %d %s", a.status, a.raw)
 	}
+	validateAnswer(t, doc, "GET", "/api/v1/guardrails/violations/stats", a.status, a.header.Get("Content-Type"), []byte(a.raw))
 }
 
 // capture is a queue that keeps what it is given, to look at exactly what ingestion queues.

@@ -128,7 +128,7 @@ const useGuardrailMutation = <I, O>(fn: (input: I) => Promise<O>) => useInvalida
 const useAlertMutation = <I, O>(fn: (input: I) => Promise<O>) => useInvalidatingMutation(alertKeys, fn)
 
 export const useCreateRule = () =>
-  useGuardrailMutation((input: Partial<GuardrailRuleInput>) => request<GuardrailRule>('/api/v1/guardrails/rules', { method: 'POST', body: input }))
+  useGuardrailMutation((input: GuardrailRuleInput) => request<GuardrailRule>('/api/v1/guardrails/rules', { method: 'POST', body: input }))
 export const useDeleteRule = () =>
   useGuardrailMutation((id: string) => request<void>(`/api/v1/guardrails/rules/${encodeURIComponent(id)}`, { method: 'DELETE' }))
 export const useSaveGuardrailSettings = () =>

@@ -205,7 +205,6 @@ export interface AgentShare {
   agent_id: string
   calls: number
   share_pct: number
-  users: number
   errors: number
   cost_usd: number | null
   avg_latency_ms: number | null
@@ -220,7 +219,6 @@ export interface AgentDistribution {
 export interface TopUser {
   user_id: string
   calls: number
-  sessions: number
   cost_usd: number | null
   last_active: string
   previous_calls: number
@@ -243,7 +241,7 @@ export interface CostOverview {
   calls: number
   priced_calls: number
   unpriced_calls: number
-  budget: { monthly_limit_usd: number; remaining_usd: number; used_pct: number; status: BudgetStatus } | null
+  budget: { monthly_limit_usd: number; remaining_usd: number | null; used_pct: number | null; status: BudgetStatus } | null
   month: { start: string; end: string; to_date_usd: number; run_rate_usd_per_day: number; projected_usd: number }
 }
 
@@ -371,6 +369,7 @@ export interface Problem {
 // Guardrails (internal/guardrail, internal/httpapi/guardrails.go).
 export type GuardrailCategory = 'pii' | 'secret' | 'injection' | 'toxicity' | 'custom'
 export type GuardrailAction = 'off' | 'log' | 'flag' | 'redact' | 'block'
+export type GuardrailDirection = 'input' | 'output'
 
 export type Finding = Schemas['Finding']
 
@@ -420,8 +419,8 @@ export interface GuardrailRule {
   keywords?: string[]
   min_matches?: number
   max_length?: number
-  schema?: unknown
-  directions: string[]
+  schema?: Record<string, unknown>
+  directions: GuardrailDirection[]
   agents: string[]
   action: Exclude<GuardrailAction, 'off'>
   severity: 'low' | 'medium' | 'high' | 'critical'
@@ -430,7 +429,8 @@ export interface GuardrailRule {
   updated_at: string
 }
 
-export type GuardrailRuleInput = Omit<GuardrailRule, 'id' | 'created_at' | 'updated_at'>
+/** A rule as the page sends it: the server defaults what is left out. */
+export type GuardrailRuleInput = Pick<GuardrailRule, 'name' | 'kind'> & Partial<Omit<GuardrailRule, 'id' | 'created_at' | 'updated_at'>>
 
 export interface GuardrailSettings {
   actions: Record<string, GuardrailAction>
@@ -441,6 +441,8 @@ export interface GuardrailSettings {
 export type AlertMetric =
   | 'request_count' | 'error_rate' | 'latency_p50' | 'latency_p95' | 'latency_p99' | 'cost_total' | 'cost_per_trace'
   | 'tokens_total' | 'eval_score_avg' | 'feedback_score_avg' | 'guardrail_violations' | 'budget_used_pct' | 'no_activity'
+
+export type NotificationChannel = 'slack' | 'pagerduty' | 'email' | 'webhook' | 'sentry'
 
 export interface AlertFilters {
   agent?: string
@@ -462,7 +464,7 @@ export interface AlertRuleInput {
   warning_threshold?: number
   window: string
   severity?: 'critical' | 'warning' | 'info'
-  notification_channels?: string[]
+  notification_channels?: NotificationChannel[]
   min_samples?: number
   for?: string
 }

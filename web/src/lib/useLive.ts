@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { useCallback, useEffect, useEffectEvent, useRef, useState } from 'react'
 import { useQueryClient } from '@tanstack/react-query'
 import { liveConnection, type LiveChannel, type LiveMessage, type LiveStatus } from '@/lib/live'
 
@@ -7,11 +7,11 @@ import { liveConnection, type LiveChannel, type LiveMessage, type LiveStatus } f
  * every message and on every resync (a reconnect, a gap): the caller refetches.
  */
 export function useLiveChannel(channel: LiveChannel, onChange: (m: LiveMessage | null) => void, enabled = true): void {
-  const cb = useRef(onChange)
-  cb.current = onChange
+  // The latest onChange runs without resubscribing when the caller passes a new closure.
+  const changed = useEffectEvent(onChange)
   useEffect(() => {
     if (!enabled || typeof WebSocket === 'undefined') return
-    return liveConnection().listen(channel, { onMessage: (m) => cb.current(m), onResync: () => cb.current(null) })
+    return liveConnection().listen(channel, { onMessage: (m) => changed(m), onResync: () => changed(null) })
   }, [channel, enabled])
 }
 
@@ -27,8 +27,12 @@ export function useLiveStatus(): LiveStatus {
  * messages costs one run at its end, not one per message.
  */
 function useThrottled(fn: () => void, interval = 1000): () => void {
+  // The returned callback keeps its identity (listeners subscribe with it) and runs the
+  // latest fn, which the effect below records after each render.
   const cb = useRef(fn)
-  cb.current = fn
+  useEffect(() => {
+    cb.current = fn
+  })
   const pending = useRef<ReturnType<typeof setTimeout> | null>(null)
   const last = useRef(0)
   useEffect(() => () => {

@@ -21,7 +21,7 @@ import {
   useSilences,
   useUpdateAlertRule,
 } from '@/api/queries'
-import type { AlertFilters, AlertItem, AlertRule, AlertRuleInput } from '@/api/types'
+import type { AlertFilters, AlertItem, AlertRule, AlertRuleInput, NotificationChannel } from '@/api/types'
 import { errorMessage } from '@/lib/api'
 import { formatDateTime, formatRelative } from '@/lib/format'
 import { useLiveRefetch } from '@/lib/useLive'
@@ -152,7 +152,7 @@ function RuleEditor({ editing, onDone }: { editing?: AlertRule; onDone?: () => v
       create.mutate(body(), { onSuccess: () => setRule((r) => ({ ...r, name: '' })) })
     }
   }
-  const toggleChannel = (c: string, on: boolean) =>
+  const toggleChannel = (c: NotificationChannel, on: boolean) =>
     setRule((r) => {
       const list = (r.notification_channels ?? []).filter((x) => x !== c)
       return { ...r, notification_channels: on ? [...list, c] : list }

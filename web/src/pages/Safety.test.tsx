@@ -55,6 +55,31 @@ describe('Safety page', () => {
     expect(new Date(after).getTime()).toBeGreaterThan(new Date(before).getTime())
   })
 
+  it('starts again at the first page when the window moves', async () => {
+    vi.stubGlobal('WebSocket', FakeSocket)
+    setAccessToken('tok.en.x')
+    const api = mockApi({
+      ...routes(),
+      '/api/v1/guardrails/violations': (u: URL) => (u.searchParams.get('cursor')
+        ? { violations: [violation('old', 'low')] }
+        : { violations: [violation('a', 'high')], next_cursor: 'c1' }),
+    })
+    const cursors = () => api.calls.filter((c) => c.url.pathname === '/api/v1/guardrails/violations').map((c) => c.url.searchParams.get('cursor'))
+    renderAt(<Safety />, { url: '/dashboard/safety?range=24h' })
+    expect(await screen.findAllByTestId('violation-row')).toHaveLength(1)
+    await userEvent.click(screen.getByTestId('violations-next'))
+    await waitFor(() => expect(cursors().at(-1)).toBe('c1'))
+    await waitFor(() => expect(screen.getByTestId('violations-prev')).toBeEnabled())
+    // The page shares the one live connection, opened by an earlier test or now.
+    await waitFor(() => expect(FakeSocket.all.length).toBeGreaterThan(0))
+    const socket = FakeSocket.all.at(-1)!
+    if (socket.readyState !== 1) socket.open()
+    await new Promise((r) => setTimeout(r, 5)) // the new window ends later than the first
+    socket.message({ type: 'violation', channel: 'violations', seq: 2, data: { count: 1, violations: [{ id: 'b', trace_id: 'trace-b' }] } })
+    await waitFor(() => expect(cursors().at(-1)).toBeNull())
+    expect(screen.getByTestId('violations-prev')).toBeDisabled()
+  })
+
   it('shows KPIs, the violations with severity and placeholders, and links to traces', async () => {
     mockApi(routes())
     renderAt(<Safety />, { url: '/dashboard/safety?range=24h' })
@@ -74,6 +99,10 @@ describe('Safety page', () => {
     await userEvent.type(screen.getByTestId('test-text-input'), 'mail a@b.co')
     expect(await screen.findByTestId('test-text-verdict', {}, { timeout: 3000 })).toHaveTextContent('flagged: flag')
     expect(screen.getByTestId('finding-mark')).toHaveTextContent('a@b.co')
+    await userEvent.clear(screen.getByTestId('test-text-input'))
+    await waitFor(() => expect(screen.queryByTestId('test-text-result')).not.toBeInTheDocument())
+    await userEvent.type(screen.getByTestId('test-text-input'), 'mail a@b.co')
+    expect(await screen.findByTestId('test-text-verdict', {}, { timeout: 3000 })).toHaveTextContent('flagged: flag')
     await userEvent.type(screen.getByTestId('rule-name'), 'competitors')
     await userEvent.type(screen.getByTestId('rule-value'), 'acme, globex')
     await userEvent.click(screen.getByTestId('rule-submit'))
@@ -81,6 +110,24 @@ describe('Safety page', () => {
       const call = api.calls.find((c) => c.method === 'POST' && c.url.pathname === '/api/v1/guardrails/rules')
       expect(call?.body).toMatchObject({ name: 'competitors', kind: 'keywords', keywords: ['acme', 'globex'] })
     })
+  })
+
+  it('sends a JSON schema rule only when the schema is a JSON object', async () => {
+    const api = mockApi(routes())
+    renderAt(<Safety />)
+    const posted = () => api.calls.filter((c) => c.method === 'POST' && c.url.pathname === '/api/v1/guardrails/rules')
+    await userEvent.type(screen.getByTestId('rule-name'), 'answer shape')
+    await userEvent.selectOptions(screen.getByTestId('rule-kind'), 'json_schema')
+    await userEvent.click(screen.getByTestId('rule-value'))
+    await userEvent.paste('["answer"]')
+    await userEvent.click(screen.getByTestId('rule-submit'))
+    expect(await screen.findByTestId('rule-error')).toHaveTextContent('must be a JSON object')
+    expect(posted()).toHaveLength(0)
+    await userEvent.clear(screen.getByTestId('rule-value'))
+    await userEvent.paste('{"type":"object","required":["answer"]}')
+    await userEvent.click(screen.getByTestId('rule-submit'))
+    await waitFor(() => expect(posted().at(-1)?.body).toMatchObject({ kind: 'json_schema', schema: { type: 'object', required: ['answer'] } }))
+    expect(screen.queryByTestId('rule-error')).not.toBeInTheDocument()
   })
 
   it('shows an error state when the figures cannot load', async () => {

@@ -16,7 +16,7 @@ import { ChartFallback } from '@/components/dashboard/ChartFallback'
 import { EmptyState, ErrorState } from '@/components/dashboard/states'
 import { PageHeader } from '@/components/layout/PageHeader'
 import { useCheckText, useCreateRule, useDeleteRule, useGuardrailRules, useViolations, useViolationStats } from '@/api/queries'
-import type { CheckResult, Finding, GuardrailRule, Violation } from '@/api/types'
+import type { CheckResult, Finding, GuardrailRule, GuardrailRuleInput, Violation } from '@/api/types'
 import { errorMessage } from '@/lib/api'
 import { formatDateTime, formatInteger, formatRelative } from '@/lib/format'
 import { rangeDurationMs, rangeSearch, useTimeRange } from '@/lib/timerange'
@@ -97,12 +97,12 @@ function useWindow() {
 
 function ViolationTable({ agent }: { agent: string | null }) {
   const w = useWindow()
-  const [cursor, setCursor] = useState<string | undefined>()
-  const [history, setHistory] = useState<string[]>([])
-  useEffect(() => {
-    setCursor(undefined)
-    setHistory([])
-  }, [w.from, w.to, agent])
+  // Paging belongs to one window and agent: when either changes, the table starts again at
+  // the first page (the pages kept for another query are ignored, not reset by an effect).
+  const query = `${w.from}|${w.to}|${agent ?? ''}`
+  const [paging, setPaging] = useState<{ query: string; cursor?: string; history: string[] }>({ query, history: [] })
+  const { cursor, history } = paging.query === query ? paging : { cursor: undefined, history: [] }
+  const setPage = (cursor: string | undefined, history: string[]) => setPaging({ query, cursor, history })
   const q = useViolations({ from: w.from, to: w.to, agent_id: agent, limit: 20, cursor })
   const [params] = useSearchParams()
   const search = rangeSearch(params)
@@ -164,11 +164,10 @@ function ViolationTable({ agent }: { agent: string | null }) {
         <Button
           variant="outline"
           size="sm"
+          data-testid="violations-prev"
           disabled={history.length === 0}
           onClick={() => {
-            const prev = history.slice(0, -1)
-            setCursor(history.length > 1 ? history[history.length - 2] : undefined)
-            setHistory(prev)
+            setPage(history.length > 1 ? history[history.length - 2] : undefined, history.slice(0, -1))
           }}
         >
           Newer
@@ -180,10 +179,7 @@ function ViolationTable({ agent }: { agent: string | null }) {
           disabled={!q.data?.next_cursor}
           onClick={() => {
             const next = q.data?.next_cursor
-            if (next) {
-              setHistory([...history, next])
-              setCursor(next)
-            }
+            if (next) setPage(next, [...history, next])
           }}
         >
           Older
@@ -199,14 +195,13 @@ function TestText() {
   const debounced = useDebounced(text, 300)
   const check = useCheckText()
   const { mutate } = check
-  const [result, setResult] = useState<{ text: string; res: CheckResult } | null>(null)
+  const [checked, setChecked] = useState<{ text: string; res: CheckResult } | null>(null)
   useEffect(() => {
-    if (debounced.trim() === '') {
-      setResult(null)
-      return
-    }
-    mutate({ text: debounced, direction }, { onSuccess: (res) => setResult({ text: debounced, res }) })
+    if (debounced.trim() === '') return
+    mutate({ text: debounced, direction }, { onSuccess: (res) => setChecked({ text: debounced, res }) })
   }, [debounced, direction, mutate])
+  // A cleared text hides the last verdict; typing again shows the next one when it comes.
+  const result = debounced.trim() === '' ? null : checked
   return (
     <Card data-testid="safety-test-text">
       <CardHeader>
@@ -252,23 +247,33 @@ function TestText() {
   )
 }
 
+// parseSchemaObject reads a typed JSON Schema; the API takes only an object there.
+function parseSchemaObject(text: string): Record<string, unknown> | null {
+  try {
+    const v: unknown = JSON.parse(text)
+    return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : null
+  } catch {
+    return null
+  }
+}
+
 function RuleForm() {
   const create = useCreateRule()
   const [name, setName] = useState('')
   const [kind, setKind] = useState<GuardrailRule['kind']>('keywords')
   const [value, setValue] = useState('')
   const [action, setAction] = useState<GuardrailRule['action']>('flag')
+  const [schemaError, setSchemaError] = useState('')
   const submit = (e: FormEvent) => {
     e.preventDefault()
-    const body: Partial<GuardrailRule> = { name, kind, action, severity: 'medium' }
+    const body: GuardrailRuleInput = { name, kind, action, severity: 'medium' }
     if (kind === 'regex') body.pattern = value
     else if (kind === 'length') body.max_length = Number(value)
     else if (kind === 'json_schema') {
-      try {
-        body.schema = JSON.parse(value)
-      } catch {
-        body.schema = value
-      }
+      const schema = parseSchemaObject(value)
+      setSchemaError(schema ? '' : 'The JSON schema must be a JSON object, such as {"type":"object"}.')
+      if (!schema) return
+      body.schema = schema
     } else body.keywords = value.split(',').map((k) => k.trim()).filter(Boolean)
     create.mutate(body, {
       onSuccess: () => {
@@ -310,9 +315,9 @@ function RuleForm() {
       <Button type="submit" disabled={create.isPending} data-testid="rule-submit">
         Add rule
       </Button>
-      {create.isError && (
+      {(schemaError || create.isError) && (
         <p role="alert" className="text-sm text-destructive sm:col-span-5" data-testid="rule-error">
-          {errorMessage(create.error)}
+          {schemaError || errorMessage(create.error)}
         </p>
       )}
     </form>

@@ -39,7 +39,6 @@ function TopUsersTable({ agent }: { agent: string | null }) {
           <TableRow>
             <TableHead>User</TableHead>
             <TableHead className="text-right">Calls</TableHead>
-            <TableHead className="text-right">Sessions</TableHead>
             <TableHead className="text-right">Cost</TableHead>
             <TableHead>Last active</TableHead>
             <TableHead className="text-right">Trend</TableHead>
@@ -52,7 +51,6 @@ function TopUsersTable({ agent }: { agent: string | null }) {
               <TableRow key={u.user_id} data-testid="top-user-row">
                 <TableCell><EntityLink kind="user_id" value={u.user_id} /></TableCell>
                 <TableCell className="text-right tabular-nums">{formatInteger(u.calls)}</TableCell>
-                <TableCell className="text-right tabular-nums">{formatInteger(u.sessions)}</TableCell>
                 <TableCell className="text-right tabular-nums">{formatCost(u.cost_usd)}</TableCell>
                 <TableCell className="text-muted-foreground"><time dateTime={u.last_active} title={formatDateTime(u.last_active)}>{formatRelative(u.last_active)}</time></TableCell>
                 <TableCell className={cn('text-right tabular-nums', t.startsWith('up') && 'text-success', t.startsWith('down') && 'text-destructive')}>

@@ -22,15 +22,15 @@ export const agentDistribution = {
   range: win,
   total_calls: 45000,
   agents: [
-    { agent_id: 'support-bot', calls: 20000, share_pct: 44.44, users: 310, errors: 420, cost_usd: 41.2, avg_latency_ms: 812.3 },
-    { agent_id: 'sql-agent', calls: 25000, share_pct: 55.56, users: 20, errors: 10, cost_usd: 1.2, avg_latency_ms: 300 },
+    { agent_id: 'support-bot', calls: 20000, share_pct: 44.44, errors: 420, cost_usd: 41.2, avg_latency_ms: 812.3 },
+    { agent_id: 'sql-agent', calls: 25000, share_pct: 55.56, errors: 10, cost_usd: 1.2, avg_latency_ms: 300 },
   ],
 }
 export const topUsers = {
   range: win,
   users: [
-    { user_id: 'usr_1', calls: 310, sessions: 41, cost_usd: 1.92, last_active: ts(5), previous_calls: 280, trend_pct: 10.71 },
-    { user_id: 'usr_2', calls: 100, sessions: 9, cost_usd: 0.5, last_active: ts(4), previous_calls: 0, trend_pct: null },
+    { user_id: 'usr_1', calls: 310, cost_usd: 1.92, last_active: ts(5), previous_calls: 280, trend_pct: 10.71 },
+    { user_id: 'usr_2', calls: 100, cost_usd: 0.5, last_active: ts(4), previous_calls: 0, trend_pct: null },
   ],
 }
 

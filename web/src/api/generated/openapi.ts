@@ -2984,7 +2984,10 @@ export interface components {
             min_matches?: number;
             name: string;
             pattern?: string;
-            schema?: Record<string, never>;
+            /** @description a JSON Schema object; type, required, properties, items, enum, minLength, maxLength, minimum and maximum are checked */
+            schema?: {
+                [key: string]: unknown;
+            };
             /** @enum {string} */
             severity: "low" | "medium" | "high" | "critical";
             /** Format: date-time */
@@ -3003,14 +3006,17 @@ export interface components {
             min_matches?: number;
             name: string;
             pattern?: string;
-            schema?: Record<string, never>;
+            /** @description a JSON Schema object; type, required, properties, items, enum, minLength, maxLength, minimum and maximum are checked */
+            schema?: {
+                [key: string]: unknown;
+            };
             /** @enum {string} */
             severity?: "low" | "medium" | "high" | "critical";
         };
         GuardrailSettings: {
             /** @description Category (pii, secret, injection, toxicity) to action (off, log, flag, redact, block). */
             actions: {
-                [key: string]: string;
+                [key: string]: "off" | "log" | "flag" | "redact" | "block";
             };
             /** Format: date-time */
             updated_at?: string;
@@ -3375,9 +3381,9 @@ export interface components {
             /** Format: date-time */
             from: string;
             /** Format: date-time */
-            previous_from?: string | null;
+            previous_from?: string;
             /** Format: date-time */
-            previous_to?: string | null;
+            previous_to?: string;
             /** Format: date-time */
             to: string;
         };
@@ -3742,26 +3748,28 @@ export interface components {
             action: string;
             agent_id: string;
             detail: string;
-            detector?: string;
-            direction?: string;
+            detector: string;
+            direction: string;
             id: string;
-            rule_id?: string;
-            score?: number;
-            severity: string;
+            rule_id: string;
+            score: number;
+            /** @enum {string} */
+            severity: "low" | "medium" | "high" | "critical";
             span_id: string;
             subtype: string;
             /** Format: date-time */
             time: string;
             trace_id: string;
             type: string;
-            workspace_id?: string;
+            workspace_id: string;
         };
         ViolationPage: {
             next_cursor?: string;
             violations: components["schemas"]["Violation"][];
         };
         ViolationStats: {
-            bucket: string;
+            /** @enum {string} */
+            bucket: "hour" | "day";
             buckets: {
                 /** Format: date-time */
                 bucket: string;

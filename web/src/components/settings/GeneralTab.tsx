@@ -1,4 +1,5 @@
-import { useEffect, useState, type FormEvent } from 'react'
+import { useState, type FormEvent } from 'react'
+import type { UseMutationResult } from '@tanstack/react-query'
 import { Check, Copy } from 'lucide-react'
 import { Alert, AlertDescription } from '@/components/ui/alert'
 import { Button } from '@/components/ui/button'
@@ -33,14 +34,30 @@ export function CopyButton({ text, testId, label = 'Copy' }: { text: string; tes
 
 export function GeneralTab({ editable }: { editable: boolean }) {
   const ws = useWorkspace()
-  const [form, setForm] = useState({ name: '', description: '', time_zone: '' })
   const save = useSettingsMutation<WorkspaceUpdate>(updateWorkspace, ['/api/v1/workspace', '/api/v1/auth/me'])
-  useEffect(() => {
-    if (ws.data) setForm({ name: ws.data.name, description: ws.data.description, time_zone: ws.data.time_zone })
-  }, [ws.data])
-
   if (ws.isPending) return <Skeleton className="h-64" data-testid="general-loading" />
   if (ws.isError) return <ErrorState error={ws.error} onRetry={() => void ws.refetch()} testId="general-error" />
+  const { id, name, description, time_zone } = ws.data
+  // The form starts from the saved values and starts again whenever they change on the
+  // server (after a save, or another admin's), so it never shows stale values.
+  return (
+    <GeneralForm
+      key={JSON.stringify([name, description, time_zone])}
+      id={id}
+      saved={{ name, description, time_zone }}
+      editable={editable}
+      save={save}
+    />
+  )
+}
+
+function GeneralForm({ id, saved, editable, save }: {
+  id: string
+  saved: Required<WorkspaceUpdate>
+  editable: boolean
+  save: UseMutationResult<unknown, Error, WorkspaceUpdate>
+}) {
+  const [form, setForm] = useState(saved)
   const submit = (e: FormEvent) => {
     e.preventDefault()
     save.mutate({ name: form.name.trim(), description: form.description.trim(), time_zone: form.time_zone.trim() })
@@ -56,8 +73,8 @@ export function GeneralTab({ editable }: { editable: boolean }) {
       <div className="grid gap-2">
         <Label htmlFor="ws-id">Workspace id</Label>
         <div className="flex gap-2">
-          <Input id="ws-id" readOnly value={ws.data.id} className="font-mono" data-testid="general-id" />
-          <CopyButton text={ws.data.id} testId="general-copy-id" />
+          <Input id="ws-id" readOnly value={id} className="font-mono" data-testid="general-id" />
+          <CopyButton text={id} testId="general-copy-id" />
         </div>
       </div>
       <div className="grid gap-2">
