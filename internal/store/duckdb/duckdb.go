@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -56,7 +57,12 @@ type Store struct {
 	now              func() time.Time
 
 	rollups rollupState // guarded by wmu; see rollup.go
-	snapMu  sync.Mutex  // one Snapshot at a time: they share the attached name
+	text    textIndex   // see textindex.go
+
+	// Background work (indexing traces stored before the text index) ends with Close.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	snapMu         sync.Mutex // one Snapshot at a time: they share the attached name
 
 	lookupOnce sync.Once
 	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
@@ -116,6 +122,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // Close releases the database. Committed data is already durable; Close also checkpoints
 // so the next start does not replay the write-ahead log.
 func (s *Store) Close() error {
+	if s.stopBackground != nil {
+		s.stopBackground()
+	}
+	s.background.Wait()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_, _ = s.wconn.ExecContext(context.Background(), "CHECKPOINT")
@@ -180,6 +190,21 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	}
 	if err := s.prepareStaging(ctx); err != nil {
 		return applied, err
+	}
+	if err := s.loadTextIndexState(ctx); err != nil {
+		return applied, err
+	}
+	if s.text.unindexedBefore.Load() != indexAll && s.stopBackground == nil {
+		bg, stop := context.WithCancel(context.Background())
+		s.stopBackground = stop
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			// An error leaves the rest unindexed, read in full, until the next start.
+			if err := s.indexStoredText(bg); err != nil && bg.Err() == nil {
+				slog.Warn("cannot index the text of stored traces", "err", err)
+			}
+		}()
 	}
 	return applied, nil
 }
