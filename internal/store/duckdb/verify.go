@@ -49,6 +49,11 @@ func (s *Store) VerifyRollups(ctx context.Context) ([]string, error) {
 			`SELECT workspace_id, session_id, min(first_start) AS first_start, max(last_start) AS last_start,
 			count(*) FILTER (WHERE folded) <= 1 AS one_folded FROM session_bounds GROUP BY ALL`,
 			"workspace_id, session_id", []string{"first_start", "last_start", "one_folded"}},
+		// Rows whose hash (computed in Go for new sessions) is not the SQL one would hide
+		// their sessions from lookups.
+		{"session_bounds", `SELECT workspace_id, session_id, true AS hashed FROM session_bounds GROUP BY ALL`,
+			`SELECT workspace_id, session_id, bool_and(id_hash = md5_number_lower(session_id)) AS hashed FROM session_bounds GROUP BY ALL`,
+			"workspace_id, session_id", []string{"hashed"}},
 	}
 	var bad []string
 	for _, c := range checks {
