@@ -716,6 +716,12 @@ func (s *Store) sortBound(ctx context.Context, q store.ListQuery, key, where str
 			return "", fmt.Errorf("cannot bound the trace list: %w", err)
 		}
 		if n == from.rank && bound.Valid {
+			if q.Sort == store.SortCost && !q.Asc && bound.Float64 > -1 {
+				// Unpriced traces (-1) are below the bound anyway: a condition on the bare
+				// column is pushed into the scan, which then skips row groups by their zone
+				// maps and reads the other columns of the traces above it only.
+				key = "cost_usd"
+			}
 			return fmt.Sprintf(" AND %s %s %s", key, cmp, strconv.FormatFloat(bound.Float64, 'g', -1, 64)), nil
 		}
 	}
