@@ -32,9 +32,10 @@ const indexAll = math.MinInt64 + 1
 // maxKnownHours bounds the hours whose trigrams the writer keeps in memory.
 const maxKnownHours = 64
 
-// maxTextRanges bounds the stretches of hours a searched query lists: beyond it the closest
-// stretches are joined (reading a few more hours), so the SQL stays short.
-const maxTextRanges = 48
+// maxTextRanges bounds the stretches of hours a searched query lists: every trace of the
+// window is tested against each, so beyond it the closest stretches are joined (reading a few
+// more hours instead).
+const maxTextRanges = 8
 
 type textHour struct {
 	ws   string
