@@ -32,6 +32,8 @@ const indexAll = math.MinInt64 + 1
 // maxKnownHours bounds the hours whose trigrams the writer keeps in memory.
 const maxKnownHours = 64
 
+const maxIndexedTexts = 20000
+
 // maxTextRanges bounds the stretches of hours a searched query lists: every trace of the
 // window is tested against each, so beyond it the closest stretches are joined (reading a few
 // more hours instead).
@@ -45,7 +47,11 @@ type textHour struct {
 // textIndex is the writer's view of text_grams. Guarded by wmu, but unindexedBefore, which
 // readers load too.
 type textIndex struct {
-	known           map[textHour]map[int64]struct{} // trigrams stored, for hours written to lately
+	known map[textHour]map[int64]struct{} // trigrams stored, for hours written to lately
+	// Texts whose trigrams are stored, so a repeated prompt is not split again; at most
+	// maxIndexedTexts of them (about 300 bytes each), then forgotten all at once.
+	texts           map[textHour]map[string]struct{}
+	textCount       int
 	unindexedBefore atomic.Int64
 }
 
@@ -57,27 +63,40 @@ func floorHour(ms int64) int64 {
 	return h
 }
 
+// textAdditions is what a transaction added to the text index, to be remembered once it
+// commits.
+type textAdditions struct {
+	grams map[textHour][]int64
+	texts map[textHour]map[string]struct{}
+}
+
 // indexText appends the trigrams of traces that their hours lack, inside the writer's open
-// transaction. What it appended is returned, to be remembered once the transaction commits.
-func (s *Store) indexText(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) (map[textHour][]int64, error) {
+// transaction.
+func (s *Store) indexText(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) (textAdditions, error) {
+	// Prompts repeat (system prompts, templates): each distinct text is split once, and not
+	// at all when an earlier commit indexed it in the same hour.
 	texts := map[textHour]map[string]struct{}{}
 	for i := range traces {
 		t := &traces[i]
 		h := textHour{t.WorkspaceID, floorHour(t.StartTime.UnixMilli())}
-		m := texts[h]
-		if m == nil {
-			m = map[string]struct{}{}
-			texts[h] = m
+		for _, text := range [3]string{t.Name, t.Input, t.Output} {
+			if _, done := s.text.texts[h][text]; done || len(text) < 3 {
+				continue
+			}
+			m := texts[h]
+			if m == nil {
+				m = map[string]struct{}{}
+				texts[h] = m
+			}
+			m[text] = struct{}{}
 		}
-		// Prompts repeat (system prompts, templates): each distinct text is split once.
-		m[t.Name], m[t.Input], m[t.Output] = struct{}{}, struct{}{}, struct{}{}
 	}
-	added := map[textHour][]int64{}
+	added := textAdditions{grams: map[textHour][]int64{}, texts: texts}
 	var rows [][]any
 	for h, m := range texts {
 		known, err := s.knownGrams(ctx, conn, h)
 		if err != nil {
-			return nil, err
+			return textAdditions{}, err
 		}
 		grams := map[int64]struct{}{}
 		for text := range m {
@@ -86,22 +105,38 @@ func (s *Store) indexText(ctx context.Context, conn *duckdb.Conn, traces []model
 		for g := range grams {
 			if _, ok := known[g]; !ok {
 				rows = append(rows, []any{h.ws, h.hour, g})
-				added[h] = append(added[h], g)
+				added.grams[h] = append(added.grams[h], g)
 			}
 		}
 	}
 	if err := appendRows(ctx, conn, "text_grams", rows); err != nil {
-		return nil, err
+		return textAdditions{}, err
 	}
 	return added, nil
 }
 
-// rememberText records committed trigrams in the writer's cache.
-func (s *Store) rememberText(added map[textHour][]int64) {
-	for h, grams := range added {
+// rememberText records a committed transaction's additions in the writer's caches.
+func (s *Store) rememberText(added textAdditions) {
+	for h, grams := range added.grams {
 		if known := s.text.known[h]; known != nil {
 			for _, g := range grams {
 				known[g] = struct{}{}
+			}
+		}
+	}
+	for h, texts := range added.texts {
+		if s.text.texts == nil || s.text.textCount+len(texts) > maxIndexedTexts {
+			s.text.texts, s.text.textCount = map[textHour]map[string]struct{}{}, 0
+		}
+		m := s.text.texts[h]
+		if m == nil {
+			m = map[string]struct{}{}
+			s.text.texts[h] = m
+		}
+		for text := range texts {
+			if _, ok := m[text]; !ok {
+				m[text] = struct{}{}
+				s.text.textCount++
 			}
 		}
 	}
@@ -140,6 +175,8 @@ func (s *Store) knownGrams(ctx context.Context, conn *duckdb.Conn, h textHour) (
 // forgetTextHour drops an hour's trigrams in a purge's transaction (under wmu).
 func (s *Store) forgetTextHour(ctx context.Context, tx *sql.Tx, ws string, hour int64) error {
 	delete(s.text.known, textHour{ws, hour})
+	s.text.textCount -= len(s.text.texts[textHour{ws, hour}])
+	delete(s.text.texts, textHour{ws, hour})
 	if _, err := tx.ExecContext(ctx, `DELETE FROM text_grams WHERE workspace_id = $1 AND hour_ms = $2`, ws, hour); err != nil {
 		return fmt.Errorf("cannot purge the text index: %w", err)
 	}
@@ -184,7 +221,7 @@ func (s *Store) indexStoredHour(ctx context.Context) (done bool, err error) {
 		return true, nil
 	}
 	next := int64(indexAll)
-	var added map[textHour][]int64
+	var added textAdditions
 	err = s.wconn.Raw(func(dc any) error {
 		conn := dc.(*duckdb.Conn)
 		if _, err := conn.ExecContext(ctx, "BEGIN TRANSACTION", nil); err != nil {

@@ -164,7 +164,7 @@ type execFunc func(q string) (int64, error)
 // fresh trace turns out to be stored already.
 func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ingestedAt time.Time, pos *model.LogPosition) error {
 	agents := s.agents.Changes(fresh, update)
-	var indexed []map[textHour][]int64
+	var indexed []textAdditions
 	err := s.wconn.Raw(func(dc any) error {
 		conn := dc.(*duckdb.Conn)
 		exec := func(q string) (int64, error) {
