@@ -337,11 +337,13 @@ func (s *Store) textCondition(ctx context.Context, f store.TraceFilter, args *st
 	if before != indexAll && lo < before {
 		reads = append(reads, stretch{math.MinInt64, before})
 	}
+	candidates := int64(0)
 	for rows.Next() {
 		var h int64
 		if err := rows.Scan(&h); err != nil {
 			return "", fmt.Errorf("cannot read the text index: %w", err)
 		}
+		candidates++
 		if n := len(reads); n > 0 && reads[n-1].to == h {
 			reads[n-1].to = h + hourMs
 		} else {
@@ -353,6 +355,13 @@ func (s *Store) textCondition(ctx context.Context, f store.TraceFilter, args *st
 	}
 	if len(reads) == 0 {
 		return "false", nil
+	}
+	// A common term is in most hours: testing each trace's hour would cost more than the
+	// few hours it saves.
+	if !f.From.IsZero() {
+		if indexed := (min(hi, s.now().UnixMilli()+hourMs) - max(lo, before)) / hourMs; candidates*2 >= indexed {
+			return "", nil
+		}
 	}
 	for len(reads) > maxTextRanges {
 		// Join the two stretches with the shortest gap between them.
