@@ -37,6 +37,8 @@ type Options struct {
 	// CheckpointThreshold is the WAL size that triggers a checkpoint, such as "64MB".
 	// Larger values mean fewer pauses of the writer and a longer replay after a crash.
 	CheckpointThreshold string
+	// Logger receives what background work reports; nil means slog's default.
+	Logger *slog.Logger
 }
 
 // Store implements store.Store on a DuckDB file.
@@ -55,6 +57,7 @@ type Store struct {
 	wconn            *sql.Conn
 	agents           *store.AgentRegistry // registry rows known to be stored, to skip redundant upserts
 	now              func() time.Time
+	log              *slog.Logger
 
 	rollups rollupState // guarded by wmu; see rollup.go
 	text    textIndex   // see textindex.go
@@ -110,7 +113,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		connector.Close()
 		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
 	}
-	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
+	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.IngestionSQL = store.IngestionSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
@@ -202,7 +208,7 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 			defer s.background.Done()
 			// An error leaves the rest unindexed, read in full, until the next start.
 			if err := s.indexStoredText(bg); err != nil && bg.Err() == nil {
-				slog.Warn("cannot index the text of stored traces", "err", err)
+				s.log.Warn("cannot index the text of stored traces", "err", err)
 			}
 		}()
 	}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"math"
 	"strings"
 	"sync/atomic"
@@ -207,7 +206,7 @@ func (s *Store) indexStoredText(ctx context.Context) error {
 			return err
 		}
 		if done {
-			slog.Info("indexed the text of stored traces for search", "hours", hours, "took", time.Since(start).Round(time.Millisecond))
+			s.log.Info("indexed the text of stored traces for search", "hours", hours, "took", time.Since(start).Round(time.Millisecond))
 			return nil
 		}
 	}
