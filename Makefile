@@ -163,6 +163,7 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeTrace -fuzztime $(FUZZTIME) ./internal/ingest/
 	$(GO) test -run x -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./internal/ingest/
 	$(GO) test -run x -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/pricing/
+	$(GO) test -run x -fuzz FuzzTextGrams -fuzztime $(FUZZTIME) ./internal/store/
 	for f in FuzzDecodeProto FuzzDecodeJSON FuzzMapAttributes FuzzParseJSONValue FuzzFastMessages; do \
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/

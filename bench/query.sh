@@ -105,6 +105,8 @@ time_route "traces?range=30d&sort=latency_ms&order=desc" "/api/v1/traces?range=3
 time_route "traces?range=30d&sort=cost_usd&order=desc" "/api/v1/traces?range=30d&sort=cost_usd&order=desc"
 time_route "traces?range=7d&q=refund" "/api/v1/traces?range=7d&q=refund"
 time_route "traces?range=30d&q=refund" "/api/v1/traces?range=30d&q=refund"
+time_route "traces?range=30d&q=ZX-4711 (in no trace)" "/api/v1/traces?range=30d&q=ZX-4711"
+time_route "traces?range=30d&q=dumbest (in 2 traces)" "/api/v1/traces?range=30d&q=dumbest"
 time_route "sessions?range=30d (first page)" "/api/v1/sessions?range=30d"
 time_route "users?range=30d (first page)" "/api/v1/users?range=30d"
 time_route "users?range=30d&sort=last_seen" "/api/v1/users?range=30d&sort=last_seen"

@@ -213,6 +213,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 			return nil, fmt.Errorf("cannot load price file: %w", err)
 		}
 	}
+	cfg.DuckDB.Logger = log
 	st, _, err := OpenStore(ctx, cfg)
 	if err != nil {
 		return nil, err

@@ -58,7 +58,10 @@ func (s *Store) TraceStats(ctx context.Context, q store.StatsQuery) (store.Stats
 		return s.traceStatsPage(ctx, q)
 	}
 	var args store.SQLArgs
-	where := dialect.WhereTraces(q.Filter, "", &args)
+	where, err := s.whereTraces(ctx, q.Filter, &args)
+	if err != nil {
+		return store.StatsResult{}, err
+	}
 	query := statsSQL(q, where)
 	grouped := q.Buckets != nil || len(q.GroupBy) > 0
 	if grouped {
@@ -332,7 +335,11 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 	}
 	var args store.SQLArgs
 	// A semi-join against the page's keys: a list test per row costs the page's length.
-	where := dialect.WhereTraces(full.Filter, "", &args) + " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
+	where, err := s.whereTraces(ctx, full.Filter, &args)
+	if err != nil {
+		return res, err
+	}
+	where += " AND " + store.DimExpr(q.GroupBy[0], "") + " IN (SELECT unnest(" + args.Add(keys) + "))"
 	got, err := s.scanStats(ctx, full, statsSQL(full, where), args)
 	if err != nil {
 		return res, err
@@ -344,7 +351,10 @@ func (s *Store) traceStatsPage(ctx context.Context, q store.StatsQuery) (store.S
 // pageKeys finds the keys of the requested page of groups, in order, and counts all groups.
 func (s *Store) pageKeys(ctx context.Context, q store.StatsQuery) ([]string, int64, error) {
 	var args store.SQLArgs
-	where := dialect.WhereTraces(q.Filter, "", &args)
+	where, err := s.whereTraces(ctx, q.Filter, &args)
+	if err != nil {
+		return nil, 0, err
+	}
 	dim := store.DimExpr(q.GroupBy[0], "")
 	var total int64
 	if q.GroupBy[0] == store.DimSession && store.SessionCountServes(q.Filter) {
@@ -542,7 +552,10 @@ func (s *Store) ListTraces(ctx context.Context, q store.ListQuery) (store.TraceP
 	}
 	q.Filter = f
 	var args store.SQLArgs
-	where := dialect.WhereTraces(q.Filter, "", &args)
+	where, err := s.whereTraces(ctx, q.Filter, &args)
+	if err != nil {
+		return store.TracePage{}, err
+	}
 	var key string
 	var after any
 	switch q.Sort {
@@ -631,7 +644,11 @@ func (s *Store) countTraces(ctx context.Context, f store.TraceFilter) (int64, er
 	for _, e := range edges {
 		var n int64
 		var args store.SQLArgs
-		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+dialect.WhereTraces(e, "", &args), args...).Scan(&n); err != nil {
+		where, err := s.whereTraces(ctx, e, &args)
+		if err != nil {
+			return 0, err
+		}
+		if err := s.db.QueryRowContext(ctx, "SELECT count(*) FROM traces WHERE "+where, args...).Scan(&n); err != nil {
 			return 0, fmt.Errorf("cannot count traces: %w", err)
 		}
 		total += n
@@ -699,6 +716,12 @@ func (s *Store) sortBound(ctx context.Context, q store.ListQuery, key, where str
 			return "", fmt.Errorf("cannot bound the trace list: %w", err)
 		}
 		if n == from.rank && bound.Valid {
+			if q.Sort == store.SortCost && !q.Asc && bound.Float64 > -1 {
+				// Unpriced traces (-1) are below the bound anyway: a condition on the bare
+				// column is pushed into the scan, which then skips row groups by their zone
+				// maps and reads the other columns of the traces above it only.
+				key = "cost_usd"
+			}
 			return fmt.Sprintf(" AND %s %s %s", key, cmp, strconv.FormatFloat(bound.Float64, 'g', -1, 64)), nil
 		}
 	}

@@ -9,6 +9,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -36,6 +37,8 @@ type Options struct {
 	// CheckpointThreshold is the WAL size that triggers a checkpoint, such as "64MB".
 	// Larger values mean fewer pauses of the writer and a longer replay after a crash.
 	CheckpointThreshold string
+	// Logger receives what background work reports; nil means slog's default.
+	Logger *slog.Logger
 }
 
 // Store implements store.Store on a DuckDB file.
@@ -54,9 +57,15 @@ type Store struct {
 	wconn            *sql.Conn
 	agents           *store.AgentRegistry // registry rows known to be stored, to skip redundant upserts
 	now              func() time.Time
+	log              *slog.Logger
 
 	rollups rollupState // guarded by wmu; see rollup.go
-	snapMu  sync.Mutex  // one Snapshot at a time: they share the attached name
+	text    textIndex   // see textindex.go
+
+	// Background work (indexing traces stored before the text index) ends with Close.
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
+	snapMu         sync.Mutex // one Snapshot at a time: they share the attached name
 
 	lookupOnce sync.Once
 	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
@@ -104,7 +113,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		connector.Close()
 		return nil, fmt.Errorf("cannot open duckdb writer connection: %w", err)
 	}
-	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now}
+	s := &Store{connector: connector, db: db, wconn: wconn, agents: store.NewAgentRegistry(), now: time.Now, log: opts.Logger}
+	if s.log == nil {
+		s.log = slog.Default()
+	}
 	s.EvalSQL = store.EvalSQL{DB: sqlRunner{s: s}}
 	s.IngestionSQL = store.IngestionSQL{DB: sqlRunner{s: s}}
 	s.AlertSQL = store.AlertSQL{Dialect: dialect, DB: alertConn{s}}
@@ -116,6 +128,10 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 // Close releases the database. Committed data is already durable; Close also checkpoints
 // so the next start does not replay the write-ahead log.
 func (s *Store) Close() error {
+	if s.stopBackground != nil {
+		s.stopBackground()
+	}
+	s.background.Wait()
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_, _ = s.wconn.ExecContext(context.Background(), "CHECKPOINT")
@@ -180,6 +196,21 @@ func (s *Store) Migrate(ctx context.Context) (int, error) {
 	}
 	if err := s.prepareStaging(ctx); err != nil {
 		return applied, err
+	}
+	if err := s.loadTextIndexState(ctx); err != nil {
+		return applied, err
+	}
+	if s.text.unindexedBefore.Load() != indexAll && s.stopBackground == nil {
+		bg, stop := context.WithCancel(context.Background())
+		s.stopBackground = stop
+		s.background.Add(1)
+		go func() {
+			defer s.background.Done()
+			// An error leaves the rest unindexed, read in full, until the next start.
+			if err := s.indexStoredText(bg); err != nil && bg.Err() == nil {
+				s.log.Warn("cannot index the text of stored traces", "err", err)
+			}
+		}()
 	}
 	return applied, nil
 }

@@ -75,6 +75,9 @@ func (s *Store) purgeHour(ctx context.Context, ws string, from, to time.Time) (i
 		if _, err := tx.ExecContext(ctx, `DELETE FROM latency_hist_1h WHERE workspace_id = $1 AND hour_ms = $2`, ws, from.UnixMilli()); err != nil {
 			return fmt.Errorf("cannot purge roll-up latency_hist_1h: %w", err)
 		}
+		if err := s.forgetTextHour(ctx, tx, ws, from.UnixMilli()); err != nil {
+			return err
+		}
 		res, err := tx.ExecContext(ctx, `DELETE FROM traces WHERE workspace_id = $1 AND start_time >= $2 AND start_time < $3`, ws, from, to)
 		if err != nil {
 			return fmt.Errorf("cannot purge expired traces: %w", err)

@@ -2,7 +2,9 @@ package duckdb
 
 import (
 	"context"
+	"crypto/md5"
 	"database/sql/driver"
+	"encoding/binary"
 	"fmt"
 	"strings"
 	"time"
@@ -77,7 +79,7 @@ func (s *Store) addFreshUsage(ctx context.Context, conn *duckdb.Conn, traces []m
 	}
 	var sessionRows [][]any
 	for k, b := range store.SessionBoundsOf(traces) {
-		sessionRows = append(sessionRows, []any{k.WorkspaceID, k.SessionID, b.First, b.Last, false})
+		sessionRows = append(sessionRows, []any{k.WorkspaceID, k.SessionID, b.First, b.Last, false, sessionHash(k.SessionID)})
 	}
 	s.rollups.rows += len(userRows) + len(sessionRows)
 	if err := appendRows(ctx, conn, "user_stats_1d", userRows); err != nil {
@@ -179,7 +181,7 @@ var rebuildTouchedSQL = []string{
 	`DELETE FROM session_bounds b USING (SELECT DISTINCT * FROM touched_sessions) k
 		WHERE b.workspace_id = k.workspace_id AND b.session_id = k.session_id`,
 	`INSERT INTO session_bounds
-		SELECT t.workspace_id, t.session_id, min(t.start_time), max(t.start_time), true
+		SELECT t.workspace_id, t.session_id, min(t.start_time), max(t.start_time), true, md5_number_lower(t.session_id)
 		FROM traces t JOIN (SELECT DISTINCT * FROM touched_sessions) k ON t.workspace_id = k.workspace_id AND t.session_id = k.session_id
 		GROUP BY t.workspace_id, t.session_id`,
 	`DELETE FROM touched_sessions`,
@@ -295,7 +297,7 @@ func compactRollups(ctx context.Context, conn *duckdb.Conn, fromSlot int64) erro
 		`DROP TABLE compact_users`,
 		// Every row of a session with unfolded rows, into its one folded row.
 		`CREATE OR REPLACE TEMP TABLE compact_sessions AS SELECT b.workspace_id, b.session_id, min(b.first_start) AS first_start,
-			max(b.last_start) AS last_start, true AS folded
+			max(b.last_start) AS last_start, true AS folded, any_value(b.id_hash) AS id_hash
 			FROM session_bounds b JOIN (SELECT DISTINCT workspace_id, session_id FROM session_bounds WHERE NOT folded) r
 				ON b.workspace_id = r.workspace_id AND b.session_id = r.session_id
 			GROUP BY b.workspace_id, b.session_id`,
@@ -312,4 +314,11 @@ func compactRollups(ctx context.Context, conn *duckdb.Conn, fromSlot int64) erro
 		}
 	}
 	return nil
+}
+
+// sessionHash is session_bounds.id_hash: DuckDB's md5_number_lower, the md5 digest's last
+// eight bytes read little-endian (VerifyRollups checks the two agree).
+func sessionHash(id string) uint64 {
+	sum := md5.Sum([]byte(id))
+	return binary.LittleEndian.Uint64(sum[8:])
 }

@@ -160,8 +160,12 @@ func TestVerifyRollupsFindsDrift(t *testing.T) {
 	for _, q := range []string{
 		`UPDATE user_stats_1d SET last_end = last_end + INTERVAL 1 SECOND WHERE user_id = (SELECT max(user_id) FROM user_stats_1d)`,
 		// Two folded rows of one session: counting rows would count it twice.
-		`INSERT INTO session_bounds SELECT workspace_id, session_id, first_start, last_start, true FROM session_bounds LIMIT 1`,
-		`INSERT INTO session_bounds SELECT workspace_id, session_id, first_start, last_start, true FROM session_bounds WHERE folded`,
+		`INSERT INTO session_bounds SELECT workspace_id, session_id, first_start, last_start, true, id_hash FROM session_bounds LIMIT 1`,
+		`INSERT INTO session_bounds SELECT workspace_id, session_id, first_start, last_start, true, id_hash FROM session_bounds WHERE folded`,
+		// An hour that lost a trigram would hide its traces from searches.
+		`DELETE FROM text_grams WHERE rowid = (SELECT min(rowid) FROM text_grams)`,
+		// A session whose hash is wrong would not be found by id.
+		`UPDATE session_bounds SET id_hash = id_hash + 1 WHERE rowid = (SELECT max(rowid) FROM session_bounds)`,
 	} {
 		if _, err := s.db.ExecContext(ctx, q); err != nil {
 			t.Fatal(err)
@@ -171,7 +175,7 @@ func TestVerifyRollupsFindsDrift(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(bad) != 2 {
-		t.Errorf("drift reported as %q, want user_stats_1d and session_bounds", bad)
+	if len(bad) != 4 {
+		t.Errorf("drift reported as %q, want user_stats_1d, session_bounds (bounds and hashes) and text_grams", bad)
 	}
 }

@@ -164,6 +164,7 @@ type execFunc func(q string) (int64, error)
 // fresh trace turns out to be stored already.
 func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ingestedAt time.Time, pos *model.LogPosition) error {
 	agents := s.agents.Changes(fresh, update)
+	var indexed []textAdditions
 	err := s.wconn.Raw(func(dc any) error {
 		conn := dc.(*duckdb.Conn)
 		exec := func(q string) (int64, error) {
@@ -194,6 +195,11 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 			if err := s.addFreshUsage(ctx, conn, fresh); err != nil {
 				return err
 			}
+			added, err := s.indexText(ctx, conn, fresh)
+			if err != nil {
+				return err
+			}
+			indexed = append(indexed, added)
 		}
 		if len(update) > 0 {
 			// The roll-up loses the stored calls of rewritten traces and regains them merged.
@@ -215,6 +221,12 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 			if err := rebuildTouched(ctx, conn); err != nil {
 				return err
 			}
+			// A rewrite's new texts join its (maybe new) hour; the old trigrams stay.
+			added, err := s.indexText(ctx, conn, update)
+			if err != nil {
+				return err
+			}
+			indexed = append(indexed, added)
 		}
 		if err := s.maybeCompact(ctx, conn); err != nil {
 			return err
@@ -244,6 +256,9 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 	})
 	if err == nil {
 		s.agents.Remember(agents)
+		for _, added := range indexed {
+			s.rememberText(added)
+		}
 	}
 	return err
 }

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/agentobs/agentobs/internal/store"
@@ -56,10 +58,17 @@ func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, 
 	const overlaps = `last_start >= $2 AND first_start < $3`
 	const inside = overlaps + ` AND (first_start >= $2 OR last_start < $3)`
 	const spans = `first_start < $2 AND last_start >= $3`
+	// Two queries: the count reads no session id, the few spanning sessions' ids are fetched
+	// for those rows only.
 	var sure int64
 	var spanning []any
-	err := s.db.QueryRowContext(ctx, `SELECT count(*) FILTER (WHERE `+inside+`), coalesce(list(session_id) FILTER (WHERE `+spans+`), [])
-		FROM session_bounds WHERE workspace_id = $1 AND folded AND `+overlaps, f.WorkspaceID, f.From, f.To).Scan(&sure, &spanning)
+	err := s.db.QueryRowContext(ctx, `SELECT count(*) FROM session_bounds WHERE workspace_id = $1 AND folded AND `+inside,
+		f.WorkspaceID, f.From, f.To).Scan(&sure)
+	if err != nil {
+		return 0, fmt.Errorf("cannot count sessions: %w", err)
+	}
+	err = s.db.QueryRowContext(ctx, `SELECT coalesce(list(session_id), []) FROM session_bounds WHERE workspace_id = $1 AND folded AND `+spans,
+		f.WorkspaceID, f.From, f.To).Scan(&spanning)
 	if err != nil {
 		return 0, fmt.Errorf("cannot count sessions: %w", err)
 	}
@@ -67,31 +76,45 @@ func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, 
 	for _, id := range toStrings(spanning) {
 		unsure[id] = true
 	}
-	rows, err := s.db.QueryContext(ctx, `SELECT session_id, bool_or(folded AND `+inside+`), bool_or(`+inside+`), bool_or(`+overlaps+`)
-		FROM session_bounds WHERE workspace_id = $1 AND session_id IN (SELECT session_id FROM session_bounds WHERE workspace_id = $1 AND NOT folded)
-		GROUP BY session_id`, f.WorkspaceID, f.From, f.To)
+	// The sessions with unfolded rows, by hash (a scan of a flag), then all their rows.
+	var unfolded []any
+	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(list(DISTINCT id_hash), []) FROM session_bounds WHERE NOT folded`).Scan(&unfolded); err != nil {
+		return 0, fmt.Errorf("cannot count sessions: %w", err)
+	}
+	hashes := make([]uint64, 0, len(unfolded))
+	for _, h := range unfolded {
+		if v, ok := h.(uint64); ok {
+			hashes = append(hashes, v)
+		}
+	}
+	rows, err := s.sessionRows(ctx, f.WorkspaceID, hashes)
 	if err != nil {
 		return 0, fmt.Errorf("cannot count sessions: %w", err)
 	}
-	defer rows.Close()
-	for rows.Next() {
-		var id string
-		var countedFolded, anyInside, anyOverlap bool
-		if err := rows.Scan(&id, &countedFolded, &anyInside, &anyOverlap); err != nil {
-			return 0, fmt.Errorf("cannot count sessions: %w", err)
+	type flags struct{ countedFolded, anyInside, anyOverlap bool }
+	seen := map[string]*flags{}
+	for _, r := range rows {
+		fl := seen[r.id]
+		if fl == nil {
+			fl = &flags{}
+			seen[r.id] = fl
 		}
+		overlap := !r.last.Before(f.From) && r.first.Before(f.To)
+		in := overlap && (!r.first.Before(f.From) || r.last.Before(f.To))
+		fl.countedFolded = fl.countedFolded || (r.folded && in)
+		fl.anyInside = fl.anyInside || in
+		fl.anyOverlap = fl.anyOverlap || overlap
+	}
+	for id, fl := range seen {
 		delete(unsure, id)
-		if countedFolded {
+		if fl.countedFolded {
 			sure--
 		}
-		if anyInside {
+		if fl.anyInside {
 			sure++
-		} else if anyOverlap {
+		} else if fl.anyOverlap {
 			unsure[id] = true
 		}
-	}
-	if err := rows.Err(); err != nil {
-		return 0, fmt.Errorf("cannot count sessions: %w", err)
 	}
 	if len(unsure) == 0 {
 		return sure, nil
@@ -112,13 +135,110 @@ func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, 
 // sessionsSpan is the smallest window holding every trace of the sessions: the page of a
 // sessions list only needs to read that part of the traces.
 func (s *Store) sessionsSpan(ctx context.Context, workspaceID string, ids []string) (from, to time.Time, err error) {
-	var first, last sql.NullTime
-	err = s.db.QueryRowContext(ctx, `SELECT min(first_start), max(last_start) FROM session_bounds
-		WHERE workspace_id = $1 AND session_id IN (SELECT unnest($2))`, workspaceID, ids).Scan(&first, &last)
-	if err != nil || !first.Valid {
+	hashes := make([]uint64, len(ids))
+	want := make(map[string]bool, len(ids))
+	for i, id := range ids {
+		hashes[i], want[id] = sessionHash(id), true
+	}
+	rows, err := s.sessionRows(ctx, workspaceID, hashes)
+	if err != nil {
 		return time.Time{}, time.Time{}, err
 	}
-	return first.Time, last.Time.Add(time.Microsecond), nil
+	for _, r := range rows {
+		if !want[r.id] {
+			continue
+		}
+		if from.IsZero() || r.first.Before(from) {
+			from = r.first
+		}
+		if r.last.After(to) {
+			to = r.last
+		}
+	}
+	if from.IsZero() {
+		return from, to, nil
+	}
+	return from, to.Add(time.Microsecond), nil
+}
+
+type sessionRow struct {
+	id          string
+	first, last time.Time
+	folded      bool
+}
+
+// maxHashLiterals bounds the hashes written into one lookup's SQL.
+const maxHashLiterals = 2000
+
+// sessionRows reads the workspace's session_bounds rows whose id hash is one of hashes, in
+// two steps: the row ids of the matching hashes, written into the SQL as constants so that
+// only the integer column is read, then the rows by row id. A test of a text column in the
+// first step would read the session ids of all rows (4.7 million at 10 million traces).
+func (s *Store) sessionRows(ctx context.Context, workspaceID string, hashes []uint64) ([]sessionRow, error) {
+	if len(hashes) == 0 {
+		return nil, nil
+	}
+	// One snapshot for both steps: a compaction in between would renumber rows.
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("cannot find sessions: %w", err)
+	}
+	defer tx.Rollback()
+	var out []sessionRow
+	for len(hashes) > 0 {
+		n := min(len(hashes), maxHashLiterals)
+		lits := make([]string, n)
+		for i, h := range hashes[:n] {
+			lits[i] = strconv.FormatUint(h, 10)
+		}
+		hashes = hashes[n:]
+		found, err := int64s(ctx, tx, `SELECT rowid FROM session_bounds WHERE id_hash IN (`+strings.Join(lits, ", ")+`)`)
+		if err != nil {
+			return nil, err
+		}
+		if len(found) == 0 {
+			continue
+		}
+		ids := make([]string, len(found))
+		for i, id := range found {
+			ids[i] = strconv.FormatInt(id, 10)
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT session_id, first_start, last_start, folded FROM session_bounds
+			WHERE rowid IN (`+strings.Join(ids, ", ")+`) AND workspace_id = $1`, workspaceID)
+		if err != nil {
+			return nil, fmt.Errorf("cannot find sessions: %w", err)
+		}
+		for rows.Next() {
+			var r sessionRow
+			if err := rows.Scan(&r.id, &r.first, &r.last, &r.folded); err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("cannot find sessions: %w", err)
+			}
+			out = append(out, r)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("cannot find sessions: %w", err)
+		}
+	}
+	return out, nil
+}
+
+func int64s(ctx context.Context, tx *sql.Tx, query string, args ...any) ([]int64, error) {
+	rows, err := tx.QueryContext(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("cannot find sessions: %w", err)
+	}
+	defer rows.Close()
+	var out []int64
+	for rows.Next() {
+		var v int64
+		if err := rows.Scan(&v); err != nil {
+			return nil, fmt.Errorf("cannot find sessions: %w", err)
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }
 
 // withinSessions narrows the window of a filter on sessions to the span of their traces,

@@ -53,6 +53,7 @@ func Run(t *testing.T, open Open, skip ...string) {
 		{"LargeBatch", testLargeBatch},
 		{"LogPosition", testLogPosition},
 		{"Analytics", testAnalytics},
+		{"TextSearch", testTextSearch},
 		{"SessionsInWindow", testSessionsInWindow},
 		{"RootArrivesLast", testRootArrivesLast},
 		{"Accounts", testAccounts},

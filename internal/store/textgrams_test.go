@@ -1,0 +1,80 @@
+package store
+
+import (
+	"strings"
+	"testing"
+)
+
+// covered says whether every trigram of needle is among the trigrams of one of texts.
+func covered(needle string, texts ...string) bool {
+	set := map[int64]struct{}{}
+	for _, t := range texts {
+		AddTextGrams(set, t)
+	}
+	for _, g := range NeedleGrams(needle) {
+		if _, ok := set[g]; !ok {
+			return false
+		}
+	}
+	return true
+}
+
+func TestNeedleGrams(t *testing.T) {
+	if NeedleGrams("ab") != nil || NeedleGrams("äö") != nil {
+		t.Error("needles under three runes must not rule anything out")
+	}
+	if got := len(NeedleGrams("aaaa")); got != 1 {
+		t.Errorf("repeated trigrams: %d, want 1", got)
+	}
+	if got := len(NeedleGrams(strings.Repeat("abcdefghij", 30))); got > MaxNeedleGrams {
+		t.Errorf("%d trigrams, want at most %d", got, MaxNeedleGrams)
+	}
+	for _, c := range []struct {
+		needle, text string
+		want         bool
+	}{
+		{"REFUND", "Please refund my order", true},
+		{"fund m", "Please refund my order", true},
+		{"refunds", "Please refund my order", false},
+		{"kelvin", "\u212aELVIN scale", true}, // the Kelvin sign lower-cases to k
+		{"σασ", "ΣΑΣ", true},
+		{"σας", "ΣΑΣ", false}, // no final sigma: lower-casing is rune by rune
+		{"ärger", "ÄRGER im Büro", true},
+		{"xyz", "", false},
+	} {
+		if got := covered(c.needle, c.text); got != c.want {
+			t.Errorf("covered(%q, %q) = %v, want %v", c.needle, c.text, got, c.want)
+		}
+	}
+}
+
+// FuzzTextGrams checks the property the index rests on: a text that contains the needle
+// (both lower-cased) holds all the needle's trigrams.
+func FuzzTextGrams(f *testing.F) {
+	f.Add("Please refund my order", "REFUND")
+	f.Add("\u212aELVIN", "kel")
+	f.Add("ΣΑΣ und ärger", "σας u")
+	f.Add("\xff\xfeab", "\xfeab")
+	f.Fuzz(func(t *testing.T, text, needle string) {
+		if strings.Contains(strings.ToLower(text), strings.ToLower(needle)) && !covered(needle, text) {
+			t.Fatalf("%q contains %q but its trigrams do not cover the needle's", text, needle)
+		}
+	})
+}
+
+// BenchmarkAddTextGrams measures what the text index adds to a commit per trace of distinct
+// texts: the trigrams of a 300-character input and output into one hour's set.
+func BenchmarkAddTextGrams(b *testing.B) {
+	in := strings.Repeat("Where is my order #4711? It was due on Monday and ", 6)
+	out := strings.Repeat("Your parcel left the depot today; tracking is live. ", 6)
+	set := map[int64]struct{}{}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if i%2000 == 0 {
+			set = map[int64]struct{}{} // a new hour now and then
+		}
+		AddTextGrams(set, in[i%7:])
+		AddTextGrams(set, out[i%5:])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "traces/s")
+}
