@@ -140,6 +140,28 @@ func readPIIFile(path string) ([]PIIExample, error) {
 	return out, sc.Err()
 }
 
+// cleanProse is what the toxicity classifier learns as clean besides the toxicity sets'
+// clean rows: the benign prompts of the injection sets and the PII set's texts. The
+// toxicity sets are social-media posts; trained on them alone, the classifier took the
+// formal prose of agent traffic (system prompts, support answers) for toxic, scoring a
+// plain system prompt above its threshold.
+func cleanProse(ds Dataset) []Example {
+	var out []Example
+	switch ds.Task {
+	case "injection":
+		for _, e := range ds.Examples {
+			if !e.Positive {
+				out = append(out, e)
+			}
+		}
+	case "pii":
+		for _, e := range ds.Spans {
+			out = append(out, Example{Text: e.Text, Source: ds.Name})
+		}
+	}
+	return out
+}
+
 // Holdout reports whether an example belongs to the fifth of the data that training keeps
 // apart for calibration and honest figures. It depends only on the text.
 func Holdout(text string) bool {
@@ -153,10 +175,14 @@ func Holdout(text string) bool {
 func TrainTask(task string, sets []Dataset, opt TrainOptions) (*Model, error) {
 	var train, cal []Example
 	for _, ds := range sets {
+		examples := ds.Examples
 		if ds.Task != task {
-			continue
+			if task != "toxicity" {
+				continue
+			}
+			examples = cleanProse(ds)
 		}
-		for _, e := range ds.Examples {
+		for _, e := range examples {
 			if Holdout(e.Text) {
 				cal = append(cal, e)
 			} else {

@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-const toxicityVersion = "@1"
+const toxicityVersion = "@2" // 2: the classifier learned formal prose as clean
 
 // Toxicity finding types.
 const (
