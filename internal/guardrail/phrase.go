@@ -94,8 +94,9 @@ func newPhraseRules(src []phraseRuleSource) *phraseRules {
 }
 
 // neededLiterals picks, after the first part of a concatenation, the part whose leading
-// literals are all at least two bytes long (the last such): every match holds one of them.
-// None when no part qualifies.
+// literals are all at least three bytes long (the last such): every match holds one of
+// them. Two bytes ("pr" of "précédentes") occur so often that looking for them costs more
+// than the expressions they would spare. None when no part qualifies.
 func neededLiterals(re *syntax.Regexp) []leadingLiteral {
 	if re.Op != syntax.OpConcat {
 		return nil
@@ -111,7 +112,7 @@ func neededLiterals(re *syntax.Regexp) []leadingLiteral {
 			continue
 		}
 		ls := shortest(leadingLiterals(sub, leadingWordBytes))
-		if !slices.ContainsFunc(ls, func(l leadingLiteral) bool { return len(l.text) < 2 }) {
+		if !slices.ContainsFunc(ls, func(l leadingLiteral) bool { return len(l.text) < 3 }) {
 			best = ls
 		}
 	}
