@@ -27,7 +27,7 @@ func (f *storeFlags) bind(s *settings) {
 	s.str(&f.store, "store", "AGENTOBS_STORE", "duckdb", "storage backend: duckdb, or postgres for scale-out")
 	f.pg.bind(s)
 	s.integer(&f.threads, "duckdb-threads", "AGENTOBS_DUCKDB_THREADS", 0, "DuckDB worker threads (0: one per core)")
-	s.str(&f.memoryLimit, "duckdb-memory-limit", "AGENTOBS_DUCKDB_MEMORY_LIMIT", "", "DuckDB memory limit such as 2GB (empty: a quarter of the machine's memory, at most 320MiB); queries beyond it spill to disk or answer 503")
+	s.str(&f.memoryLimit, "duckdb-memory-limit", "AGENTOBS_DUCKDB_MEMORY_LIMIT", "", "DuckDB memory limit such as 2GB (empty: a quarter of the machine's memory, at most 256MiB); queries beyond it spill to disk or answer 503")
 	s.str(&f.checkpoint, "checkpoint-threshold", "AGENTOBS_CHECKPOINT_THRESHOLD", "64MB", "write-ahead log size that triggers a checkpoint")
 }
 

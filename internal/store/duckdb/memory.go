@@ -22,9 +22,9 @@ import (
 // and a query that still does not fit fails with a 503 instead of the process being killed.
 
 // MaxDefaultMemoryLimit caps the default memory limit, in bytes.
-const MaxDefaultMemoryLimit = 320 << 20
+const MaxDefaultMemoryLimit = 256 << 20
 
-// DefaultMemoryLimit is the memory limit used when none is configured, such as "320MiB".
+// DefaultMemoryLimit is the memory limit used when none is configured, such as "256MiB".
 func DefaultMemoryLimit() string {
 	avail := machineMemory()
 	limit := int64(MaxDefaultMemoryLimit)
