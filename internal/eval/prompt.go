@@ -78,16 +78,21 @@ func renderPrompt(template string, t *model.Trace, cs []model.Criterion) string 
 	if len(t.Metadata) > 0 {
 		meta = string(t.Metadata)
 	}
-	r := strings.NewReplacer(
-		"{{input}}", traceText(t.Input),
-		"{{output}}", traceText(t.Output),
+	return strings.NewReplacer(traceFields(t, t, cs, clip(meta))...).Replace(template)
+}
+
+// traceFields are the replacer pairs of the trace variables: the input and the other
+// fields come from first, the output from last (the same trace, or a session's ends).
+func traceFields(first, last *model.Trace, cs []model.Criterion, metadata string) []string {
+	return []string{
+		"{{input}}", traceText(first.Input),
+		"{{output}}", traceText(last.Output),
 		"{{criteria}}", renderCriteria(cs),
-		"{{agent_id}}", t.AgentID,
-		"{{model}}", t.Model,
-		"{{name}}", t.Name,
-		"{{metadata}}", clip(meta),
-	)
-	return r.Replace(template)
+		"{{agent_id}}", first.AgentID,
+		"{{model}}", first.Model,
+		"{{name}}", first.Name,
+		"{{metadata}}", metadata,
+	}
 }
 
 // verdictSchema is the JSON schema of the answer: one object per criterion with a score of

@@ -93,19 +93,13 @@ func renderSessionPrompt(template string, trs []model.Trace, total int64, cs []m
 			break
 		}
 	}
-	return strings.NewReplacer(
+	pairs := append([]string{
 		"{{transcript}}", transcript(trs, total),
 		"{{session_id}}", first.SessionID,
 		"{{user_id}}", user,
 		"{{trace_count}}", strconv.FormatInt(total, 10),
-		"{{input}}", traceText(first.Input),
-		"{{output}}", traceText(last.Output),
-		"{{criteria}}", renderCriteria(cs),
-		"{{agent_id}}", first.AgentID,
-		"{{model}}", first.Model,
-		"{{name}}", first.Name,
-		"{{metadata}}", "",
-	).Replace(template)
+	}, traceFields(&first, &last, cs, "")...)
+	return strings.NewReplacer(pairs...).Replace(template)
 }
 
 // onlineSessionTick submits the sampled sessions of a session-scoped evaluator whose last

@@ -195,7 +195,7 @@ func hasTokenRun(s string) bool {
 			if stop { // two in a row, as in "https://" or "...": no longer prose
 				mixed = true
 			}
-		case isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == '@':
+		case isTokenByte(c): // a digit or a symbol
 			mixed = true
 		default:
 			n, mixed, stop = 0, false, false
