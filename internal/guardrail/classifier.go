@@ -55,9 +55,25 @@ func (fs *featureScratch) compute(lower string, dims int) []uint32 {
 
 func (fs *featureScratch) hashNgrams(s string, dims int) {
 	mask := uint32(dims - 1)
+	norm := fs.normalize(s)
+	buf := fs.feats
+	for i := 0; i < len(norm); i++ {
+		h := uint32(2166136261)
+		for k := 0; k < ngramMax && i+k < len(norm); k++ {
+			h = (h ^ uint32(norm[i+k])) * 16777619
+			if k+1 >= ngramMin {
+				// Mix in the length so that n-grams of different sizes spread apart.
+				buf = append(buf, (h^uint32(k)*0x9e3779b9)&mask)
+			}
+		}
+	}
+	fs.feats = buf
+}
+
+// normalize writes s to fs.norm with whitespace runs as one space and framed by spaces, so
+// that word boundaries are features too.
+func (fs *featureScratch) normalize(s string) []byte {
 	prevSpace := true
-	// Whitespace runs count as one space and the text is framed by spaces, so word
-	// boundaries are features too.
 	norm := append(fs.norm[:0], ' ')
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -74,18 +90,8 @@ func (fs *featureScratch) hashNgrams(s string, dims int) {
 	if !prevSpace {
 		norm = append(norm, ' ')
 	}
-	buf := fs.feats
-	for i := 0; i < len(norm); i++ {
-		h := uint32(2166136261)
-		for k := 0; k < ngramMax && i+k < len(norm); k++ {
-			h = (h ^ uint32(norm[i+k])) * 16777619
-			if k+1 >= ngramMin {
-				// Mix in the length so that n-grams of different sizes spread apart.
-				buf = append(buf, (h^uint32(k)*0x9e3779b9)&mask)
-			}
-		}
-	}
-	fs.feats, fs.norm = buf, norm
+	fs.norm = norm
+	return norm
 }
 
 // Score is the model's probability that the text (as features) is positive.
@@ -128,6 +134,41 @@ func (p *modelPair) Score(feats []uint32) (float64, float64) {
 	}
 	n := math.Sqrt(float64(len(feats)))
 	return sigmoid(p.a.Bias + float64(za)/n), sigmoid(p.b.Bias + float64(zb)/n)
+}
+
+// scoreText returns what Score would on the features of lower, bit for bit, without
+// materialising them: the sums run in the order the features would be listed.
+func (p *modelPair) scoreText(lower string, fs *featureScratch) (float64, float64) {
+	var za, zb float32
+	n := 0
+	sum := func(s string) {
+		norm := fs.normalize(s)
+		mask := uint32(len(p.weights) - 1)
+		for i := 0; i < len(norm); i++ {
+			h := uint32(2166136261)
+			end := min(len(norm), i+ngramMax)
+			for k, c := range norm[i:end] {
+				h = (h ^ uint32(c)) * 16777619
+				if k+1 >= ngramMin {
+					w := &p.weights[(h^uint32(k)*0x9e3779b9)&mask]
+					za += w[0]
+					zb += w[1]
+					n++
+				}
+			}
+		}
+	}
+	if len(lower) > maxScanBytes {
+		sum(lower[:maxScanBytes/2])
+		sum(lower[len(lower)-maxScanBytes/2:])
+	} else {
+		sum(lower)
+	}
+	if n == 0 {
+		return sigmoid(p.a.Bias), sigmoid(p.b.Bias)
+	}
+	d := math.Sqrt(float64(n))
+	return sigmoid(p.a.Bias + float64(za)/d), sigmoid(p.b.Bias + float64(zb)/d)
 }
 
 func sigmoid(z float64) float64 { return 1 / (1 + math.Exp(-z)) }

@@ -1,12 +1,17 @@
 package guardrail
 
 // keywordIndex finds many keywords in one pass: a bitmap of the keywords' first two bytes
-// (8 KB, so it stays in the L1 cache) rejects almost every position before any comparison.
+// (8 KB, so it stays in the L1 cache) rejects almost every position before any comparison,
+// and a mask of the third bytes that follow each prefix rejects most of the rest, which
+// matters when the prefixes are common bigrams of prose ("th", "in", "re").
 type keywordIndex struct {
 	words []string
 	bits  [1 << 10]uint64
-	slot  [1 << 16]uint16 // prefix -> 1 + index into lists
+	slot  [1 << 16]uint16 // prefix -> 1 + index into lists and thirds
 	lists [][]int32
+	// thirds[slot] has bit c set when a keyword with that prefix continues with byte c;
+	// all bits when one of them is the prefix itself.
+	thirds [][4]uint64
 }
 
 func newKeywordIndex(words []string) *keywordIndex {
@@ -19,9 +24,16 @@ func newKeywordIndex(words []string) *keywordIndex {
 		k.bits[p>>6] |= 1 << (p & 63)
 		if k.slot[p] == 0 {
 			k.lists = append(k.lists, nil)
+			k.thirds = append(k.thirds, [4]uint64{})
 			k.slot[p] = uint16(len(k.lists))
 		}
-		k.lists[k.slot[p]-1] = append(k.lists[k.slot[p]-1], int32(i))
+		n := k.slot[p] - 1
+		k.lists[n] = append(k.lists[n], int32(i))
+		if len(w) == 2 {
+			k.thirds[n] = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
+		} else {
+			k.thirds[n][w[2]>>6] |= 1 << (w[2] & 63)
+		}
 	}
 	return k
 }
@@ -45,7 +57,13 @@ func (k *keywordIndex) scan(lower string, f func(word, pos int) bool) {
 		if k.bits[p>>6]&(1<<(p&63)) == 0 {
 			continue
 		}
-		for _, w := range k.lists[k.slot[p]-1] {
+		n := k.slot[p] - 1
+		if i+2 < len(lower) {
+			if c := lower[i+2]; k.thirds[n][c>>6]&(1<<(c&63)) == 0 {
+				continue
+			}
+		}
+		for _, w := range k.lists[n] {
 			kw := k.words[w]
 			if len(lower)-i >= len(kw) && lower[i:i+len(kw)] == kw && !f(int(w), i) {
 				return

@@ -78,6 +78,46 @@ func isDomainChar(c byte) bool {
 func isLetter(c byte) bool { return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' }
 func isDigit(c byte) bool  { return c >= '0' && c <= '9' }
 
+// Byte classes the detectors test at every position, one table load instead of a chain
+// of comparisons.
+const (
+	classTokenChar = 1 << iota // isTokenChar
+	classTokenByte             // isTokenByte
+	classWordByte              // isWordByte
+	classUpper
+	classLower
+	classDigit
+	classSlash
+)
+
+var byteClasses = func() (t [256]uint8) {
+	for i := range t {
+		c := byte(i)
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		alnum := letter || isDigit(c)
+		switch {
+		case c >= 'A' && c <= 'Z':
+			t[i] |= classUpper
+		case c >= 'a' && c <= 'z':
+			t[i] |= classLower
+		case isDigit(c):
+			t[i] |= classDigit
+		case c == '/':
+			t[i] |= classSlash
+		}
+		if alnum || strings.IndexByte("_-+/=", c) >= 0 {
+			t[i] |= classTokenChar
+		}
+		if alnum || strings.IndexByte("_-+/=:.@", c) >= 0 {
+			t[i] |= classTokenByte
+		}
+		if alnum || strings.IndexByte("@$*!|.'", c) >= 0 || c >= 0x80 {
+			t[i] |= classWordByte
+		}
+	}
+	return t
+}()
+
 func scanEmails(text string, out []span) []span {
 	for off := 0; ; {
 		i := strings.IndexByte(text[off:], '@')

@@ -97,14 +97,13 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 			} else {
 				dims = len(s.toxicity.Weights)
 			}
-			feats := fs.compute(lower, dims)
 			switch {
 			case wantInj && wantTox && s.both != nil:
-				injScore, toxScore = s.both.Score(feats)
+				injScore, toxScore = s.both.scoreText(lower, fs)
 			case wantInj && s.injection != nil:
-				injScore = s.injection.Score(feats)
+				injScore = s.injection.Score(fs.compute(lower, dims))
 			case wantTox && s.toxicity != nil:
-				toxScore = s.toxicity.Score(feats)
+				toxScore = s.toxicity.Score(fs.compute(lower, dims))
 			}
 			s.scratch.Put(fs)
 		}

@@ -148,32 +148,47 @@ const (
 
 // scan appends secret spans of text; lower is text lowercased byte-for-byte.
 func (s *secretRules) scan(text, lower string, out []span) []span {
-	var windows map[int][][2]int // rule -> merged windows
+	type ruleWindow struct{ rule, from, to int }
+	var wins []ruleWindow // in the order of the keywords' positions
 	s.keywords.each(lower, func(k, i int) {
-		if windows == nil {
-			windows = map[int][][2]int{}
-		}
-		w := [2]int{max(0, i-secretBefore), min(len(text), i+len(s.keywords.words[k])+secretAfter)}
+		from, to := max(0, i-secretBefore), min(len(text), i+len(s.keywords.words[k])+secretAfter)
 		for _, r := range s.kwRules[k] {
-			ws := windows[r]
-			if n := len(ws); n > 0 && ws[n-1][1] >= w[0] {
-				ws[n-1][1] = max(ws[n-1][1], w[1])
-			} else {
-				ws = append(ws, w)
-			}
-			windows[r] = ws
+			wins = append(wins, ruleWindow{r, from, to})
 		}
 	})
-	for r := range s.rules {
-		ws, ok := windows[r]
-		if !ok {
-			continue
+	if len(wins) == 0 {
+		return scanHighEntropy(text, out)
+	}
+	// Rule by rule, each rule's overlapping windows merged.
+	slices.SortStableFunc(wins, func(a, b ruleWindow) int { return a.rule - b.rule })
+	merged := wins[:1]
+	for _, w := range wins[1:] {
+		if last := &merged[len(merged)-1]; last.rule == w.rule && last.to >= w.from {
+			last.to = max(last.to, w.to)
+		} else {
+			merged = append(merged, w)
 		}
-		rule := &s.rules[r]
-		for _, w := range ws {
-			if !rule.gated || hasTokenRun(text[w[0]:w[1]]) {
-				out = s.matchRule(rule, text, w[0], w[1], out)
+	}
+	// Rules sharing a keyword share its windows: each window's gate is worked out once.
+	type gateResult struct {
+		from, to int
+		open     bool
+	}
+	var gates []gateResult
+	gateOpen := func(from, to int) bool {
+		for _, g := range gates {
+			if g.from == from && g.to == to {
+				return g.open
 			}
+		}
+		open := hasTokenRun(text[from:to])
+		gates = append(gates, gateResult{from, to, open})
+		return open
+	}
+	for _, w := range merged {
+		rule := &s.rules[w.rule]
+		if !rule.gated || gateOpen(w.from, w.to) {
+			out = s.matchRule(rule, text, w.from, w.to, out)
 		}
 	}
 	return scanHighEntropy(text, out)
@@ -310,9 +325,7 @@ func tokenPiece(re *syntax.Regexp) (minLen int, mixed, ok bool) {
 	return 0, false, false
 }
 
-func isTokenByte(c byte) bool {
-	return isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '=' || c == ':' || c == '.' || c == '@'
-}
+func isTokenByte(c byte) bool { return byteClasses[c]&classTokenByte != 0 }
 
 func (s *secretRules) matchRule(rule *secretRule, text string, from, to int, out []span) []span {
 	for _, m := range rule.re.FindAllStringSubmatchIndex(text[from:to], -1) {
@@ -384,9 +397,7 @@ func shannon(s string) float64 {
 	return h
 }
 
-func isTokenChar(c byte) bool {
-	return isLetter(c) || isDigit(c) || c == '_' || c == '-' || c == '+' || c == '/' || c == '='
-}
+func isTokenChar(c byte) bool { return byteClasses[c]&classTokenChar != 0 }
 
 // scanHighEntropy reports long random-looking tokens no rule named: at least 24 characters
 // mixing upper case, lower case and digits with an entropy of 4.2 bits per character or more.
@@ -397,15 +408,17 @@ func scanHighEntropy(text string, out []span) []span {
 			continue
 		}
 		j := i
-		var upper, lowerC, digit bool
-		for j < len(text) && isTokenChar(text[j]) {
-			c := text[j]
-			upper = upper || c >= 'A' && c <= 'Z'
-			lowerC = lowerC || c >= 'a' && c <= 'z'
-			digit = digit || isDigit(c)
+		var seen uint8 // the classes of the run's bytes
+		for j < len(text) {
+			c := byteClasses[text[j]]
+			if c&classTokenChar == 0 {
+				break
+			}
+			seen |= c
 			j++
 		}
-		if j-i >= 24 && upper && lowerC && digit && !strings.Contains(text[i:j], "/") && shannon(text[i:j]) >= 4.2 && !covered(out, i, j) {
+		const mixed = classUpper | classLower | classDigit
+		if j-i >= 24 && seen&mixed == mixed && seen&classSlash == 0 && shannon(text[i:j]) >= 4.2 && !covered(out, i, j) {
 			out = append(out, span{cat: CategorySecret, typ: "HIGH_ENTROPY", start: i, end: j, score: 0.6, detector: "secret/entropy" + secretsVersion})
 		}
 		i = j

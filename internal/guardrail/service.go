@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/agentobs/agentobs/internal/model"
+	"golang.org/x/sync/semaphore"
 )
 
 // Store is what the service needs of the store.
@@ -39,8 +40,9 @@ type Config struct {
 	// SettingsTTL bounds how long a process uses a workspace's settings and rules before
 	// reading them again (other processes change them in scale-out).
 	SettingsTTL time.Duration
-	// QueueTraces bounds the traces waiting for the background scan; when it is full the
-	// commit hook waits, which slows consumption rather than losing violations.
+	// QueueTraces bounds the traces waiting for the background scan (default 20,000, a few
+	// tens of MB of text); when it is full the commit hook waits, which slows consumption
+	// rather than losing violations or holding an unbounded backlog in memory.
 	QueueTraces int
 	// SecondOpinion, when set, has an LLM judge review uncertain classifier verdicts.
 	SecondOpinion *SecondOpinion
@@ -56,9 +58,13 @@ type Service struct {
 	cfg   Config
 	mu    sync.Mutex
 	cache map[string]policyEntry
-	jobs  chan []scanJob
-	done  chan struct{}
-	stop  sync.Once
+	jobs  chan scanBatch
+	// queued counts the traces in jobs; stopped ends waits for room in it.
+	queued  *semaphore.Weighted
+	stopped context.Context
+	halt    context.CancelFunc
+	done    chan struct{}
+	stop    sync.Once
 	// reviews is nil unless a second opinion is configured.
 	reviews *secondOpinions
 }
@@ -83,13 +89,16 @@ func NewService(cfg Config) *Service {
 		cfg.SettingsTTL = 5 * time.Second
 	}
 	if cfg.QueueTraces == 0 {
-		cfg.QueueTraces = 1024
+		cfg.QueueTraces = 20000
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	return &Service{cfg: cfg, cache: map[string]policyEntry{}, jobs: make(chan []scanJob, cfg.QueueTraces), done: make(chan struct{}),
-		reviews: newSecondOpinions(cfg.SecondOpinion)}
+	stopped, halt := context.WithCancel(context.Background())
+	return &Service{cfg: cfg, cache: map[string]policyEntry{}, done: make(chan struct{}),
+		// Every batch holds at least one trace, so the channel never fills before the count.
+		jobs: make(chan scanBatch, cfg.QueueTraces), queued: semaphore.NewWeighted(int64(cfg.QueueTraces)),
+		stopped: stopped, halt: halt, reviews: newSecondOpinions(cfg.SecondOpinion)}
 }
 
 // Scanner is the service's scanner.
@@ -335,6 +344,12 @@ func redactJSON(raw *json.RawMessage, redact func(*string), changed *bool) {
 	*raw, *changed = out, true
 }
 
+// scanBatch is the texts of the traces one commit hook call was given.
+type scanBatch struct {
+	jobs   []scanJob
+	traces int64 // room taken in the queue
+}
+
 // scanJob is one text of a committed trace, copied out of the batch the hook was given.
 type scanJob struct {
 	workspaceID, traceID, spanID, agentID string
@@ -368,10 +383,12 @@ func (s *Service) OnCommit(traces []model.Trace) {
 	if len(jobs) == 0 {
 		return
 	}
-	select {
-	case s.jobs <- jobs:
-	case <-s.done:
+	// A batch larger than the whole queue waits for all of it.
+	n := min(int64(len(traces)), int64(s.cfg.QueueTraces))
+	if s.queued.Acquire(s.stopped, n) != nil {
+		return // stopped
 	}
+	s.jobs <- scanBatch{jobs, n}
 }
 
 // Run scans queued texts and writes violations until ctx ends or Stop is called, then
@@ -386,15 +403,17 @@ func (s *Service) Run(ctx context.Context) {
 	}
 	for {
 		select {
-		case jobs := <-s.jobs:
-			s.scanJobs(ctx, jobs)
+		case b := <-s.jobs:
+			s.scanJobs(ctx, b.jobs)
+			s.queued.Release(b.traces)
 		case <-ctx.Done():
 			return
 		case <-s.done:
 			for {
 				select {
-				case jobs := <-s.jobs:
-					s.scanJobs(context.WithoutCancel(ctx), jobs)
+				case b := <-s.jobs:
+					s.scanJobs(context.WithoutCancel(ctx), b.jobs)
+					s.queued.Release(b.traces)
 				default:
 					return
 				}
@@ -404,20 +423,30 @@ func (s *Service) Run(ctx context.Context) {
 }
 
 // Stop ends Run after the queued texts are scanned.
-func (s *Service) Stop() { s.stop.Do(func() { close(s.done) }) }
+func (s *Service) Stop() {
+	s.stop.Do(func() {
+		s.halt()
+		close(s.done)
+	})
+}
 
 func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	var out []model.Violation
 	var texts []string // the text each violation was found in, for second opinions
+	// A batch's texts mostly share a workspace: its categories are worked out once.
+	var lastPolicy *Policy
+	var cats map[Category]bool
 	for _, j := range jobs {
 		p, err := s.Policy(ctx, j.workspaceID)
 		if err != nil {
 			s.cfg.Log.Warn("cannot read guardrail settings; texts not scanned", "workspace", j.workspaceID, "err", err)
 			continue
 		}
-		cats := map[Category]bool{}
-		for c := range p.Actions {
-			cats[c] = true
+		if p != lastPolicy {
+			lastPolicy, cats = p, map[Category]bool{}
+			for c := range p.Actions {
+				cats[c] = true
+			}
 		}
 		fs := s.cfg.Scanner.Scan(j.text, Options{Categories: cats, Direction: j.dir, AgentID: j.agentID, Rules: p.Rules})
 		for _, f := range fs {

@@ -3,6 +3,8 @@ package guardrail
 import (
 	"context"
 	"errors"
+	"fmt"
+	"sync"
 	"testing"
 	"time"
 
@@ -51,5 +53,68 @@ func TestPolicyOutage(t *testing.T) {
 	}
 	if _, err := svc.RedactTrace(context.Background(), &model.Trace{WorkspaceID: "never-seen", Input: "x"}); err == nil {
 		t.Fatal("a workspace whose settings were never read was not refused")
+	}
+}
+
+// countingStore counts the violations written.
+type countingStore struct {
+	flakyStore
+	mu      sync.Mutex
+	written int
+}
+
+func (c *countingStore) WriteViolations(_ context.Context, vs []model.Violation) error {
+	c.mu.Lock()
+	c.written += len(vs)
+	c.mu.Unlock()
+	return nil
+}
+
+// TestScanQueueCountsTraces: the queue for the background scan is bounded in traces, not in
+// commit batches: a commit that would overfill it waits until the scan makes room, and
+// nothing queued is lost.
+func TestScanQueueCountsTraces(t *testing.T) {
+	st := &countingStore{flakyStore: flakyStore{actions: map[string]string{"pii": "flag"}}}
+	svc := NewService(Config{Scanner: newScanner(t), Store: st, QueueTraces: 3})
+	batch := func(n int) []model.Trace {
+		out := make([]model.Trace, n)
+		for i := range out {
+			out[i] = model.Trace{WorkspaceID: "w", TraceID: fmt.Sprint("t", i), Input: "mail a@b.co"}
+		}
+		return out
+	}
+	svc.OnCommit(batch(2)) // fits
+	second := make(chan struct{})
+	go func() {
+		svc.OnCommit(batch(2)) // two more do not fit beside the first two
+		close(second)
+	}()
+	select {
+	case <-second:
+		t.Fatal("a commit overfilling the scan queue did not wait")
+	case <-time.After(100 * time.Millisecond):
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go svc.Run(ctx)
+	select {
+	case <-second:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the commit still waits after the scan started")
+	}
+	svc.OnCommit(batch(5)) // larger than the whole queue: waits for all of it, then goes in
+	svc.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		st.mu.Lock()
+		n := st.written
+		st.mu.Unlock()
+		if n == 9 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d violations written, want 9 (one per trace)", n)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }

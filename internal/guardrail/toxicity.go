@@ -29,6 +29,27 @@ var toxicLexicon = map[string]bool{
 	"coon": true, "beaner": true, "gook": true, "raghead": true, "towelhead": true, "pedo": true, "pedophile": true,
 }
 
+// lexiconStarts has a bit set for the first three letters of each lexicon word: most
+// words of a text fail this test, which is much cheaper than the map lookup.
+var lexiconStarts = func() (bits [(26*26*26 + 63) / 64]uint64) {
+	for w := range toxicLexicon {
+		i := lexiconStart(w[0], w[1], w[2])
+		bits[i/64] |= 1 << (i % 64)
+	}
+	return bits
+}()
+
+func lexiconStart(a, b, c byte) int { return (int(a-'a')*26+int(b-'a'))*26 + int(c-'a') }
+
+// inLexicon reports whether w, lower-case letters only, is a lexicon word.
+func inLexicon(w []byte) bool {
+	if len(w) < 3 {
+		return false
+	}
+	i := lexiconStart(w[0], w[1], w[2])
+	return lexiconStarts[i/64]&(1<<(i%64)) != 0 && toxicLexicon[string(w)]
+}
+
 // Phrases of threats and abuse that no single word carries.
 var toxicPhrases = newKeywordIndex([]string{"kill yourself", "go die", "shut up", "piece of shit", "i will kill you", "hope you die", "go to hell", "fuck you", "fuck off"})
 
@@ -66,9 +87,7 @@ func normalizeWord(w string, buf []byte) (squeezed, single []byte) {
 	return squeezed, single
 }
 
-func isWordByte(c byte) bool {
-	return isLetter(c) || isDigit(c) || c == '@' || c == '$' || c == '*' || c == '!' || c == '|' || c == '.' || c == '\'' || c >= 0x80
-}
+func isWordByte(c byte) bool { return byteClasses[c]&classWordByte != 0 }
 
 // scanToxicity appends toxicity spans: lexicon words (also when spelled with single letters
 // apart, "f u c k"), phrases, and the classifier's verdict over the whole text.
@@ -83,7 +102,7 @@ func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []
 	flushRun := func(end int) {
 		if runLetters >= 3 {
 			buf := make([]byte, 2*len(run))
-			if _, single := normalizeWord(string(run), buf); toxicLexicon[string(single)] || toxicLexicon[string(run)] {
+			if _, single := normalizeWord(string(run), buf); inLexicon(single) || inLexicon(run) {
 				out = append(out, span{cat: CategoryToxicity, typ: TypeProfanity, start: runStart, end: end, score: 0.85, detector: "toxicity/lexicon" + toxicityVersion})
 			}
 		}
@@ -94,8 +113,9 @@ func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []
 			i++
 			continue
 		}
-		j := i
+		j, star := i, false
 		for j < len(text) && isWordByte(text[j]) {
+			star = star || text[j] == '*'
 			j++
 		}
 		wStart, wEnd := i, j
@@ -118,7 +138,7 @@ func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []
 			}
 			if len(w) >= 3 && len(w) <= 40 {
 				squeezed, single := normalizeWord(w, wordBuf[:])
-				if toxicLexicon[string(squeezed)] || toxicLexicon[string(single)] || (strings.Contains(w, "*") && maskedMatch(strings.ToLower(w))) {
+				if inLexicon(squeezed) || inLexicon(single) || (star && maskedMatch(strings.ToLower(w))) {
 					out = append(out, span{cat: CategoryToxicity, typ: TypeProfanity, start: wStart, end: wStart + len(w), score: 0.8, detector: "toxicity/lexicon" + toxicityVersion})
 				}
 			}
