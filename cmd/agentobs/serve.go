@@ -50,7 +50,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	var opsAddr, metricsToken, setupSecret string
 	var addr, roles, initKey, prices, logLevel, logFormat, maxBody string
 	var maxBatch, commitBatch int
-	var commitTimeout, visibility, shutdown time.Duration
+	var commitTimeout, visibility, maxLag, shutdown time.Duration
 	var walDir, walMax, walSegment, walMemory string
 	s.str(&addr, "addr", "AGENTOBS_ADDR", ":8000", "address to listen on")
 	var otlpGRPC string
@@ -64,6 +64,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.integer(&commitBatch, "commit-max-batch", "AGENTOBS_COMMIT_MAX_BATCH", 10000, "most traces in one store commit (batches are whatever is waiting, up to this)")
 	s.duration(&commitTimeout, "commit-timeout", "AGENTOBS_COMMIT_TIMEOUT", 30*time.Second, "longest a store commit may take before it is abandoned and retried")
 	s.duration(&visibility, "commit-visibility", "AGENTOBS_COMMIT_VISIBILITY", 500*time.Millisecond, "under steady ingestion, how often commits are made visible to cached dashboard answers and live updates (0: every commit at once; ?wait=commit writes are always visible when answered)")
+	s.duration(&maxLag, "max-commit-lag", "AGENTOBS_MAX_COMMIT_LAG", time.Second, "pace ingestion to the store: while the oldest acknowledged trace not yet committed is older than this, ingestion requests wait (up to 5 s) for commits to catch up, so traces become queryable within about this long; a failing store is not waited for (the log absorbs it). Negative: never wait")
 	s.str(&walDir, "wal-dir", "AGENTOBS_WAL_DIR", "", "directory of the ingestion write-ahead log (default: <data-dir>/wal)")
 	s.str(&walMax, "wal-max-bytes", "AGENTOBS_WAL_MAX_BYTES", "1GiB", "most bytes the write-ahead log holds before ingestion answers 429")
 	s.str(&walSegment, "wal-segment-bytes", "AGENTOBS_WAL_SEGMENT_BYTES", "64MiB", "size of one write-ahead log segment file")
@@ -124,6 +125,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	cfg.CommitMaxBatch = commitBatch
 	cfg.CommitTimeout = commitTimeout
 	cfg.CommitVisibility = visibility
+	cfg.MaxCommitLag = maxLag
 	cfg.WAL.Dir = walDir
 	for _, sz := range []struct {
 		flag, value string

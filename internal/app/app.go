@@ -48,14 +48,17 @@ type Config struct {
 	// CommitVisibility: commits reach the query cache and live updates at most this often
 	// (embedded deployment); 0 passes each at once.
 	CommitVisibility time.Duration
-	WAL              WALConfig
-	ShutdownTimeout  time.Duration
-	DuckDB           duckdb.Options
-	OTLPGRPCAddr     string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
-	Version          string
-	Auth             AuthConfig
-	ScaleOut         ScaleOutConfig
-	Judge            JudgeConfig
+	// MaxCommitLag paces ingestion to the store (wal.Options.MaxCommitLag); zero: the
+	// default.
+	MaxCommitLag    time.Duration
+	WAL             WALConfig
+	ShutdownTimeout time.Duration
+	DuckDB          duckdb.Options
+	OTLPGRPCAddr    string // OTLP/gRPC listen address; empty: off (see otlpgrpc.go)
+	Version         string
+	Auth            AuthConfig
+	ScaleOut        ScaleOutConfig
+	Judge           JudgeConfig
 	// GuardrailsOff turns off guardrail checks, redaction and scanning (see docs/guardrails.md).
 	GuardrailsOff bool
 	// GuardrailJudgeBelow, above 0, has the judge review classifier verdicts scoring under it.

@@ -62,6 +62,7 @@ func openWAL(ctx context.Context, cfg Config, st store.Store, api *httpapi.API, 
 		MemoryBytes:   cfg.WAL.MemoryBytes,
 		MaxBatch:      cfg.CommitMaxBatch,
 		CommitTimeout: cfg.CommitTimeout,
+		MaxCommitLag:  cfg.MaxCommitLag,
 		Log:           log,
 		Observe:       m.ObserveCommit,
 		DeadLetter: func(ctx context.Context, ws string, payload []byte, reason string) error {

@@ -260,12 +260,15 @@ func (c *committer) commit(ctx context.Context, items []queue.Item, last uint64)
 			l.mu.Lock()
 			l.stats.Commits++
 			l.stats.TracesCommitted += uint64(len(items))
+			l.commitFailing = false
 			l.mu.Unlock()
 			l.markCommitted(last)
 			return nil
 		}
 		l.mu.Lock()
 		l.stats.CommitErrors++
+		l.commitFailing = true
+		l.signalCommitLocked() // paced publishers stop waiting for a store that fails
 		l.mu.Unlock()
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -306,8 +309,17 @@ func (l *Log) markCommitted(seq uint64) {
 	}
 	clear(l.waiters[len(kept):])
 	l.waiters = kept
+	l.signalCommitLocked()
 	l.mu.Unlock()
 	l.removeCommittedSegments()
+}
+
+// signalCommitLocked wakes the publishers pace holds back; l.mu is held.
+func (l *Log) signalCommitLocked() {
+	if l.committedSignal != nil {
+		close(l.committedSignal)
+		l.committedSignal = nil
+	}
 }
 
 // Lag is what is durable in the log but not yet committed to the store.

@@ -45,7 +45,18 @@ type Options struct {
 	DeadLetter func(ctx context.Context, workspaceID string, payload []byte, reason string) error
 	// Observe, when set, is told each store commit's size, duration and result.
 	Observe func(items int, took time.Duration, err error)
+	// MaxCommitLag paces ingestion to the store. While the oldest record not yet committed
+	// is older than this and the store's commits succeed, Publish waits for commits to
+	// catch up (at most lagWaitLimit) before it appends: acknowledged traces then become
+	// queryable within about this long, and the commits get the CPU that decoding more
+	// requests would take. A store that fails its commits does not pace: the log absorbs
+	// the outage up to MaxBytes. Negative: never wait. Default 1 s.
+	MaxCommitLag time.Duration
 }
+
+// lagWaitLimit bounds how long one Publish waits for the store to catch up; past it the
+// record is appended anyway, so a slow store slows ingestion but never stops it.
+const lagWaitLimit = 5 * time.Second
 
 func (o Options) withDefaults() Options {
 	if o.SegmentBytes <= 0 {
@@ -65,6 +76,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.CommitTimeout <= 0 {
 		o.CommitTimeout = 30 * time.Second
+	}
+	if o.MaxCommitLag == 0 {
+		o.MaxCommitLag = time.Second
 	}
 	if o.FS == nil {
 		o.FS = defaultFS()
@@ -135,8 +149,11 @@ type Log struct {
 	liveBytes    int64
 	pendingBytes int64
 	waiters      []waiter
-	lastWriteErr error
-	stats        Stats
+	// committedSignal is closed and replaced at every commit, waking paced publishers.
+	committedSignal chan struct{}
+	commitFailing   bool // the last commit attempt failed
+	lastWriteErr    error
+	stats           Stats
 
 	writing *segment // the segment open for writing, under mu for the consumer's sake
 	// reading is the consumer's open segment for records beyond the memory window.
@@ -162,6 +179,8 @@ type Stats struct {
 	Fsyncs, BytesWritten, Records, WriteErrors uint64
 	Commits, CommitErrors, TracesCommitted     uint64
 	DeadLettered, TornTails                    uint64
+	// PacedWaits counts the times a Publish found the store behind and waited.
+	PacedWaits uint64
 }
 
 // Open opens or creates the log in dir and repairs its tail: a record cut short or failing
@@ -361,6 +380,9 @@ func (l *Log) publish(ctx context.Context, items []queue.Item) (uint64, error) {
 	if len(items) == 0 {
 		return 0, nil
 	}
+	if err := l.pace(ctx); err != nil {
+		return 0, err
+	}
 	payload := appendItems(nil, items)
 	r := &appendReq{payload: payload, items: items, size: int64(headerSize + len(payload)), done: make(chan error, 1)}
 	l.closeMu.RLock()
@@ -386,6 +408,40 @@ func (l *Log) publish(ctx context.Context, items []queue.Item) (uint64, error) {
 		// The record may still be written and committed: a client that gave up retries,
 		// and ingestion is idempotent.
 		return 0, ctx.Err()
+	}
+}
+
+// pace waits while the store is behind by more than MaxCommitLag (see Options).
+func (l *Log) pace(ctx context.Context) error {
+	if l.opts.MaxCommitLag < 0 {
+		return nil
+	}
+	var limit *time.Timer
+	for {
+		l.mu.Lock()
+		behind := !l.replaying && !l.commitFailing && len(l.window) > 0 && time.Since(l.window[0].at) > l.opts.MaxCommitLag
+		if behind && l.committedSignal == nil {
+			l.committedSignal = make(chan struct{})
+		}
+		signal := l.committedSignal
+		if behind && limit == nil {
+			l.stats.PacedWaits++
+		}
+		l.mu.Unlock()
+		if !behind {
+			return nil
+		}
+		if limit == nil {
+			limit = time.NewTimer(lagWaitLimit)
+			defer limit.Stop()
+		}
+		select {
+		case <-signal:
+		case <-limit.C:
+			return nil
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
 }
 

@@ -523,3 +523,61 @@ func TestFramingFindsRecordsAfterDamage(t *testing.T) {
 		t.Fatalf("torn tail not found: %+v", damages)
 	}
 }
+
+// TestPacing: while a healthy store is more than MaxCommitLag behind, Publish waits for it
+// to catch up; a failing store is not waited for, and a negative MaxCommitLag never waits.
+func TestPacing(t *testing.T) {
+	ctx := context.Background()
+	fsys, st := newMemFS(), newFakeStore()
+	st.block = make(chan struct{})
+	l := openLog(t, fsys, st, Options{MaxCommitLag: 30 * time.Millisecond})
+	if err := l.Publish(ctx, item("a")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(60 * time.Millisecond) // "a" is now older than the lag allowed
+	published := make(chan error, 1)
+	go func() { published <- l.Publish(ctx, item("b")) }()
+	select {
+	case err := <-published:
+		t.Fatalf("published while the store was behind: %v", err)
+	case <-time.After(100 * time.Millisecond):
+	}
+	if l.Lag().Statistics.PacedWaits != 1 {
+		t.Fatalf("paced waits %d, want 1", l.Lag().Statistics.PacedWaits)
+	}
+	close(st.block) // the store catches up
+	if err := <-published; err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "commit of b", func() bool { return st.count("b") == 1 })
+
+	// A failing store: the log absorbs the outage instead of holding requests back.
+	st.fail.Store(true)
+	if err := l.Publish(ctx, item("c")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "a failed commit", func() bool { return l.Lag().Statistics.CommitErrors > 0 })
+	time.Sleep(60 * time.Millisecond)
+	start := time.Now()
+	if err := l.Publish(ctx, item("d")); err != nil || time.Since(start) > time.Second {
+		t.Fatalf("publish during an outage took %v: %v", time.Since(start), err)
+	}
+	st.fail.Store(false)
+	waitFor(t, "commit after the outage", func() bool { return st.count("d") == 1 })
+	l.Close(ctx)
+
+	// Pacing off.
+	fsys, st = newMemFS(), newFakeStore()
+	st.block = make(chan struct{})
+	l = openLog(t, fsys, st, Options{MaxCommitLag: -1})
+	if err := l.Publish(ctx, item("a")); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(40 * time.Millisecond)
+	start = time.Now()
+	if err := l.Publish(ctx, item("b")); err != nil || time.Since(start) > time.Second || l.Lag().Statistics.PacedWaits != 0 {
+		t.Fatalf("unpaced publish took %v (%d paced waits): %v", time.Since(start), l.Lag().Statistics.PacedWaits, err)
+	}
+	close(st.block)
+	l.Close(ctx)
+}

@@ -7,7 +7,7 @@ type Collector struct {
 	l                                                   *Log
 	bytes, lagRecords, lagTraces, lagSeconds, replaying *prometheus.Desc
 	fsyncs, written, records, writeErrors, commits      *prometheus.Desc
-	commitErrors, dead, torn                            *prometheus.Desc
+	commitErrors, dead, torn, paced                     *prometheus.Desc
 }
 
 // NewCollector builds the log's collector.
@@ -29,13 +29,14 @@ func (l *Log) NewCollector() *Collector {
 		commitErrors: d("commit_errors_total", "Store commits that failed and were retried."),
 		dead:         d("dead_letters_total", "Damaged log records moved to the dead letters."),
 		torn:         d("torn_tails_total", "Torn tails cut off the log at start."),
+		paced:        d("paced_waits_total", "Ingestion requests that waited because the store was more than --max-commit-lag behind."),
 	}
 }
 
 // Describe implements prometheus.Collector.
 func (c *Collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.bytes, c.lagRecords, c.lagTraces, c.lagSeconds, c.replaying, c.fsyncs,
-		c.written, c.records, c.writeErrors, c.commits, c.commitErrors, c.dead, c.torn} {
+		c.written, c.records, c.writeErrors, c.commits, c.commitErrors, c.dead, c.torn, c.paced} {
 		ch <- d
 	}
 }
@@ -65,4 +66,5 @@ func (c *Collector) Collect(ch chan<- prometheus.Metric) {
 	n(c.commitErrors, s.CommitErrors)
 	n(c.dead, s.DeadLettered)
 	n(c.torn, s.TornTails)
+	n(c.paced, s.PacedWaits)
 }
