@@ -51,9 +51,10 @@ type secretRule struct {
 	entropy     float64
 	allow       []*regexp.Regexp
 	stopwords   []string
-	// gated: every match holds a long run of token characters, so the expression need
-	// not run on a window without one (see hasTokenRun).
-	gated bool
+	// runNeeded, when not zero, is the length of the run of token characters every match
+	// holds (at least minTokenRun), so the expression need not run on a window without
+	// one that long (see longestTokenRun).
+	runNeeded int
 }
 
 // secretRules is the compiled rule set with a keyword index: a rule's regular expression
@@ -104,7 +105,7 @@ func compileSecretRules(data []byte) (*secretRules, error) {
 		if err != nil {
 			return nil, fmt.Errorf("cannot parse secret rule %s: %w", r.ID, err)
 		}
-		sr := secretRule{id: r.ID, re: re, secretGroup: r.SecretGroup, entropy: r.Entropy, gated: holdsTokenRun(parsed)}
+		sr := secretRule{id: r.ID, re: re, secretGroup: r.SecretGroup, entropy: r.Entropy, runNeeded: tokenRunNeeded(parsed)}
 		for _, al := range r.Allowlists {
 			if len(al.Paths) > 0 || (al.RegexTarget != "" && al.RegexTarget != "secret") {
 				continue
@@ -169,37 +170,38 @@ func (s *secretRules) scan(text, lower string, out []span) []span {
 			merged = append(merged, w)
 		}
 	}
-	// Rules sharing a keyword share its windows: each window's gate is worked out once.
-	type gateResult struct {
-		from, to int
-		open     bool
-	}
-	var gates []gateResult
-	gateOpen := func(from, to int) bool {
-		for _, g := range gates {
-			if g.from == from && g.to == to {
-				return g.open
+	// Rules sharing a keyword share its windows: each window's longest run is measured once.
+	type windowRun struct{ from, to, run int }
+	var runs []windowRun
+	longestRun := func(from, to int) int {
+		for _, r := range runs {
+			if r.from == from && r.to == to {
+				return r.run
 			}
 		}
-		open := hasTokenRun(text[from:to])
-		gates = append(gates, gateResult{from, to, open})
-		return open
+		n := longestTokenRun(text[from:to])
+		runs = append(runs, windowRun{from, to, n})
+		return n
 	}
 	for _, w := range merged {
 		rule := &s.rules[w.rule]
-		if !rule.gated || gateOpen(w.from, w.to) {
+		if rule.runNeeded == 0 || longestRun(w.from, w.to) >= rule.runNeeded {
 			out = s.matchRule(rule, text, w.from, w.to, out)
 		}
 	}
 	return scanHighEntropy(text, out)
 }
 
-// hasTokenRun reports whether s holds a run of at least ten token characters with a digit,
-// an inner capital or a symbol in it: every secret the rules find has one, prose rarely
-// does, and checking is much cheaper than running the rule. A full stop or colon counts
-// only inside the run, as in "s.abc" or "key:abc": after a long word it ends a sentence.
-func hasTokenRun(s string) bool {
-	n, mixed, stop := 0, false, false
+// minTokenRun is the shortest run of token characters the gate looks for.
+const minTokenRun = 10
+
+// longestTokenRun returns the length of the longest run of token characters in s with a
+// digit, an inner capital or a symbol in it, or 0 when no run of minTokenRun has one: every
+// secret the rules find sits in such a run, prose rarely holds one, and measuring is much
+// cheaper than running a rule. A full stop or colon counts only inside the run, as in
+// "s.abc" or "key:abc": after a long word it ends a sentence.
+func longestTokenRun(s string) int {
+	longest, n, mixed, stop := 0, 0, false, false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		switch {
@@ -221,44 +223,57 @@ func hasTokenRun(s string) bool {
 		}
 		stop = c == '.' || c == ':'
 		n++
-		if n >= 10 && mixed {
-			return true
+		if mixed && n >= minTokenRun && n > longest {
+			longest = n
 		}
 	}
-	return false
+	return longest
 }
 
-// holdsTokenRun reports whether every match of re holds ten or more token characters in
-// a row, some of them not lowercase letters: the body of a key, which the rules' short
-// matches (a user name and password after "curl -u", say) lack. Classes are taken to
-// produce a mix, as random keys do.
-func holdsTokenRun(re *syntax.Regexp) bool {
+// tokenRunNeeded returns the length of the run of token characters, some of them not
+// lowercase letters, that every match of re holds, when it is minTokenRun or more; else 0.
+// It is the body of a key, which the rules' short matches (a user name and password after
+// "curl -u", say) lack. Classes are taken to produce a mix, as random keys do.
+func tokenRunNeeded(re *syntax.Regexp) int {
 	switch re.Op {
 	case syntax.OpCapture:
-		return holdsTokenRun(re.Sub[0])
+		return tokenRunNeeded(re.Sub[0])
 	case syntax.OpConcat:
-		run, mixed := 0, false
+		// Consecutive token pieces make one run; the longest run any match must hold wins.
+		best, run, mixed := 0, 0, false
 		for _, sub := range re.Sub {
 			if n, m, ok := tokenPiece(sub); ok {
 				run, mixed = run+n, mixed || m
-				if run >= 10 && mixed {
-					return true
+				if run >= minTokenRun && mixed {
+					best = max(best, run)
 				}
 				continue
 			}
-			if holdsTokenRun(sub) {
-				return true
-			}
+			best = max(best, tokenRunNeeded(sub))
 			run, mixed = 0, false
 		}
-		return false
+		return best
 	case syntax.OpAlternate:
-		return !slices.ContainsFunc(re.Sub, func(s *syntax.Regexp) bool { return !holdsTokenRun(s) })
+		// Every branch must hold a run: the shortest of them is what a match surely holds.
+		need := 0
+		for i, sub := range re.Sub {
+			n := tokenRunNeeded(sub)
+			if n == 0 {
+				return 0
+			}
+			if i == 0 || n < need {
+				need = n
+			}
+		}
+		return need
 	case syntax.OpRepeat, syntax.OpPlus:
-		n, m, ok := tokenPiece(re)
-		return (ok && n >= 10 && m) || holdsTokenRun(re.Sub[0])
+		need := tokenRunNeeded(re.Sub[0])
+		if n, m, ok := tokenPiece(re); ok && n >= minTokenRun && m {
+			need = max(need, n)
+		}
+		return need
 	}
-	return false
+	return 0
 }
 
 // tokenPiece reports, for an expression all of whose matches are token characters, the

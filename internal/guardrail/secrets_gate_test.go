@@ -71,7 +71,7 @@ func TestTokenRunGateKeepsEverySecret(t *testing.T) {
 	checked := 0
 	gated := 0
 	for _, rule := range s.secrets.rules {
-		if !rule.gated {
+		if rule.runNeeded == 0 {
 			continue
 		}
 		gated++
@@ -88,8 +88,8 @@ func TestTokenRunGateKeepsEverySecret(t *testing.T) {
 				continue // the sample fell outside what the expression takes (e.g. a lookalike boundary)
 			}
 			checked++
-			if !hasTokenRun(text[m[0]:m[1]]) && !hasTokenRun(text) {
-				t.Errorf("rule %s: match %q fails the token-run gate", rule.id, text[m[0]:m[1]])
+			if longestTokenRun(text) < rule.runNeeded {
+				t.Errorf("rule %s: match %q fails the token-run gate (a run of %d needed)", rule.id, text[m[0]:m[1]], rule.runNeeded)
 				break
 			}
 		}
@@ -102,12 +102,12 @@ func TestTokenRunGateKeepsEverySecret(t *testing.T) {
 
 func TestTokenRunGateSkipsProse(t *testing.T) {
 	for _, text := range []string{"the booking reference.", "Context: the customer has a loyalty tier", agentPromptKB} {
-		if hasTokenRun(text) {
+		if longestTokenRun(text) != 0 {
 			t.Errorf("%.40q passes the gate", text)
 		}
 	}
 	for _, text := range []string{"s.Zx8Qm2Lp9Vt4Rk7Wn3Hs6Yb", "https://example.com/a", "key:abcdefghijkl", "token=abcdefghijkl"} {
-		if !hasTokenRun(text) {
+		if longestTokenRun(text) < minTokenRun {
 			t.Errorf("%q fails the gate", text)
 		}
 	}
