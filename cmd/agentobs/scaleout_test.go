@@ -197,10 +197,24 @@ func TestScaleOutPipeline(t *testing.T) {
 	if code != 200 || !strings.Contains(string(body), `"total_calls":{"value":`) {
 		t.Errorf("GET /api/v1/usage/overview = %d %.300s", code, body)
 	}
-	// Each process serves only its roles' routes, and every process its operational ones.
-	if code, _, _ := query.do("POST", "/api/v1/traces", testKey, "application/json", []byte(`{}`)); code != 404 {
-		t.Errorf("query role serves ingestion: %d", code)
+	// An Ingress sends every /api/v1/traces request to the query role, whatever its method:
+	// the query role takes a single trace (through the queue, as ingest does) and feedback,
+	// and refuses a bad body as ingest would.
+	if code, body := query.post("/api/v1/traces", traceInput("via-query")); code != 202 {
+		t.Errorf("POST /api/v1/traces on the query role = %d %s", code, body)
 	}
+	if code, body, _ := query.do("POST", "/api/v1/traces", testKey, "application/json", []byte(`{}`)); code != 400 || !strings.Contains(string(body), "trace_id") {
+		t.Errorf("bad trace on the query role = %d %s", code, body)
+	}
+	e.awaitStored(append(acked, "via-query"), 60*time.Second)
+	code, body, _ = query.do("GET", "/api/v1/traces/via-query", testKey, "", nil)
+	if code != 200 || !strings.Contains(string(body), `"trace_id":"via-query"`) {
+		t.Errorf("trace taken by the query role = %d %.300s", code, body)
+	}
+	if code, body := query.post("/api/v1/traces/via-query/feedback", map[string]any{"thumbs": "up"}); code != 201 {
+		t.Errorf("feedback on the query role = %d %s", code, body)
+	}
+	// Each process serves only its roles' routes, and every process its operational ones.
 	if code, _, _ := ingest.do("GET", "/api/v1/traces/pipe-s-1", testKey, "", nil); code != 404 {
 		t.Errorf("ingest role serves reads: %d", code)
 	}

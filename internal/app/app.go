@@ -278,6 +278,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 	if active[RoleEval] {
 		evalSvc = newEval(cfg.Judge, judge, st, prices, log)
 	}
+	// The query role takes feedback too (an Ingress sends /api/v1/traces/* to it): writing a
+	// score needs the store, not a judge.
+	var feedback httpapi.FeedbackWriter
+	switch {
+	case evalSvc != nil:
+		feedback = evalSvc
+	case active[RoleQuery]:
+		feedback = eval.New(eval.Config{Store: st, Prices: prices, Log: log})
+	}
 	var sealer *alert.Sealer
 	if active[RoleAlert] {
 		if sealer, err = newSealer(cfg, log); err != nil {
@@ -290,6 +299,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, bootstrapOut io.Writ
 		Insights:         insightSvc,
 		InsightRoutes:    active[RoleInsights],
 		Eval:             evalSvc,
+		Feedback:         feedback,
 		ABTests:          abTests(active[RoleEval], st),
 		Analytics:        analytics,
 		Store:            st,

@@ -16,7 +16,8 @@ import (
 // (checks, rules, violations), ingest (redaction before queueing) or process (the
 // background scan). It is nil when guardrails are off.
 func newGuardrails(cfg Config, active map[string]bool, st store.Store, onViolations func([]model.Violation), judge *provider.Client, log *slog.Logger) (*guardrail.Service, error) {
-	if cfg.GuardrailsOff || !(active[RoleGuard] || active[RoleIngest] || active[RoleProcess]) {
+	// The query role takes single traces too (see httpapi.API.Routes): it redacts them.
+	if cfg.GuardrailsOff || !(active[RoleGuard] || active[RoleIngest] || active[RoleProcess] || active[RoleQuery]) {
 		return nil, nil
 	}
 	sc, err := guardrail.New()

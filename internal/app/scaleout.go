@@ -128,6 +128,14 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 			return nil, err
 		}
 		api.SetPublisher(s.queue)
+	} else if active[RoleQuery] {
+		// A query process takes the single traces an Ingress sends it, only when Redis keeps
+		// what it acknowledges; otherwise it answers 503 and still serves reads.
+		if err := checkRedisDurability(runCtx, rdb, cfg.ScaleOut.AllowVolatileRedis, api, log); err != nil {
+			log.Warn("this query process will not take traces", "err", err)
+		} else {
+			api.SetPublisher(s.queue)
+		}
 	}
 	if active[RoleProcess] {
 		m := api.Metrics()

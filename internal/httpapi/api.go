@@ -66,6 +66,9 @@ type Config struct {
 	// Eval answers the evaluate role's routes (evaluations, quality, feedback); nil: the
 	// process does not serve them.
 	Eval *eval.Service
+	// Feedback stores human feedback on traces (POST /api/v1/traces/{id}/feedback); nil:
+	// Eval's, when there is one. The query role takes feedback too, see Routes.
+	Feedback FeedbackWriter
 	// ABTests answers the A/B test routes (evaluate role); nil: not served.
 	ABTests *abtest.Service
 	// Alert serves the alert role's routes (rules, alerts, silences, integrations).
@@ -113,6 +116,9 @@ func New(cfg Config) *API {
 		cfg.Log = slog.Default()
 	}
 	cfg.Limits = cfg.Limits.WithDefaults()
+	if cfg.Feedback == nil && cfg.Eval != nil {
+		cfg.Feedback = cfg.Eval
+	}
 	if cfg.Auth == nil {
 		cfg.Auth = defaultAuth(cfg)
 	}
@@ -193,6 +199,15 @@ func (a *API) Routes() []Route {
 	}
 	if a.cfg.Query {
 		a.queryRoutes(add)
+	}
+	// An Ingress routes by path, not by method, so every /api/v1/traces request reaches the
+	// query role: it also takes a single trace (published to the queue, as ingest does) and
+	// feedback (written straight to the store, by whichever role has it).
+	if a.cfg.Query && !a.cfg.Ingest {
+		add("POST /api/v1/traces", PermIngest, a.ingestTrace)
+	}
+	if a.cfg.Feedback != nil {
+		add("POST /api/v1/traces/{trace_id}/feedback", PermIngest, a.traceFeedback)
 	}
 	// Events are written straight to the store, so either role serves both methods: a
 	// path-routing proxy sends /api/v1/events to one of them whatever the method.

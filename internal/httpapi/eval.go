@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
@@ -27,7 +28,6 @@ func (a *API) evalRoutes(add addRoute) {
 	add("GET /api/v1/evaluate/judge", PermRead, a.judgeStatus)
 	add("POST /api/v1/evaluate/judge/resume", PermWrite, a.resumeJudge)
 	add("GET /api/v1/quality/overview", PermRead, a.qualityOverview)
-	add("POST /api/v1/traces/{trace_id}/feedback", PermIngest, a.traceFeedback)
 	a.evaluatorRoutes(add)
 }
 
@@ -241,12 +241,17 @@ func (a *API) qualityOverview(r *http.Request) (any, error) {
 	return a.cfg.Eval.Overview(r.Context(), workspaceID(r.Context()), from, to, rg.bucket)
 }
 
+// FeedbackWriter stores human feedback on a trace; eval.Service is one.
+type FeedbackWriter interface {
+	AddFeedback(ctx context.Context, ws, traceID string, f eval.Feedback) ([]model.Score, error)
+}
+
 func (a *API) traceFeedback(r *http.Request) (any, error) {
 	var f eval.Feedback
 	if err := a.decodeJSON(r, &f, false); err != nil {
 		return nil, err
 	}
-	scores, err := a.cfg.Eval.AddFeedback(r.Context(), workspaceID(r.Context()), r.PathValue("trace_id"), f)
+	scores, err := a.cfg.Feedback.AddFeedback(r.Context(), workspaceID(r.Context()), r.PathValue("trace_id"), f)
 	if err != nil {
 		return nil, err
 	}

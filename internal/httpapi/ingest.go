@@ -141,6 +141,10 @@ func (a *API) publish(r *http.Request, items []queue.Item) error {
 }
 
 func (a *API) publishItems(ctx context.Context, items []queue.Item, waitCommit bool) error {
+	if a.cfg.Publisher == nil {
+		// A query process whose Redis would not keep acknowledgements (see app.scaleOut).
+		return model.Errorf(model.EUNAVAILABLE, "this process does not take traces: send them to an ingest process")
+	}
 	if w, ok := a.cfg.Publisher.(queue.CommitWaiter); ok && waitCommit {
 		return w.PublishAndWait(ctx, items)
 	}
