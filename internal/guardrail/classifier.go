@@ -39,6 +39,8 @@ func features(lower string, dims int, buf []uint32) []uint32 {
 type featureScratch struct {
 	feats []uint32
 	norm  []byte
+	hits  []keywordHit // a scan's keyword hits
+	lower []byte       // a scan's lowered text
 }
 
 // compute writes the hashed n-gram indexes of lower into fs.feats and returns them.

@@ -71,3 +71,61 @@ func (k *keywordIndex) scan(lower string, f func(word, pos int) bool) {
 		}
 	}
 }
+
+// keywordHit is one occurrence of a word of the index idx.
+type keywordHit struct {
+	idx       *keywordIndex
+	word, pos int32
+}
+
+// keywordHits are the keywords found in one text. With all set they are those of every
+// index of a keywordSet, found in one pass; otherwise each index reads the text itself.
+type keywordHits struct {
+	all  bool
+	list []keywordHit
+}
+
+// each calls f for every occurrence of a word of idx in lower, in the order idx.each would.
+func (h *keywordHits) each(idx *keywordIndex, lower string, f func(word, pos int)) {
+	if !h.all {
+		idx.each(lower, f)
+		return
+	}
+	for _, x := range h.list {
+		if x.idx == idx {
+			f(int(x.word), int(x.pos))
+		}
+	}
+}
+
+// keywordSet finds the words of several indexes in one pass, so that a text is read once
+// rather than once per detector.
+type keywordSet struct {
+	merged *keywordIndex
+	owner  []*keywordIndex // merged word -> its index
+	local  []int32         // merged word -> its number in that index
+}
+
+func newKeywordSet(indexes ...*keywordIndex) *keywordSet {
+	s := &keywordSet{}
+	var words []string
+	for _, idx := range indexes {
+		for i, w := range idx.words {
+			words = append(words, w)
+			s.owner = append(s.owner, idx)
+			s.local = append(s.local, int32(i))
+		}
+	}
+	// Each index's words keep their order within every prefix's list, so each index sees
+	// its hits in the order of its own pass.
+	s.merged = newKeywordIndex(words)
+	return s
+}
+
+// find appends the hits of every index to buf.
+func (s *keywordSet) find(lower string, buf []keywordHit) keywordHits {
+	s.merged.each(lower, func(w, pos int) {
+		buf = append(buf, keywordHit{s.owner[w], s.local[w], int32(pos)})
+	})
+	return keywordHits{all: true, list: buf}
+}

@@ -120,7 +120,7 @@ func neededLiterals(re *syntax.Regexp) []leadingLiteral {
 }
 
 // each calls f for every match, rule by rule, in order of position within a rule.
-func (p *phraseRules) each(text, lower string, f func(typ string, start, end int)) {
+func (p *phraseRules) each(text, lower string, hits *keywordHits, f func(typ string, start, end int)) {
 	if foldsOutsideASCII(text) {
 		// The Kelvin sign and the long s match k and s under (?i) but are not lowered
 		// into the text the leading words are looked up in.
@@ -132,7 +132,7 @@ func (p *phraseRules) each(text, lower string, f func(typ string, start, end int
 		return
 	}
 	var starts, needed [][]int // rule -> offsets of its leading and needed words, ascending
-	p.words.each(lower, func(w, i int) {
+	hits.each(p.words, lower, func(w, i int) {
 		if starts == nil {
 			starts, needed = make([][]int, len(p.rules)), make([][]int, len(p.rules))
 		}

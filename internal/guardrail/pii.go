@@ -57,13 +57,13 @@ func hasContext(lower string, at int, typ string) bool {
 }
 
 // scanPII appends PII spans of text; lower is text lowercased byte-for-byte (same offsets).
-func scanPII(text, lower string, out []span) []span {
+func scanPII(text, lower string, hits *keywordHits, out []span) []span {
 	out = scanEmails(text, out)
 	out = scanNumbers(text, lower, out)
 	out = scanIBANs(text, lower, out)
 	out = scanIPv6(text, out)
 	out = scanAddresses(text, lower, out)
-	out = scanPersons(text, lower, out)
+	out = scanPersons(text, lower, hits, out)
 	return out
 }
 
@@ -598,8 +598,8 @@ func startsUpper(s string) bool {
 var personCues = newKeywordIndex([]string{"my name is ", "name is ", "i am ", "i'm ", "this is ", "name: ", "mr. ", "mrs. ", "ms. ", "dr. ", "mr ", "mrs ", "ms ", "dr ", "dear ", "named ", "called ", "thanks, ", "regards, ", "sincerely, ", "signed, ", "patient ", "customer ", "employee "})
 
 // scanPersons reports one to three capitalised words (initials allowed) that follow a cue.
-func scanPersons(text, lower string, out []span) []span {
-	personCues.each(lower, func(c, at int) {
+func scanPersons(text, lower string, hits *keywordHits, out []span) []span {
+	hits.each(personCues, lower, func(c, at int) {
 		cue := personCues.words[c]
 		p := at + len(cue)
 		if at > 0 && isLetter(lower[at-1]) {

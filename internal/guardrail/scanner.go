@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"sort"
 	"sync"
+	"unsafe"
 )
 
 // The shipped classifier weights, reproducible with "agentobs guardrails train".
@@ -22,6 +23,8 @@ type Scanner struct {
 	toxicity  *Model
 	both      *modelPair // both classifiers, when there are two
 	scratch   sync.Pool  // *featureScratch
+	// keywords finds the words of every detector's keyword index in one pass.
+	keywords *keywordSet
 }
 
 // New builds a scanner with the embedded rules and models.
@@ -47,7 +50,8 @@ func NewWithModels(injection, toxicity *Model) (*Scanner, error) {
 	if injection != nil && toxicity != nil && len(injection.Weights) != len(toxicity.Weights) {
 		return nil, fmt.Errorf("models differ in size (%d and %d weights)", len(injection.Weights), len(toxicity.Weights))
 	}
-	s := &Scanner{secrets: sec, injection: injection, toxicity: toxicity}
+	s := &Scanner{secrets: sec, injection: injection, toxicity: toxicity,
+		keywords: newKeywordSet(personCues, sec.keywords, injectionRules.words, toxicPhrases)}
 	if injection != nil && toxicity != nil {
 		s.both = pairModels(injection, toxicity)
 	}
@@ -75,13 +79,28 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 	if text == "" {
 		return nil
 	}
-	lower := lowerText(text)
+	fs := s.scratch.Get().(*featureScratch)
+	defer s.scratch.Put(fs)
+	lower := fs.lowerText(text)
+	// Every default detector looks up keywords: with two or more of them on, one pass
+	// finds all their words.
+	var hits keywordHits
+	keywordUsers := 0
+	for _, c := range []Category{CategoryPII, CategorySecret, CategoryInjection, CategoryToxicity} {
+		if opt.want(c) {
+			keywordUsers++
+		}
+	}
+	if keywordUsers >= 2 {
+		hits = s.keywords.find(lower, fs.hits[:0])
+		defer func() { fs.hits = hits.list[:0] }()
+	}
 	var spans []span
 	if opt.want(CategoryPII) {
-		spans = scanPII(text, lower, spans)
+		spans = scanPII(text, lower, &hits, spans)
 	}
 	if opt.want(CategorySecret) {
-		spans = s.secrets.scan(text, lower, spans)
+		spans = s.secrets.scan(text, lower, &hits, spans)
 	}
 	wantInj, wantTox := opt.want(CategoryInjection), opt.want(CategoryToxicity)
 	// A few characters give the classifiers nothing to go on but their prior; rules and the
@@ -90,7 +109,6 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 	if wantInj || wantTox {
 		var injScore, toxScore float64
 		if classify && ((wantInj && s.injection != nil) || (wantTox && s.toxicity != nil)) {
-			fs := s.scratch.Get().(*featureScratch)
 			dims := 0
 			if s.injection != nil {
 				dims = len(s.injection.Weights)
@@ -105,7 +123,6 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 			case wantTox && s.toxicity != nil:
 				toxScore = s.toxicity.Score(fs.compute(lower, dims))
 			}
-			s.scratch.Put(fs)
 		}
 		if wantInj {
 			if opt.Direction == DirectionOutput {
@@ -113,10 +130,10 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 				// reaching a model arrives in an input (tool results included), where it runs.
 				injScore = 0
 			}
-			spans = s.scanInjection(text, lower, injScore, spans)
+			spans = s.scanInjection(text, lower, &hits, injScore, spans)
 		}
 		if wantTox {
-			spans = s.scanToxicity(text, lower, toxScore, spans)
+			spans = s.scanToxicity(text, lower, &hits, toxScore, spans)
 		}
 	}
 	if len(opt.Rules) > 0 {
@@ -147,6 +164,27 @@ func dedupe(spans []span) []span {
 		out = append(out, s)
 	}
 	return out
+}
+
+// lowerText is lowerText(s) written into the scratch's buffer: the string is valid only
+// until the scratch is reused, which Scan ensures by holding it until it returns (nothing
+// it returns points into the lowered text).
+func (fs *featureScratch) lowerText(s string) string {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return s
+	}
+	b := append(fs.lower[:0], s...)
+	for ; i < len(b); i++ {
+		if c := b[i]; c >= 'A' && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	fs.lower = b
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // lowerText lowers ASCII letters only, so byte offsets stay those of text.

@@ -148,10 +148,10 @@ const (
 )
 
 // scan appends secret spans of text; lower is text lowercased byte-for-byte.
-func (s *secretRules) scan(text, lower string, out []span) []span {
+func (s *secretRules) scan(text, lower string, hits *keywordHits, out []span) []span {
 	type ruleWindow struct{ rule, from, to int }
 	var wins []ruleWindow // in the order of the keywords' positions
-	s.keywords.each(lower, func(k, i int) {
+	hits.each(s.keywords, lower, func(k, i int) {
 		from, to := max(0, i-secretBefore), min(len(text), i+len(s.keywords.words[k])+secretAfter)
 		for _, r := range s.kwRules[k] {
 			wins = append(wins, ruleWindow{r, from, to})
@@ -170,10 +170,19 @@ func (s *secretRules) scan(text, lower string, out []span) []span {
 			merged = append(merged, w)
 		}
 	}
-	// Rules sharing a keyword share its windows: each window's longest run is measured once.
+	// A window's runs are parts of the text's, no longer and no more mixed: a rule needing
+	// more than the text's longest run is skipped without measuring its windows. Rules
+	// sharing a keyword share its windows: each window's longest run is measured once.
+	textRun := -1
 	type windowRun struct{ from, to, run int }
 	var runs []windowRun
 	longestRun := func(from, to int) int {
+		if textRun < 0 {
+			textRun = longestTokenRun(text)
+		}
+		if textRun < minTokenRun {
+			return 0
+		}
 		for _, r := range runs {
 			if r.from == from && r.to == to {
 				return r.run

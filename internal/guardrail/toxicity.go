@@ -50,6 +50,32 @@ func inLexicon(w []byte) bool {
 	return lexiconStarts[i/64]&(1<<(i%64)) != 0 && toxicLexicon[string(w)]
 }
 
+// plainWordOutsideLexicon reports, for a lowered word of three or more letters and nothing
+// else (nothing for normalizeWord to undo), that neither of its normal forms starts like a
+// lexicon word: most words of prose, which then need no normalizing.
+func plainWordOutsideLexicon(lw string) bool {
+	if lw[0] == lw[1] && lw[1] == lw[2] {
+		return false // squeezing changes the first three letters: let normalizeWord decide
+	}
+	if i := lexiconStart(lw[0], lw[1], lw[2]); lexiconStarts[i/64]&(1<<(i%64)) != 0 {
+		return false
+	}
+	// The form with repeats removed.
+	var single [3]byte
+	n := 0
+	for i := 0; i < len(lw) && n < 3; i++ {
+		if n == 0 || single[n-1] != lw[i] {
+			single[n] = lw[i]
+			n++
+		}
+	}
+	if n < 3 {
+		return true // shorter than any lexicon word
+	}
+	i := lexiconStart(single[0], single[1], single[2])
+	return lexiconStarts[i/64]&(1<<(i%64)) == 0
+}
+
 // Phrases of threats and abuse that no single word carries.
 var toxicPhrases = newKeywordIndex([]string{"kill yourself", "go die", "shut up", "piece of shit", "i will kill you", "hope you die", "go to hell", "fuck you", "fuck off"})
 
@@ -91,8 +117,8 @@ func isWordByte(c byte) bool { return byteClasses[c]&classWordByte != 0 }
 
 // scanToxicity appends toxicity spans: lexicon words (also when spelled with single letters
 // apart, "f u c k"), phrases, and the classifier's verdict over the whole text.
-func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []span {
-	toxicPhrases.each(lower, func(w, i int) {
+func (s *Scanner) scanToxicity(text, lower string, hits *keywordHits, score float64, out []span) []span {
+	hits.each(toxicPhrases, lower, func(w, i int) {
 		out = append(out, span{cat: CategoryToxicity, typ: TypeToxic, start: i, end: i + len(toxicPhrases.words[w]), score: 0.9, detector: "toxicity/lexicon" + toxicityVersion})
 	})
 	// Words, plus runs of single letters separated by spaces or dots.
@@ -113,9 +139,12 @@ func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []
 			i++
 			continue
 		}
-		j, star := i, false
+		j, star, letters := i, false, 0
 		for j < len(text) && isWordByte(text[j]) {
 			star = star || text[j] == '*'
+			if isLetter(text[j]) {
+				letters++
+			}
 			j++
 		}
 		wStart, wEnd := i, j
@@ -136,7 +165,7 @@ func (s *Scanner) scanToxicity(text, lower string, score float64, out []span) []
 			if runStart >= 0 {
 				flushRun(i - 1)
 			}
-			if len(w) >= 3 && len(w) <= 40 {
+			if len(w) >= 3 && len(w) <= 40 && !(letters == len(w) && plainWordOutsideLexicon(lower[wStart:wEnd])) {
 				squeezed, single := normalizeWord(w, wordBuf[:])
 				if inLexicon(squeezed) || inLexicon(single) || (star && maskedMatch(strings.ToLower(w))) {
 					out = append(out, span{cat: CategoryToxicity, typ: TypeProfanity, start: wStart, end: wStart + len(w), score: 0.8, detector: "toxicity/lexicon" + toxicityVersion})
