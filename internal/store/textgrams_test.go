@@ -1,6 +1,8 @@
 package store
 
 import (
+	"maps"
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -48,6 +50,31 @@ func TestNeedleGrams(t *testing.T) {
 	}
 }
 
+// The commit's trigram set holds exactly what AddTextGrams puts in a map.
+func TestGramSetMatchesMap(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 7))
+	alphabet := []rune("aAbBzZ 0\x00ÄäΣσK�")
+	var set GramSet
+	want := map[int64]struct{}{}
+	for i := range 3000 {
+		var b strings.Builder
+		for range rng.IntN(40) {
+			b.WriteRune(alphabet[rng.IntN(len(alphabet))])
+		}
+		text := b.String()
+		if i%10 == 0 {
+			text += "\xff\xfe" // invalid UTF-8 counts as U+FFFD in both
+		}
+		set.AddText(text)
+		AddTextGrams(want, text)
+	}
+	got := map[int64]struct{}{}
+	set.Each(func(g int64) { got[g] = struct{}{} })
+	if set.Len() != len(want) || !maps.Equal(got, want) {
+		t.Fatalf("set holds %d trigrams (%d listed), the map %d", set.Len(), len(got), len(want))
+	}
+}
+
 // FuzzTextGrams checks the property the index rests on: a text that contains the needle
 // (both lower-cased) holds all the needle's trigrams.
 func FuzzTextGrams(f *testing.F) {
@@ -67,14 +94,14 @@ func FuzzTextGrams(f *testing.F) {
 func BenchmarkAddTextGrams(b *testing.B) {
 	in := strings.Repeat("Where is my order #4711? It was due on Monday and ", 6)
 	out := strings.Repeat("Your parcel left the depot today; tracking is live. ", 6)
-	set := map[int64]struct{}{}
+	var set GramSet
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		if i%2000 == 0 {
-			set = map[int64]struct{}{} // a new hour now and then
+			set = GramSet{} // a new hour now and then
 		}
-		AddTextGrams(set, in[i%7:])
-		AddTextGrams(set, out[i%5:])
+		set.AddText(in[i%7:])
+		set.AddText(out[i%5:])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "traces/s")
 }

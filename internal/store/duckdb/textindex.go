@@ -97,16 +97,16 @@ func (s *Store) indexText(ctx context.Context, conn *duckdb.Conn, traces []model
 		if err != nil {
 			return textAdditions{}, err
 		}
-		grams := map[int64]struct{}{}
+		var grams store.GramSet
 		for text := range m {
-			store.AddTextGrams(grams, text)
+			grams.AddText(text)
 		}
-		for g := range grams {
+		grams.Each(func(g int64) {
 			if _, ok := known[g]; !ok {
 				rows = append(rows, []any{h.ws, h.hour, g})
 				added.grams[h] = append(added.grams[h], g)
 			}
-		}
+		})
 	}
 	if err := appendRows(ctx, conn, "text_grams", rows); err != nil {
 		return textAdditions{}, err
