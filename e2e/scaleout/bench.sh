@@ -6,6 +6,7 @@
 #   e2e/scaleout/bench.sh                      # 6-span traces, 30 s; 1M traces for queries
 #   SPANS=0 DURATION=20s SEED_TRACES=200000 e2e/scaleout/bench.sh
 #   SEED_TRACES=0 e2e/scaleout/bench.sh       # ingestion only
+#   PLAN_SCALE=10 SEED_TRACES=0 e2e/scaleout/bench.sh   # also the plan's load shape at 10x (agentobs bench)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SPANS=${SPANS:-6}
@@ -48,6 +49,20 @@ psql -X -t -A -F' ' "$AGENTOBS_POSTGRES_DSN" -c "SELECT count(*), sum(greatest(s
   extract(epoch FROM max(ingested_at) - min(ingested_at)) FROM traces" |
   awk '{printf "stored %d traces, %d spans (a flat trace counts as its one llm span) in %.1f s: %.0f spans/s end to end\n", $1, $2, $3, $2/$3}'
 kill %1 %2 %3; wait 2>/dev/null || true
+
+if [ "${PLAN_SCALE:-0}" != 0 ]; then
+  echo
+  echo "== the plan's load shape at ${PLAN_SCALE}x its rates: agentobs bench, ingest role and api,query role, 2 process roles"
+  db "CREATE DATABASE loadtest"
+  export AGENTOBS_POSTGRES_DSN=$(dsn loadtest)
+  serve lt-api api,query 18311
+  serve lt-ingest ingest 18312
+  serve lt-p1 process 18313
+  serve lt-p2 process 18314
+  "$WORK/agentobs" bench --url http://127.0.0.1:18312 --dashboard-url http://127.0.0.1:18311 --key "$KEY" \
+    --scale "$PLAN_SCALE" --ramp "${PLAN_RAMP:-20s}" --hold "${PLAN_HOLD:-40s}" --quiet
+  kill $(jobs -p); wait 2>/dev/null || true
+fi
 unset REDIS_URL
 [ "$SEED_TRACES" -gt 0 ] || exit 0
 
