@@ -140,9 +140,11 @@ func startScaleOut(cfg Config, active map[string]bool, log *slog.Logger, api *ht
 	if active[RoleProcess] {
 		m := api.Metrics()
 		proc := pipeline.NewProcessor(st, log, m.DeadLettered)
-		// Answers are not cached here (the versions are per process) and live updates
-		// cross processes: each commit is told at once.
-		watchCommits(proc, analytics, live, 0, log)
+		// The data version and live updates are shared through Redis: bumping them at
+		// every commit would empty every query process's cache a few milliseconds apart
+		// under steady ingestion, and each dashboard read would run its aggregate on the
+		// database. They move at most every --commit-visibility, as in one process.
+		watchCommits(proc, analytics, live, cfg.CommitVisibility, log)
 		watchGuardrails(proc, cfg.ScaleOut.guard, cfg.ScaleOut.runGuard)
 		// Ingest enriched the trace already; enriching again is idempotent and lets the
 		// process role's price table fill what an older ingest left out.
