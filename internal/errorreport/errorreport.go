@@ -30,7 +30,11 @@ func New(cfg Config) (*Reporter, error) {
 	}
 	client, err := sentry.NewClient(sentry.ClientOptions{Dsn: cfg.DSN, Environment: cfg.Environment, Release: cfg.Release,
 		// Request bodies and addresses stay out of reports: only what the log line says.
-		SendDefaultPII: false})
+		SendDefaultPII: false,
+		// Flush at shutdown must deliver what was captured. The classic transport's Flush
+		// waits for every queued event; with the telemetry buffer in front of it, an event
+		// captured just before Flush was now and then not yet sent when Flush returned.
+		DisableTelemetryBuffer: true})
 	if err != nil {
 		return nil, fmt.Errorf("cannot set up error reporting (SENTRY_DSN): %w", err)
 	}
