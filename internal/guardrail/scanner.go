@@ -170,18 +170,9 @@ func dedupe(spans []span) []span {
 // until the scratch is reused, which Scan ensures by holding it until it returns (nothing
 // it returns points into the lowered text).
 func (fs *featureScratch) lowerText(s string) string {
-	i := 0
-	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
-		i++
-	}
-	if i == len(s) {
+	b, changed := appendLower(fs.lower[:0], s)
+	if !changed {
 		return s
-	}
-	b := append(fs.lower[:0], s...)
-	for ; i < len(b); i++ {
-		if c := b[i]; c >= 'A' && c <= 'Z' {
-			b[i] = c + 'a' - 'A'
-		}
 	}
 	fs.lower = b
 	return unsafe.String(unsafe.SliceData(b), len(b))
@@ -189,16 +180,28 @@ func (fs *featureScratch) lowerText(s string) string {
 
 // lowerText lowers ASCII letters only, so byte offsets stay those of text.
 func lowerText(s string) string {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c >= 'A' && c <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if c := b[j]; c >= 'A' && c <= 'Z' {
-					b[j] = c + 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
+	if b, changed := appendLower(nil, s); changed {
+		return string(b)
 	}
 	return s
+}
+
+// appendLower appends s with ASCII letters lowered to dst; when s has no capital it
+// appends nothing and reports no change.
+func appendLower(dst []byte, s string) ([]byte, bool) {
+	i := 0
+	for i < len(s) && (s[i] < 'A' || s[i] > 'Z') {
+		i++
+	}
+	if i == len(s) {
+		return dst, false
+	}
+	n := len(dst)
+	dst = append(dst, s...)
+	for j := n + i; j < len(dst); j++ {
+		if c := dst[j]; c >= 'A' && c <= 'Z' {
+			dst[j] = c + 'a' - 'A'
+		}
+	}
+	return dst, true
 }

@@ -73,6 +73,8 @@ type Service struct {
 type Policy struct {
 	Actions map[Category]string
 	Rules   []Rule
+	// categories are the keys of Actions: what the background scan looks for.
+	categories map[Category]bool
 }
 
 type policyEntry struct {
@@ -145,9 +147,11 @@ func (s *Service) loadPolicy(ctx context.Context, workspaceID string) (*Policy, 
 	case model.ErrorCode(err) != model.ENOTFOUND:
 		return nil, err
 	}
+	p.categories = map[Category]bool{}
 	for c, a := range actions {
 		if ActionRank(a) > 0 {
 			p.Actions[Category(c)] = a
+			p.categories[Category(c)] = true
 		}
 	}
 	rules, err := s.cfg.Store.GuardrailRules(ctx, workspaceID)
@@ -433,22 +437,13 @@ func (s *Service) Stop() {
 func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	var out []model.Violation
 	var texts []string // the text each violation was found in, for second opinions
-	// A batch's texts mostly share a workspace: its categories are worked out once.
-	var lastPolicy *Policy
-	var cats map[Category]bool
 	for _, j := range jobs {
 		p, err := s.Policy(ctx, j.workspaceID)
 		if err != nil {
 			s.cfg.Log.Warn("cannot read guardrail settings; texts not scanned", "workspace", j.workspaceID, "err", err)
 			continue
 		}
-		if p != lastPolicy {
-			lastPolicy, cats = p, map[Category]bool{}
-			for c := range p.Actions {
-				cats[c] = true
-			}
-		}
-		fs := s.cfg.Scanner.Scan(j.text, Options{Categories: cats, Direction: j.dir, AgentID: j.agentID, Rules: p.Rules})
+		fs := s.cfg.Scanner.Scan(j.text, Options{Categories: p.categories, Direction: j.dir, AgentID: j.agentID, Rules: p.Rules})
 		for _, f := range fs {
 			out = append(out, s.violation(j, f, p.Action(f, p.Rules), fs))
 			texts = append(texts, j.text)

@@ -41,13 +41,18 @@ var lexiconStarts = func() (bits [(26*26*26 + 63) / 64]uint64) {
 
 func lexiconStart(a, b, c byte) int { return (int(a-'a')*26+int(b-'a'))*26 + int(c-'a') }
 
+// startsLikeLexicon reports whether some lexicon word begins with the letters a, b, c.
+func startsLikeLexicon(a, b, c byte) bool {
+	i := lexiconStart(a, b, c)
+	return lexiconStarts[i/64]&(1<<(i%64)) != 0
+}
+
 // inLexicon reports whether w, lower-case letters only, is a lexicon word.
 func inLexicon(w []byte) bool {
 	if len(w) < 3 {
 		return false
 	}
-	i := lexiconStart(w[0], w[1], w[2])
-	return lexiconStarts[i/64]&(1<<(i%64)) != 0 && toxicLexicon[string(w)]
+	return startsLikeLexicon(w[0], w[1], w[2]) && toxicLexicon[string(w)]
 }
 
 // plainWordOutsideLexicon reports, for a lowered word of three or more letters and nothing
@@ -57,7 +62,7 @@ func plainWordOutsideLexicon(lw string) bool {
 	if lw[0] == lw[1] && lw[1] == lw[2] {
 		return false // squeezing changes the first three letters: let normalizeWord decide
 	}
-	if i := lexiconStart(lw[0], lw[1], lw[2]); lexiconStarts[i/64]&(1<<(i%64)) != 0 {
+	if startsLikeLexicon(lw[0], lw[1], lw[2]) {
 		return false
 	}
 	// The form with repeats removed.
@@ -72,8 +77,7 @@ func plainWordOutsideLexicon(lw string) bool {
 	if n < 3 {
 		return true // shorter than any lexicon word
 	}
-	i := lexiconStart(single[0], single[1], single[2])
-	return lexiconStarts[i/64]&(1<<(i%64)) == 0
+	return !startsLikeLexicon(single[0], single[1], single[2])
 }
 
 // Phrases of threats and abuse that no single word carries.

@@ -34,11 +34,6 @@ func eachGram(s string, fn func(int64)) {
 	}
 }
 
-// AddTextGrams adds the trigrams of lower-cased s to set.
-func AddTextGrams(set map[int64]struct{}, s string) {
-	eachGram(s, func(g int64) { set[g] = struct{}{} })
-}
-
 // GramSet is a set of trigrams. A commit adds every trigram of every new text, hundreds per
 // trace and most of them repeats; an open-addressing table with linear probing takes them
 // several times faster than a Go map.
@@ -79,7 +74,8 @@ func (s *GramSet) grow() {
 	}
 }
 
-// AddText adds the trigrams of lower-cased text, as AddTextGrams does.
+// AddText adds the trigrams of lower-cased text: those eachGram lists, found without a call
+// per rune for ASCII.
 func (s *GramSet) AddText(text string) {
 	var a, b rune
 	n := 0
