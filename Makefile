@@ -162,6 +162,9 @@ FUZZTIME ?= 30s
 fuzz:
 	$(GO) test -run x -fuzz FuzzDecodeTrace -fuzztime $(FUZZTIME) ./internal/ingest/
 	$(GO) test -run x -fuzz FuzzDecodeBatch -fuzztime $(FUZZTIME) ./internal/ingest/
+	$(GO) test -run x -fuzz FuzzFastDecode -fuzztime $(FUZZTIME) ./internal/ingest/
+	$(GO) test -run x -fuzz FuzzString -fuzztime $(FUZZTIME) ./internal/jsonlex/
+	$(GO) test -run x -fuzz FuzzNumber -fuzztime $(FUZZTIME) ./internal/jsonlex/
 	$(GO) test -run x -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/pricing/
 	$(GO) test -run x -fuzz FuzzTextGrams -fuzztime $(FUZZTIME) ./internal/store/
 	for f in FuzzDecodeProto FuzzDecodeJSON FuzzMapAttributes FuzzParseJSONValue FuzzFastMessages; do \

@@ -164,12 +164,15 @@ func DecodeBatch(body []byte, lim Limits) ([]BatchItem, error) {
 // whose items all have the right JSON types. It reports false when some item does not, and
 // the caller then decodes item by item to report each item's own errors.
 func decodeBatchOnePass(body []byte, prefix model.Path, lim Limits) ([]BatchItem, bool) {
-	var traces []TraceInput
-	if len(prefix) == 0 {
+	traces, fast := decodeBatchFast(body, len(prefix) == 0)
+	switch {
+	case fast:
+	case len(prefix) == 0:
+		traces = nil
 		if json.Unmarshal(body, &traces) != nil {
 			return nil, false
 		}
-	} else {
+	default:
 		var env struct {
 			Traces []TraceInput `json:"traces"`
 		}
@@ -221,6 +224,10 @@ func decodeTrace(body []byte, lim Limits, prefix model.Path) (*TraceInput, error
 		return nil, fieldProblem(what, prefix, "body is empty")
 	}
 	var in TraceInput
+	if decodeTraceFast(body, &in) {
+		return validated(&in, lim, prefix, what)
+	}
+	in = TraceInput{} // what the fast path read is not kept
 	if err := json.Unmarshal(body, &in); err != nil {
 		var te *json.UnmarshalTypeError
 		if errors.As(err, &te) {
@@ -228,12 +235,16 @@ func decodeTrace(body []byte, lim Limits, prefix model.Path) (*TraceInput, error
 		}
 		return nil, syntaxProblem(body, err, what)
 	}
+	return validated(&in, lim, prefix, what)
+}
+
+func validated(in *TraceInput, lim Limits, prefix model.Path, what string) (*TraceInput, error) {
 	var fe model.FieldErrors
-	validateTrace(&in, lim, prefix, &fe)
+	validateTrace(in, lim, prefix, &fe)
 	if err := fe.Err(what); err != nil {
 		return nil, err
 	}
-	return &in, nil
+	return in, nil
 }
 
 // underAny reports whether path is one of paths or lies inside one of them.
@@ -439,67 +450,85 @@ type validator struct {
 	fe *model.FieldErrors
 }
 
-func (v validator) text(p model.Path, s string, max int, required bool) {
+// fieldAt names a field for an error; its Path is built only when there is an error, since
+// a valid trace has dozens of fields.
+type fieldAt struct {
+	prefix model.Path
+	name   string
+	index  int // element of the named array, or -1
+}
+
+func (f fieldAt) path() model.Path {
+	out := make(model.Path, len(f.prefix), len(f.prefix)+2)
+	copy(out, f.prefix)
+	out = append(out, f.name)
+	if f.index >= 0 {
+		out = append(out, f.index)
+	}
+	return out
+}
+
+func (v validator) text(p fieldAt, s string, max int, required bool) {
 	switch {
 	case s == "" && required:
-		v.fe.Add(p, "is required")
+		v.fe.Add(p.path(), "is required")
 	case len(s) > max:
-		v.fe.Add(p, "must be at most %d bytes, got %d", max, len(s))
+		v.fe.Add(p.path(), "must be at most %d bytes, got %d", max, len(s))
 	case strings.IndexByte(s, 0) >= 0:
-		v.fe.Add(p, "must not contain NUL characters")
+		v.fe.Add(p.path(), "must not contain NUL characters")
 	}
 }
 
-func (v validator) count(p model.Path, n *int64) {
+func (v validator) count(p fieldAt, n *int64) {
 	if n == nil {
 		return
 	}
 	if *n < 0 {
-		v.fe.Add(p, "must be >= 0")
+		v.fe.Add(p.path(), "must be >= 0")
 	} else if *n > maxTokens {
-		v.fe.Add(p, "must be <= %d", int64(maxTokens))
+		v.fe.Add(p.path(), "must be <= %d", int64(maxTokens))
 	}
 }
 
-func (v validator) cost(p model.Path, c *float64) {
+func (v validator) cost(p fieldAt, c *float64) {
 	if c == nil {
 		return
 	}
 	if math.IsNaN(*c) || math.IsInf(*c, 0) {
-		v.fe.Add(p, "must be a finite number")
+		v.fe.Add(p.path(), "must be a finite number")
 	} else if *c < 0 {
-		v.fe.Add(p, "must be >= 0")
+		v.fe.Add(p.path(), "must be >= 0")
 	} else if *c > maxCostUSD {
-		v.fe.Add(p, "must be <= %d", maxCostUSD)
+		v.fe.Add(p.path(), "must be <= %d", maxCostUSD)
 	}
 }
 
-func (v validator) time(p model.Path, s string, required bool) (time.Time, bool) {
+func (v validator) time(p fieldAt, s string, required bool) (time.Time, bool) {
 	if s == "" {
 		if required {
-			v.fe.Add(p, "is required (RFC 3339 time, e.g. 2026-01-02T15:04:05Z)")
+			v.fe.Add(p.path(), "is required (RFC 3339 time, e.g. 2026-01-02T15:04:05Z)")
 		}
 		return time.Time{}, false
 	}
 	t, err := ParseTime(s)
 	if err != nil {
-		v.fe.Add(p, "must be an RFC 3339 time such as 2026-01-02T15:04:05.123Z")
+		v.fe.Add(p.path(), "must be an RFC 3339 time such as 2026-01-02T15:04:05.123Z")
 		return time.Time{}, false
 	}
 	if t.Year() < 1970 || t.Year() > 9999 {
-		v.fe.Add(p, "must be between years 1970 and 9999")
+		v.fe.Add(p.path(), "must be between years 1970 and 9999")
 		return time.Time{}, false
 	}
 	return t, true
 }
 
-func (v validator) status(p model.Path, s string) {
+func (v validator) status(p fieldAt, s string) {
 	if s != "" && !model.Status(s).Valid() {
-		v.fe.Add(p, "must be one of success, error, timeout")
+		v.fe.Add(p.path(), "must be one of success, error, timeout")
 	}
 }
 
-func (v validator) object(p model.Path, raw json.RawMessage, max int) {
+func (v validator) object(p fieldAt, raw json.RawMessage, max int) {
 	if len(raw) == 0 {
 		return
 	}
@@ -508,29 +537,29 @@ func (v validator) object(p model.Path, raw json.RawMessage, max int) {
 		return
 	}
 	if len(trimmed) == 0 || trimmed[0] != '{' {
-		v.fe.Add(p, "must be a JSON object")
+		v.fe.Add(p.path(), "must be a JSON object")
 		return
 	}
 	if len(raw) > max {
-		v.fe.Add(p, "must be at most %d bytes of JSON, got %d", max, len(raw))
+		v.fe.Add(p.path(), "must be at most %d bytes of JSON, got %d", max, len(raw))
 	}
 	if bytes.Contains(raw, []byte(`\u0000`)) {
-		v.fe.Add(p, "must not contain NUL characters")
+		v.fe.Add(p.path(), "must not contain NUL characters")
 	}
 }
 
 func validateTrace(in *TraceInput, lim Limits, prefix model.Path, fe *model.FieldErrors) {
 	v := validator{fe}
-	at := func(name string) model.Path { return prefix.Append(name) }
+	at := func(name string) fieldAt { return fieldAt{prefix, name, -1} }
 	v.text(at("trace_id"), in.TraceID, maxIDLen, true)
 	v.text(at("agent_id"), in.AgentID, maxIDLen, true)
 	if in.WorkspaceID != "" && !uuidPattern.MatchString(in.WorkspaceID) {
-		fe.Add(at("workspace_id"), "must be a UUID")
+		fe.Add(at("workspace_id").path(), "must be a UUID")
 	}
 	start, okStart := v.time(at("timestamp"), in.Timestamp, true)
 	end, okEnd := v.time(at("end_time"), in.EndTime, false)
 	if okStart && okEnd && end.Before(start) {
-		fe.Add(at("end_time"), "must not be before timestamp")
+		fe.Add(at("end_time").path(), "must not be before timestamp")
 	}
 	v.text(at("name"), in.Name, maxNameLen, false)
 	v.text(at("user_id"), in.UserID, maxIDLen, false)
@@ -538,7 +567,7 @@ func validateTrace(in *TraceInput, lim Limits, prefix model.Path, fe *model.Fiel
 	v.text(at("input"), in.Input, lim.MaxTextBytes, false)
 	v.text(at("output"), in.Output, lim.MaxTextBytes, false)
 	if in.LatencyMs != nil && *in.LatencyMs < 0 {
-		fe.Add(at("latency_ms"), "must be >= 0")
+		fe.Add(at("latency_ms").path(), "must be >= 0")
 	}
 	v.status(at("status"), in.Status)
 	v.text(at("error_type"), in.ErrorType, maxShortLen, false)
@@ -553,19 +582,19 @@ func validateTrace(in *TraceInput, lim Limits, prefix model.Path, fe *model.Fiel
 	v.cost(at("cost_usd"), in.CostUSD)
 	v.object(at("metadata"), in.Metadata, lim.MaxObjectBytes)
 	if len(in.Tags) > maxTags {
-		fe.Add(at("tags"), "must hold at most %d tags, got %d", maxTags, len(in.Tags))
+		fe.Add(at("tags").path(), "must hold at most %d tags, got %d", maxTags, len(in.Tags))
 	} else {
 		for i, tag := range in.Tags {
-			v.text(at("tags").Append(i), tag, maxTagLen, true)
+			v.text(fieldAt{prefix, "tags", i}, tag, maxTagLen, true)
 		}
 	}
 	if len(in.Spans) > lim.MaxSpans {
-		fe.Add(at("spans"), "must hold at most %d spans, got %d", lim.MaxSpans, len(in.Spans))
+		fe.Add(at("spans").path(), "must hold at most %d spans, got %d", lim.MaxSpans, len(in.Spans))
 	} else {
 		seen := make(map[string]int, len(in.Spans))
 		for i := range in.Spans {
 			sp := &in.Spans[i]
-			p := at("spans").Append(i)
+			p := fieldAt{prefix, "spans", i}.path()
 			validateSpan(v, sp, lim, p)
 			if first, dup := seen[sp.SpanID]; dup && sp.SpanID != "" {
 				fe.Add(p.Append("span_id"), "duplicates spans[%d].span_id %q", first, sp.SpanID)
@@ -575,38 +604,38 @@ func validateTrace(in *TraceInput, lim Limits, prefix model.Path, fe *model.Fiel
 		}
 	}
 	if len(in.Scores) > lim.MaxScores {
-		fe.Add(at("scores"), "must hold at most %d scores, got %d", lim.MaxScores, len(in.Scores))
+		fe.Add(at("scores").path(), "must hold at most %d scores, got %d", lim.MaxScores, len(in.Scores))
 	} else {
 		for i := range in.Scores {
-			validateScore(v, &in.Scores[i], at("scores").Append(i))
+			validateScore(v, &in.Scores[i], fieldAt{prefix, "scores", i}.path())
 		}
 	}
 }
 
-func cachedWithinInput(v validator, p model.Path, cached, input *int64) {
+func cachedWithinInput(v validator, p fieldAt, cached, input *int64) {
 	if cached != nil && input != nil && *cached >= 0 && *input >= 0 && *cached > *input {
-		v.fe.Add(p, "must not exceed tokens_input (cached tokens are part of the input)")
+		v.fe.Add(p.path(), "must not exceed tokens_input (cached tokens are part of the input)")
 	}
 }
 
 func validateSpan(v validator, sp *SpanInput, lim Limits, p model.Path) {
-	at := func(name string) model.Path { return p.Append(name) }
+	at := func(name string) fieldAt { return fieldAt{p, name, -1} }
 	v.text(at("span_id"), sp.SpanID, maxIDLen, true)
 	v.text(at("parent_span_id"), sp.ParentSpanID, maxIDLen, false)
 	if sp.ParentSpanID != "" && sp.ParentSpanID == sp.SpanID {
-		v.fe.Add(at("parent_span_id"), "must differ from span_id")
+		v.fe.Add(at("parent_span_id").path(), "must differ from span_id")
 	}
 	if sp.Kind != "" && !model.SpanKind(sp.Kind).Valid() {
-		v.fe.Add(at("kind"), "must be one of agent, llm, tool, retrieval, chain, embedding, guardrail, event")
+		v.fe.Add(at("kind").path(), "must be one of agent, llm, tool, retrieval, chain, embedding, guardrail, event")
 	}
 	v.text(at("name"), sp.Name, maxNameLen, true)
 	start, okStart := v.time(at("start_time"), sp.StartTime, true)
 	end, okEnd := v.time(at("end_time"), sp.EndTime, false)
 	if okStart && okEnd && end.Before(start) {
-		v.fe.Add(at("end_time"), "must not be before start_time")
+		v.fe.Add(at("end_time").path(), "must not be before start_time")
 	}
 	if sp.LatencyMs != nil && *sp.LatencyMs < 0 {
-		v.fe.Add(at("latency_ms"), "must be >= 0")
+		v.fe.Add(at("latency_ms").path(), "must be >= 0")
 	}
 	v.status(at("status"), sp.Status)
 	v.text(at("status_message"), sp.StatusMessage, maxMessageLen, false)
@@ -624,17 +653,17 @@ func validateSpan(v validator, sp *SpanInput, lim Limits, p model.Path) {
 }
 
 func validateScore(v validator, sc *ScoreInput, p model.Path) {
-	at := func(name string) model.Path { return p.Append(name) }
+	at := func(name string) fieldAt { return fieldAt{p, name, -1} }
 	v.text(at("name"), sc.Name, maxShortLen, true)
 	v.text(at("score_id"), sc.ScoreID, maxIDLen, false)
 	v.text(at("span_id"), sc.SpanID, maxIDLen, false)
 	v.text(at("comment"), sc.Comment, maxMessageLen, false)
 	if sc.Value == nil {
-		v.fe.Add(at("value"), "is required")
+		v.fe.Add(at("value").path(), "is required")
 	} else if math.IsNaN(*sc.Value) || math.IsInf(*sc.Value, 0) {
-		v.fe.Add(at("value"), "must be a finite number")
+		v.fe.Add(at("value").path(), "must be a finite number")
 	}
 	if sc.Source != "" && !model.ScoreSource(sc.Source).Valid() {
-		v.fe.Add(at("source"), "must be one of api, human, eval")
+		v.fe.Add(at("source").path(), "must be one of api, human, eval")
 	}
 }
