@@ -32,8 +32,17 @@ func String(s string, i int) (val string, next int, ok bool) {
 
 // escaped finishes a string from its first backslash at j.
 func escaped(s string, start, j int) (string, int, bool) {
+	// The value is no longer than the quoted text: size the buffer by it, not by what
+	// follows (a batch body), since the value keeps the buffer.
+	end := j
+	for end < len(s) && s[end] != '"' {
+		if s[end] == '\\' {
+			end++
+		}
+		end++
+	}
 	var b strings.Builder
-	b.Grow(len(s) - start)
+	b.Grow(min(end, len(s)) - start)
 	b.WriteString(s[start:j])
 	for j < len(s) {
 		c := s[j]

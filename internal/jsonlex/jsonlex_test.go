@@ -2,6 +2,7 @@ package jsonlex
 
 import (
 	"encoding/json"
+	"runtime"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -84,4 +85,20 @@ func FuzzNumber(f *testing.F) {
 			t.Fatalf("Number(%q) took the whole text: %v; encoding/json: %v", text, whole, valid)
 		}
 	})
+}
+
+// A decoded string holds a buffer sized by its own quoted text, not by the rest of the
+// input it was cut from (a batch body).
+func TestEscapedStringKeepsNoMoreThanItself(t *testing.T) {
+	body := `"a\nb"` + strings.Repeat(" ", 1<<20)
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	v, _, ok := String(body, 0)
+	runtime.ReadMemStats(&after)
+	if !ok || v != "a\nb" {
+		t.Fatalf("String = %q, %v", v, ok)
+	}
+	if n := after.TotalAlloc - before.TotalAlloc; n > 1024 {
+		t.Fatalf("decoding a 4-byte string allocated %d bytes", n)
+	}
 }
