@@ -366,13 +366,19 @@ func grow(rng *rand.Rand, s string, pool []string, n int) string {
 	return s
 }
 
+// uniqueTexts makes a trace's question and answer name its ticket, ref (replaced per
+// request): production texts are mostly unique, and what the server does once per distinct
+// text (the search index's trigrams, guardrail scans) must be measured on unique texts.
+func uniqueTexts(ask, answer, ref string) (string, string) {
+	return ask + " (ticket " + ref + ")", "About ticket " + ref + ": " + answer
+}
+
 // randomTrace builds one plausible agent run: mostly successes, some errors and timeouts,
 // input and output of a few hundred bytes, with `spans` spans (0: a flat trace).
 func randomTrace(rng *rand.Rand, spans int) traceInput {
 	a := pick(rng, agents)
 	m := pickModel(rng)
-	ask := fill(rng, pick(rng, a.asks))
-	answer := fill(rng, pick(rng, a.answers))
+	ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), sentinelID)
 
 	latency := int64(250 + rng.ExpFloat64()*2500)
 	status := "success"

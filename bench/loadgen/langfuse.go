@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -43,7 +44,19 @@ type langfuseBuilder struct {
 	cur []byte
 }
 
-func (b *langfuseBuilder) text(s string) { b.cur = append(b.cur, s...) }
+// text appends s, with a trace id slot for each sentinelID in it.
+func (b *langfuseBuilder) text(s string) {
+	for {
+		i := strings.Index(s, sentinelID)
+		if i < 0 {
+			b.cur = append(b.cur, s...)
+			return
+		}
+		b.cur = append(b.cur, s[:i]...)
+		b.id()
+		s = s[i+len(sentinelID):]
+	}
+}
 func (b *langfuseBuilder) slot(sl langfuseSlot) {
 	b.t.parts = append(b.t.parts, string(b.cur))
 	b.t.slots = append(b.t.slots, sl)
@@ -73,7 +86,7 @@ func newLangfuseTemplate(seed uint64, events int) *langfuseTemplate {
 	for left := events; left > 0; left -= langfuseEventsPerTrace {
 		a := pick(rng, agents)
 		m := pickModel(rng)
-		ask, answer := fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers))
+		ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), sentinelID)
 		tool := pick(rng, a.tools)
 		total := time.Duration(1500+rng.IntN(4000)) * time.Millisecond
 		at := func(f float64) time.Duration { return time.Duration(float64(total) * f) }

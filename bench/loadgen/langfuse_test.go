@@ -45,6 +45,9 @@ func TestLangfuseTemplate(t *testing.T) {
 			if seen[tr.TraceID] || len(tr.TraceID) != 32 || tr.SpanCount != 4 || tr.TokensInput == nil || tr.LatencyMs <= 0 {
 				t.Fatalf("trace %+v", tr)
 			}
+			if !strings.Contains(tr.Input, tr.TraceID) || !strings.Contains(tr.Output, tr.TraceID) {
+				t.Fatalf("trace %s texts do not name it: %q, %q", tr.TraceID, tr.Input, tr.Output)
+			}
 			seen[tr.TraceID] = true
 		}
 	}

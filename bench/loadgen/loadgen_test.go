@@ -518,6 +518,11 @@ func TestBodyReuse(t *testing.T) {
 		}
 		for _, raw := range batch.Traces {
 			id := checkTrace(t, raw, 0)
+			var texts struct{ Input, Output string }
+			if err := json.Unmarshal(raw, &texts); err != nil || !strings.Contains(texts.Input, id) ||
+				(texts.Output != "" && !strings.Contains(texts.Output, id)) {
+				t.Fatalf("trace %s texts do not name it (%v): %s", id, err, raw)
+			}
 			if seen[id] {
 				t.Fatalf("trace_id %q sent twice", id)
 			}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
+	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -26,6 +27,7 @@ import (
 type otlpTemplate struct {
 	body     []byte
 	traceIDs [][]int // per trace: offsets of its 16-byte id in every span
+	textIDs  [][]int // per trace: offsets of the 32 hex digits of its id in its texts
 	times    []otlpTime
 	traces   int
 }
@@ -59,6 +61,8 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otl
 		copy(id[8:], "\xde\xad\xbe\xef\xca\xfe\xba\xbe")
 		return id
 	}
+	// The texts hold the trace id in hex: a marker of that length stands for it.
+	textMarker := func(t int) string { return fmt.Sprintf("tkt%05dqzqzqzqzqzqzqzqzqzqzqzqz", t) }
 	var timeMarks []time.Duration
 	mark := func(rel time.Duration) uint64 {
 		timeMarks = append(timeMarks, rel)
@@ -69,7 +73,7 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otl
 	for t := 0; t < traces; t++ {
 		m := pickModel(rng)
 		a := pick(rng, agents)
-		ask, answer := fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers))
+		ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), textMarker(t))
 		in := fmt.Sprintf(`[{"role":"user","parts":[{"type":"text","content":%q}]}]`, ask)
 		out := fmt.Sprintf(`[{"role":"assistant","parts":[{"type":"text","content":%q}],"finish_reason":"stop"}]`, answer)
 		tid := traceMarker(t)
@@ -123,17 +127,21 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otl
 	if err != nil {
 		return nil, err
 	}
-	tpl := &otlpTemplate{body: body, traces: traces, traceIDs: make([][]int, traces)}
-	for t := 0; t < traces; t++ {
-		marker := traceMarker(t)
+	tpl := &otlpTemplate{body: body, traces: traces, traceIDs: make([][]int, traces), textIDs: make([][]int, traces)}
+	offsets := func(marker []byte) []int {
+		var out []int
 		for off := 0; ; {
 			i := bytes.Index(body[off:], marker)
 			if i < 0 {
-				break
+				return out
 			}
-			tpl.traceIDs[t] = append(tpl.traceIDs[t], off+i)
+			out = append(out, off+i)
 			off += i + len(marker)
 		}
+	}
+	for t := 0; t < traces; t++ {
+		tpl.traceIDs[t] = offsets(traceMarker(t))
+		tpl.textIDs[t] = offsets([]byte(textMarker(t)))
 	}
 	for i, rel := range timeMarks {
 		var m [8]byte
@@ -153,11 +161,16 @@ func (t *otlpTemplate) appendTo(dst []byte, prefix [8]byte, seq *uint64, now tim
 	start := len(dst)
 	dst = append(dst, t.body...)
 	b := dst[start:]
-	for _, offs := range t.traceIDs {
+	for i, offs := range t.traceIDs {
 		*seq++
+		var id [16]byte
+		copy(id[:], prefix[:])
+		binary.BigEndian.PutUint64(id[8:], *seq)
 		for _, off := range offs {
-			copy(b[off:], prefix[:])
-			binary.BigEndian.PutUint64(b[off+8:], *seq)
+			copy(b[off:], id[:])
+		}
+		for _, off := range t.textIDs[i] {
+			hex.Encode(b[off:off+32], id[:])
 		}
 	}
 	end := uint64(now.UnixNano())

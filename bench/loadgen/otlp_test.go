@@ -1,6 +1,8 @@
 package main
 
 import (
+	"encoding/hex"
+	"strings"
 	"testing"
 	"time"
 
@@ -29,6 +31,12 @@ func TestOTLPTemplate(t *testing.T) {
 		ids := map[string]bool{}
 		for _, sp := range spans {
 			ids[string(sp.TraceId)] = true
+			// Texts are unique per trace: they name the trace id.
+			for _, kv := range sp.Attributes {
+				if kv.Key == "gen_ai.input.messages" && !strings.Contains(kv.Value.GetStringValue(), hex.EncodeToString(sp.TraceId)) {
+					t.Fatalf("span %s input %q does not name its trace", sp.Name, kv.Value.GetStringValue())
+				}
+			}
 			if sp.StartTimeUnixNano > sp.EndTimeUnixNano || sp.EndTimeUnixNano > uint64(now.UnixNano()) ||
 				sp.StartTimeUnixNano < uint64(now.Add(-time.Minute).UnixNano()) {
 				t.Fatalf("span %s times %d..%d", sp.Name, sp.StartTimeUnixNano, sp.EndTimeUnixNano)
