@@ -1,6 +1,7 @@
 package store
 
 import (
+	"math/bits"
 	"unicode"
 	"unicode/utf8"
 )
@@ -34,16 +35,46 @@ func eachGram(s string, fn func(int64)) {
 	}
 }
 
-// GramSet is a set of trigrams. A commit adds every trigram of every new text, hundreds per
-// trace and most of them repeats; an open-addressing table with linear probing takes them
-// several times faster than a Go map.
+// GramSet is a set of trigrams. A commit adds every trigram of every new text, a thousand
+// per trace, into a set of tens of thousands: a hash table of that size misses the cache on
+// most additions. Most trigrams are of three ASCII characters, which a bitmap of 2^21 bits
+// (256 KiB, cache-sized) holds with one access each; the others go to an open-addressing
+// table with linear probing.
 type GramSet struct {
-	slots []int64 // gram+1 (grams are below 2^63); 0 marks an empty slot
-	n     int
+	ascii  []uint64 // bit a<<14|b<<7|c for ASCII runes a, b, c; nil while there is none
+	nASCII int
+	slots  []int64 // gram+1 (grams are below 2^63); 0 marks an empty slot
+	n      int
+}
+
+const asciiGramBits = 1 << 21
+
+// asciiIndex returns the bitmap position of a trigram of three ASCII runes.
+func asciiIndex(g int64) (int, bool) {
+	a, b, c := g>>42, g>>21&0x1fffff, g&0x1fffff
+	if a|b|c >= utf8.RuneSelf {
+		return 0, false
+	}
+	return int(a<<14 | b<<7 | c), true
+}
+
+func (s *GramSet) setASCII(i int) {
+	if s.ascii == nil {
+		s.ascii = make([]uint64, asciiGramBits/64)
+	}
+	w, bit := i>>6, uint64(1)<<(i&63)
+	if s.ascii[w]&bit == 0 {
+		s.ascii[w] |= bit
+		s.nASCII++
+	}
 }
 
 // Add adds one trigram.
 func (s *GramSet) Add(g int64) {
+	if i, ok := asciiIndex(g); ok {
+		s.setASCII(i)
+		return
+	}
 	if 2*(s.n+1) > len(s.slots) {
 		s.grow()
 	}
@@ -57,6 +88,26 @@ func (s *GramSet) Add(g int64) {
 			return
 		case k:
 			return
+		}
+	}
+}
+
+// Has reports whether the set holds g.
+func (s *GramSet) Has(g int64) bool {
+	if i, ok := asciiIndex(g); ok {
+		return s.ascii != nil && s.ascii[i>>6]&(1<<(i&63)) != 0
+	}
+	if len(s.slots) == 0 {
+		return false
+	}
+	k := g + 1
+	mask := uint64(len(s.slots) - 1)
+	for i := gramSlot(k) & mask; ; i = (i + 1) & mask {
+		switch s.slots[i] {
+		case 0:
+			return false
+		case k:
+			return true
 		}
 	}
 }
@@ -82,11 +133,13 @@ func (s *GramSet) AddText(text string) {
 	for i := 0; i < len(text); {
 		var r rune
 		if c := text[i]; c < utf8.RuneSelf {
-			r = rune(c)
-			if 'A' <= r && r <= 'Z' {
-				r += 'a' - 'A'
-			}
+			r = rune(lowerASCII[c])
 			i++
+			if n >= 2 && a|b < utf8.RuneSelf {
+				s.setASCII(int(a<<14 | b<<7 | r))
+				a, b = b, r
+				continue
+			}
 		} else {
 			var size int
 			r, size = utf8.DecodeRuneInString(text[i:])
@@ -101,13 +154,33 @@ func (s *GramSet) AddText(text string) {
 	}
 }
 
+var lowerASCII = func() (t [utf8.RuneSelf]byte) {
+	for c := range t {
+		t[c] = byte(unicode.ToLower(rune(c)))
+	}
+	return t
+}()
+
 // Len is the number of trigrams in the set.
-func (s *GramSet) Len() int { return s.n }
+func (s *GramSet) Len() int { return s.nASCII + s.n }
 
 // Each calls fn with every trigram of the set, in no particular order.
-func (s *GramSet) Each(fn func(int64)) {
+func (s *GramSet) Each(fn func(int64)) { s.EachNotIn(nil, fn) }
+
+// EachNotIn calls fn with every trigram of the set that known (nil: an empty set) lacks.
+func (s *GramSet) EachNotIn(known *GramSet, fn func(int64)) {
+	for w, word := range s.ascii {
+		if known != nil && known.ascii != nil {
+			word &^= known.ascii[w]
+		}
+		for word != 0 {
+			i := w<<6 | bits.TrailingZeros64(word)
+			word &= word - 1
+			fn(gramOf(rune(i>>14), rune(i>>7&0x7f), rune(i&0x7f)))
+		}
+	}
 	for _, k := range s.slots {
-		if k != 0 {
+		if k != 0 && (known == nil || !known.Has(k-1)) {
 			fn(k - 1)
 		}
 	}

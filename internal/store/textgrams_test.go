@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"maps"
 	"math/rand/v2"
 	"strings"
@@ -73,6 +74,29 @@ func TestGramSetMatchesMap(t *testing.T) {
 	if set.Len() != len(want) || !maps.Equal(got, want) {
 		t.Fatalf("set holds %d trigrams (%d listed), the map %d", set.Len(), len(got), len(want))
 	}
+	// What a commit appends: the trigrams an hour's stored set lacks.
+	var known GramSet
+	for g := range want {
+		if g%3 == 0 {
+			known.Add(g)
+		}
+	}
+	known.AddText("zzz ÄÄÄ") // trigrams the commit lacks change nothing
+	missing := map[int64]struct{}{}
+	set.EachNotIn(&known, func(g int64) { missing[g] = struct{}{} })
+	for g := range want {
+		_, listed := missing[g]
+		if listed == known.Has(g) || !set.Has(g) {
+			t.Fatalf("trigram %x: listed as missing %v, known %v", g, listed, known.Has(g))
+		}
+	}
+	if len(missing) > len(want) {
+		t.Fatalf("%d listed as missing of %d", len(missing), len(want))
+	}
+	var empty GramSet
+	if empty.Has(gramOf('a', 'b', 'c')) || empty.Has(gramOf('ä', 'b', 'c')) || empty.Len() != 0 {
+		t.Fatal("an empty set holds trigrams")
+	}
 }
 
 // FuzzTextGrams checks the property the index rests on: a text that contains the needle
@@ -90,18 +114,35 @@ func FuzzTextGrams(f *testing.F) {
 }
 
 // BenchmarkAddTextGrams measures what the text index adds to a commit per trace of distinct
-// texts: the trigrams of a 300-character input and output into one hour's set.
+// texts: the trigrams of a 600-character input and a 400-character output into one hour's
+// set, which grows to tens of thousands of trigrams as in production.
 func BenchmarkAddTextGrams(b *testing.B) {
-	in := strings.Repeat("Where is my order #4711? It was due on Monday and ", 6)
-	out := strings.Repeat("Your parcel left the depot today; tracking is live. ", 6)
+	rng := rand.New(rand.NewPCG(1, 2))
+	words := strings.Fields(`where is my order it was due on monday and the parcel left depot today
+		tracking live refund invoice account password reset billing plan upgrade cancel subscription
+		error timeout retry backoff database query index latency deploy rollback release notes
+		customer ticket escalate agent model prompt token cost budget quota region europe travel
+		hotel flight booking seat baggage visa passport schedule meeting calendar email draft`)
+	text := func(n int) string {
+		var sb strings.Builder
+		for sb.Len() < n {
+			sb.WriteString(words[rng.IntN(len(words))])
+			fmt.Fprintf(&sb, " #%d ", rng.IntN(100000))
+		}
+		return sb.String()
+	}
+	texts := make([]string, 1024)
+	for i := range texts {
+		texts[i] = text(500)
+	}
 	var set GramSet
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
-		if i%2000 == 0 {
+		if i%20000 == 0 {
 			set = GramSet{} // a new hour now and then
 		}
-		set.AddText(in[i%7:])
-		set.AddText(out[i%5:])
+		set.AddText(texts[i%len(texts)][i%7:])
+		set.AddText(texts[(i+512)%len(texts)][i%5 : 400])
 	}
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "traces/s")
 }

@@ -28,10 +28,9 @@ import (
 // indexAll is the unindexed_before_ms of a store whose every trace is indexed.
 const indexAll = math.MinInt64 + 1
 
-// maxKnownHours bounds the hours whose trigrams the writer keeps in memory.
+// maxKnownHours bounds the hours whose trigrams the writer keeps in memory (at most about
+// 300 KiB each).
 const maxKnownHours = 64
-
-const maxIndexedTexts = 20000
 
 // maxTextRanges bounds the stretches of hours a searched query lists: every trace of the
 // window is tested against each, so beyond it the closest stretches are joined (reading a few
@@ -46,11 +45,7 @@ type textHour struct {
 // textIndex is the writer's view of text_grams. Guarded by wmu, but unindexedBefore, which
 // readers load too.
 type textIndex struct {
-	known map[textHour]map[int64]struct{} // trigrams stored, for hours written to lately
-	// Texts whose trigrams are stored, so a repeated prompt is not split again; at most
-	// maxIndexedTexts of them (about 300 bytes each), then forgotten all at once.
-	texts           map[textHour]map[string]struct{}
-	textCount       int
+	known           map[textHour]*store.GramSet // trigrams stored, for hours written to lately
 	unindexedBefore atomic.Int64
 }
 
@@ -64,78 +59,49 @@ func floorHour(ms int64) int64 {
 
 // textAdditions is what a transaction added to the text index, to be remembered once it
 // commits.
-type textAdditions struct {
-	grams map[textHour][]int64
-	texts map[textHour]map[string]struct{}
-}
+type textAdditions map[textHour][]int64
 
 // indexText appends the trigrams of traces that their hours lack, inside the writer's open
-// transaction.
+// transaction. Every text is split: texts are mostly unique, and a cache of those seen
+// cost more than splitting again the few that repeat.
 func (s *Store) indexText(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) (textAdditions, error) {
-	// Prompts repeat (system prompts, templates): each distinct text is split once, and not
-	// at all when an earlier commit indexed it in the same hour.
-	texts := map[textHour]map[string]struct{}{}
+	hours := map[textHour]*store.GramSet{}
 	for i := range traces {
 		t := &traces[i]
 		h := textHour{t.WorkspaceID, floorHour(t.StartTime.UnixMilli())}
-		for _, text := range [3]string{t.Name, t.Input, t.Output} {
-			if _, done := s.text.texts[h][text]; done || len(text) < 3 {
-				continue
-			}
-			m := texts[h]
-			if m == nil {
-				m = map[string]struct{}{}
-				texts[h] = m
-			}
-			m[text] = struct{}{}
+		grams := hours[h]
+		if grams == nil {
+			grams = &store.GramSet{}
+			hours[h] = grams
 		}
+		grams.AddText(t.Name)
+		grams.AddText(t.Input)
+		grams.AddText(t.Output)
 	}
-	added := textAdditions{grams: map[textHour][]int64{}, texts: texts}
+	added := textAdditions{}
 	var rows [][]any
-	for h, m := range texts {
+	for h, grams := range hours {
 		known, err := s.knownGrams(ctx, conn, h)
 		if err != nil {
-			return textAdditions{}, err
+			return nil, err
 		}
-		var grams store.GramSet
-		for text := range m {
-			grams.AddText(text)
-		}
-		grams.Each(func(g int64) {
-			if _, ok := known[g]; !ok {
-				rows = append(rows, []any{h.ws, h.hour, g})
-				added.grams[h] = append(added.grams[h], g)
-			}
+		grams.EachNotIn(known, func(g int64) {
+			rows = append(rows, []any{h.ws, h.hour, g})
+			added[h] = append(added[h], g)
 		})
 	}
 	if err := appendRows(ctx, conn, "text_grams", rows); err != nil {
-		return textAdditions{}, err
+		return nil, err
 	}
 	return added, nil
 }
 
-// rememberText records a committed transaction's additions in the writer's caches.
+// rememberText records a committed transaction's additions in the writer's cache.
 func (s *Store) rememberText(added textAdditions) {
-	for h, grams := range added.grams {
+	for h, grams := range added {
 		if known := s.text.known[h]; known != nil {
 			for _, g := range grams {
-				known[g] = struct{}{}
-			}
-		}
-	}
-	for h, texts := range added.texts {
-		if s.text.texts == nil || s.text.textCount+len(texts) > maxIndexedTexts {
-			s.text.texts, s.text.textCount = map[textHour]map[string]struct{}{}, 0
-		}
-		m := s.text.texts[h]
-		if m == nil {
-			m = map[string]struct{}{}
-			s.text.texts[h] = m
-		}
-		for text := range texts {
-			if _, ok := m[text]; !ok {
-				m[text] = struct{}{}
-				s.text.textCount++
+				known.Add(g)
 			}
 		}
 	}
@@ -143,12 +109,12 @@ func (s *Store) rememberText(added textAdditions) {
 
 // knownGrams returns the trigrams text_grams holds for an hour, from the cache or read
 // through the writer's connection.
-func (s *Store) knownGrams(ctx context.Context, conn *duckdb.Conn, h textHour) (map[int64]struct{}, error) {
+func (s *Store) knownGrams(ctx context.Context, conn *duckdb.Conn, h textHour) (*store.GramSet, error) {
 	if known, ok := s.text.known[h]; ok {
 		return known, nil
 	}
 	if s.text.known == nil || len(s.text.known) >= maxKnownHours {
-		s.text.known = map[textHour]map[int64]struct{}{}
+		s.text.known = map[textHour]*store.GramSet{}
 	}
 	rows, err := conn.QueryContext(ctx, `SELECT gram FROM text_grams WHERE workspace_id = $1 AND hour_ms = $2`,
 		[]driver.NamedValue{{Ordinal: 1, Value: h.ws}, {Ordinal: 2, Value: h.hour}})
@@ -156,7 +122,7 @@ func (s *Store) knownGrams(ctx context.Context, conn *duckdb.Conn, h textHour) (
 		return nil, fmt.Errorf("cannot read the text index: %w", err)
 	}
 	defer rows.Close()
-	known := map[int64]struct{}{}
+	known := &store.GramSet{}
 	dest := make([]driver.Value, 1)
 	for {
 		if err := rows.Next(dest); err != nil {
@@ -165,7 +131,7 @@ func (s *Store) knownGrams(ctx context.Context, conn *duckdb.Conn, h textHour) (
 			}
 			return nil, fmt.Errorf("cannot read the text index: %w", err)
 		}
-		known[dest[0].(int64)] = struct{}{}
+		known.Add(dest[0].(int64))
 	}
 	s.text.known[h] = known
 	return known, nil
@@ -174,8 +140,6 @@ func (s *Store) knownGrams(ctx context.Context, conn *duckdb.Conn, h textHour) (
 // forgetTextHour drops an hour's trigrams in a purge's transaction (under wmu).
 func (s *Store) forgetTextHour(ctx context.Context, tx *sql.Tx, ws string, hour int64) error {
 	delete(s.text.known, textHour{ws, hour})
-	s.text.textCount -= len(s.text.texts[textHour{ws, hour}])
-	delete(s.text.texts, textHour{ws, hour})
 	if _, err := tx.ExecContext(ctx, `DELETE FROM text_grams WHERE workspace_id = $1 AND hour_ms = $2`, ws, hour); err != nil {
 		return fmt.Errorf("cannot purge the text index: %w", err)
 	}

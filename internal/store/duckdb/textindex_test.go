@@ -90,7 +90,7 @@ func TestTextIndexOfStoredTraces(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	s.text.known, s.text.texts, s.text.textCount = nil, nil, 0
+	s.text.known = nil
 	if err := s.loadTextIndexState(ctx); err != nil {
 		t.Fatal(err)
 	}
