@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"math/rand/v2"
 	"strconv"
 	"strings"
@@ -25,6 +26,7 @@ const timeLayout = "2006-01-02T15:04:05.000Z07:00"
 // generated text, which is built from the fixed word lists below.
 const (
 	sentinelID   = "@@ID@@"
+	sentinelRef  = "@@REF@@"
 	sentinelMark = "@@"
 )
 
@@ -33,6 +35,7 @@ type segKind uint8
 const (
 	segLit  segKind = iota // literal JSON bytes
 	segID                  // the trace_id: worker prefix + sequence number
+	segRef                 // the ticket the texts name (appendTicket)
 	segTime                // a timestamp: send time + off
 )
 
@@ -57,6 +60,8 @@ func (t *template) appendTo(dst, idPrefix []byte, seq uint64, now time.Time) []b
 		case segID:
 			dst = append(dst, idPrefix...)
 			dst = strconv.AppendUint(dst, seq, 10)
+		case segRef:
+			dst = appendTicket(dst, idPrefix, seq)
 		case segTime:
 			dst = now.Add(s.off).AppendFormat(dst, timeLayout)
 		}
@@ -123,6 +128,8 @@ func compile(raw []byte, latencyMs int64) (template, error) {
 		switch {
 		case tok == "ID":
 			t.segs = append(t.segs, segment{kind: segID})
+		case tok == "REF":
+			t.segs = append(t.segs, segment{kind: segRef})
 		case strings.HasPrefix(tok, "T"):
 			ms, err := strconv.ParseInt(tok[1:], 10, 64)
 			if err != nil {
@@ -373,12 +380,36 @@ func uniqueTexts(ask, answer, ref string) (string, string) {
 	return ask + " (ticket " + ref + ")", "About ticket " + ref + ": " + answer
 }
 
+// ticketLen is the length of appendTicket's references.
+const ticketLen = 20
+
+// appendTicket appends the ticket reference of trace seq of the worker whose ids begin
+// with prefix: 20 capital letters, unique per run, worker and trace. Letters only, so that
+// no guardrail detector reads a phone number, card number or key into it, which would
+// make every trace a violation.
+func appendTicket(dst, prefix []byte, seq uint64) []byte {
+	h := fnv.New64a()
+	h.Write(prefix)
+	dst = appendLetters(dst, h.Sum64(), 6)
+	return appendLetters(dst, seq, ticketLen-6)
+}
+
+func appendLetters(dst []byte, v uint64, n int) []byte {
+	start := len(dst)
+	dst = append(dst, make([]byte, n)...)
+	for i := n - 1; i >= 0; i-- {
+		dst[start+i] = 'A' + byte(v%26)
+		v /= 26
+	}
+	return dst
+}
+
 // randomTrace builds one plausible agent run: mostly successes, some errors and timeouts,
 // input and output of a few hundred bytes, with `spans` spans (0: a flat trace).
 func randomTrace(rng *rand.Rand, spans int) traceInput {
 	a := pick(rng, agents)
 	m := pickModel(rng)
-	ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), sentinelID)
+	ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), sentinelRef)
 
 	latency := int64(250 + rng.ExpFloat64()*2500)
 	status := "success"

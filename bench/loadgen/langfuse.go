@@ -33,10 +33,11 @@ type langfuseTrace struct {
 	slots []langfuseSlot
 }
 
-// langfuseSlot is the trace id (isTime false) or a time rel before the send time.
+// langfuseSlot is the trace id, the ticket its texts name, or a time rel before the send
+// time.
 type langfuseSlot struct {
-	isTime bool
-	rel    time.Duration
+	isTime, isTicket bool
+	rel              time.Duration
 }
 
 type langfuseBuilder struct {
@@ -44,17 +45,17 @@ type langfuseBuilder struct {
 	cur []byte
 }
 
-// text appends s, with a trace id slot for each sentinelID in it.
+// text appends s, with a ticket slot for each sentinelRef in it.
 func (b *langfuseBuilder) text(s string) {
 	for {
-		i := strings.Index(s, sentinelID)
+		i := strings.Index(s, sentinelRef)
 		if i < 0 {
 			b.cur = append(b.cur, s...)
 			return
 		}
 		b.cur = append(b.cur, s[:i]...)
-		b.id()
-		s = s[i+len(sentinelID):]
+		b.slot(langfuseSlot{isTicket: true})
+		s = s[i+len(sentinelRef):]
 	}
 }
 func (b *langfuseBuilder) slot(sl langfuseSlot) {
@@ -86,7 +87,7 @@ func newLangfuseTemplate(seed uint64, events int) *langfuseTemplate {
 	for left := events; left > 0; left -= langfuseEventsPerTrace {
 		a := pick(rng, agents)
 		m := pickModel(rng)
-		ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), sentinelID)
+		ask, answer := uniqueTexts(fill(rng, pick(rng, a.asks)), fill(rng, pick(rng, a.answers)), sentinelRef)
 		tool := pick(rng, a.tools)
 		total := time.Duration(1500+rng.IntN(4000)) * time.Millisecond
 		at := func(f float64) time.Duration { return time.Duration(float64(total) * f) }
@@ -181,9 +182,12 @@ func (t *langfuseTemplate) appendTo(dst []byte, prefix [8]byte, seq *uint64, now
 		hex.Encode(id[16:], s[:])
 		for j, sl := range tr.slots {
 			dst = append(dst, tr.parts[j]...)
-			if sl.isTime {
+			switch {
+			case sl.isTime:
 				dst = now.Add(-sl.rel).UTC().AppendFormat(dst, "2006-01-02T15:04:05.000Z")
-			} else {
+			case sl.isTicket:
+				dst = appendTicket(dst, prefix[:], *seq)
+			default:
 				dst = append(dst, id[:]...)
 			}
 		}

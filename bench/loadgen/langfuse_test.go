@@ -20,7 +20,7 @@ func TestLangfuseTemplate(t *testing.T) {
 	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
 	var seq uint64
 	prefix := otlpPrefix("abcdef123456", 3)
-	seen := map[string]bool{}
+	seen, tickets := map[string]bool{}, map[string]bool{}
 	for round := 0; round < 2; round++ {
 		events, err := langfuse.DecodeRequest(tpl.appendTo(nil, prefix, &seq, now), langfuse.Limits{})
 		if err != nil {
@@ -45,8 +45,10 @@ func TestLangfuseTemplate(t *testing.T) {
 			if seen[tr.TraceID] || len(tr.TraceID) != 32 || tr.SpanCount != 4 || tr.TokensInput == nil || tr.LatencyMs <= 0 {
 				t.Fatalf("trace %+v", tr)
 			}
-			if !strings.Contains(tr.Input, tr.TraceID) || !strings.Contains(tr.Output, tr.TraceID) {
-				t.Fatalf("trace %s texts do not name it: %q, %q", tr.TraceID, tr.Input, tr.Output)
+			if ticket := ticketOf(t, tr.Input); !strings.Contains(tr.Output, "About ticket "+ticket) || tickets[ticket] {
+				t.Fatalf("trace %s texts do not name one ticket of their own: %q, %q", tr.TraceID, tr.Input, tr.Output)
+			} else {
+				tickets[ticket] = true
 			}
 			seen[tr.TraceID] = true
 		}

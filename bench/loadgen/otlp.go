@@ -3,7 +3,6 @@ package main
 import (
 	"bytes"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 	"math/rand/v2"
 	"strings"
@@ -27,7 +26,7 @@ import (
 type otlpTemplate struct {
 	body     []byte
 	traceIDs [][]int // per trace: offsets of its 16-byte id in every span
-	textIDs  [][]int // per trace: offsets of the 32 hex digits of its id in its texts
+	tickets  [][]int // per trace: offsets of its ticket reference in its texts
 	times    []otlpTime
 	traces   int
 }
@@ -61,8 +60,8 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otl
 		copy(id[8:], "\xde\xad\xbe\xef\xca\xfe\xba\xbe")
 		return id
 	}
-	// The texts hold the trace id in hex: a marker of that length stands for it.
-	textMarker := func(t int) string { return fmt.Sprintf("tkt%05dqzqzqzqzqzqzqzqzqzqzqzqz", t) }
+	// The texts name a ticket (appendTicket): a marker of its length stands for it.
+	textMarker := func(t int) string { return fmt.Sprintf("tkt%05d%s", t, strings.Repeat("q", ticketLen-8)) }
 	var timeMarks []time.Duration
 	mark := func(rel time.Duration) uint64 {
 		timeMarks = append(timeMarks, rel)
@@ -127,7 +126,7 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otl
 	if err != nil {
 		return nil, err
 	}
-	tpl := &otlpTemplate{body: body, traces: traces, traceIDs: make([][]int, traces), textIDs: make([][]int, traces)}
+	tpl := &otlpTemplate{body: body, traces: traces, traceIDs: make([][]int, traces), tickets: make([][]int, traces)}
 	offsets := func(marker []byte) []int {
 		var out []int
 		for off := 0; ; {
@@ -141,7 +140,7 @@ func newOTLPTemplate(seed uint64, spans, spansPerTrace int, langfuse bool) (*otl
 	}
 	for t := 0; t < traces; t++ {
 		tpl.traceIDs[t] = offsets(traceMarker(t))
-		tpl.textIDs[t] = offsets([]byte(textMarker(t)))
+		tpl.tickets[t] = offsets([]byte(textMarker(t)))
 	}
 	for i, rel := range timeMarks {
 		var m [8]byte
@@ -169,8 +168,8 @@ func (t *otlpTemplate) appendTo(dst []byte, prefix [8]byte, seq *uint64, now tim
 		for _, off := range offs {
 			copy(b[off:], id[:])
 		}
-		for _, off := range t.textIDs[i] {
-			hex.Encode(b[off:off+32], id[:])
+		for _, off := range t.tickets[i] {
+			appendTicket(b[off:off], prefix[:], *seq)
 		}
 	}
 	end := uint64(now.UnixNano())
