@@ -28,6 +28,9 @@ fi
 go build -o "$WORK/loadgen" ./bench/loadgen
 
 rss_mb() { awk '/VmRSS/ {printf "%.1f", $2/1024}' "/proc/$1/status"; }
+# cpu_ticks PID: user + system CPU time of the server so far, in clock ticks. CPU per trace
+# varies less than throughput when the load generator shares the machine.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 
 start_server() { # data-dir -> sets PID and READY_MS (time to ready)
   local dir=$1 start end
@@ -52,16 +55,17 @@ run_load() {
   local name=$1; shift
   echo
   echo "== $name"
-  local f0 b0 t0 s0 out
+  local f0 b0 t0 s0 c0 out
   f0=$(metric agentobs_wal_fsyncs_total); b0=$(metric agentobs_wal_written_bytes_total)
-  t0=$(metric agentobs_ingested_traces_total); s0=$(date +%s%N)
+  t0=$(metric agentobs_ingested_traces_total); s0=$(date +%s%N); c0=$(cpu_ticks $PID)
   out=$("$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -probe "$@" || true)
   echo "$out" | sed -n '/^requests/,$p'
-  local f1 b1 t1 s1 secs
+  local f1 b1 t1 s1 c1 secs
   f1=$(metric agentobs_wal_fsyncs_total); b1=$(metric agentobs_wal_written_bytes_total)
-  t1=$(metric agentobs_ingested_traces_total); s1=$(date +%s%N)
+  t1=$(metric agentobs_ingested_traces_total); s1=$(date +%s%N); c1=$(cpu_ticks $PID)
   secs=$(( (s1 - s0) / 1000000 ))
-  awk -v f=$((f1 - f0)) -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v ms="$secs" 'BEGIN {
+  awk -v f=$((f1 - f0)) -v b=$((b1 - b0)) -v t=$((t1 - t0)) -v ms="$secs" -v c=$((c1 - c0)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+    printf "server CPU: %.0f %%, %.0f µs per trace acknowledged\n", c * 100 / hz * 1000 / ms, (t > 0 ? c / hz * 1e6 / t : 0)
     printf "log: %.0f fsyncs/s, %.0f bytes per trace, ", f * 1000 / ms, (t > 0 ? b / t : 0) }'
   echo "commit lag at the end: $(metric agentobs_wal_commit_lag_records) records, RSS $(rss_mb $PID) MB"
 }
