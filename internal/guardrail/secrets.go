@@ -210,33 +210,50 @@ const minTokenRun = 10
 // cheaper than running a rule. A full stop or colon counts only inside the run, as in
 // "s.abc" or "key:abc": after a long word it ends a sentence.
 func longestTokenRun(s string) int {
-	longest, n, mixed, stop := 0, 0, false, false
-	for i := 0; i < len(s); i++ {
-		c := s[i]
+	longest := 0
+	for i := 0; i < len(s); {
+		if byteClasses[s[i]]&classTokenByte == 0 {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(s) && byteClasses[s[j]]&classTokenByte != 0 {
+			j++
+		}
+		// Most runs are words shorter than the gate: only long ones are read again.
+		if n := j - i; n >= minTokenRun && n > longest && mixedRun(s[i:j]) {
+			longest = n
+		}
+		i = j
+	}
+	return longest
+}
+
+// mixedRun reports whether a run of token bytes holds a digit, a symbol, a capital after
+// its first character, or a full stop or colon inside it or doubled.
+func mixedRun(run string) bool {
+	stop := false
+	for k := 0; k < len(run); k++ {
+		c := run[k]
 		switch {
 		case c >= 'a' && c <= 'z':
 		case c >= 'A' && c <= 'Z':
-			mixed = mixed || n > 0
+			if k > 0 {
+				return true
+			}
 		case c == '.' || c == ':':
 			if stop { // two in a row, as in "https://" or "...": no longer prose
-				mixed = true
+				return true
 			}
-		case isTokenByte(c): // a digit or a symbol
-			mixed = true
-		default:
-			n, mixed, stop = 0, false, false
-			continue
+		default: // a digit or a symbol
+			return true
 		}
 		if stop && c != '.' && c != ':' {
-			mixed = true // the stop was inside the run
+			return true // the stop was inside the run
 		}
 		stop = c == '.' || c == ':'
-		n++
-		if mixed && n >= minTokenRun && n > longest {
-			longest = n
-		}
 	}
-	return longest
+	return false
 }
 
 // tokenRunNeeded returns the length of the run of token characters, some of them not

@@ -112,3 +112,71 @@ func TestTokenRunGateSkipsProse(t *testing.T) {
 		}
 	}
 }
+
+// longestTokenRunByByte is the gate's definition read one byte at a time: the run length
+// counts from the run's start and is kept once the run is mixed.
+func longestTokenRunByByte(s string) int {
+	longest, n, mixed, stop := 0, 0, false, false
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case c >= 'A' && c <= 'Z':
+			mixed = mixed || n > 0
+		case c == '.' || c == ':':
+			if stop {
+				mixed = true
+			}
+		case isTokenByte(c):
+			mixed = true
+		default:
+			n, mixed, stop = 0, false, false
+			continue
+		}
+		if stop && c != '.' && c != ':' {
+			mixed = true
+		}
+		stop = c == '.' || c == ':'
+		n++
+		if mixed && n >= minTokenRun && n > longest {
+			longest = n
+		}
+	}
+	return longest
+}
+
+// The run-by-run gate measures what the byte-by-byte definition does.
+func TestLongestTokenRunMatchesDefinition(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 9))
+	alphabet := []byte("abcxyzABCXYZ0189._:-+/=@ \n,;!é")
+	for i := range 20000 {
+		b := make([]byte, rng.IntN(60))
+		for j := range b {
+			b[j] = alphabet[rng.IntN(len(alphabet))]
+		}
+		if i%3 == 0 { // long runs, where the gate decides
+			b = append(b, "sk_live_"+strings.Repeat("a", rng.IntN(20))+"B.c:d"...)
+		}
+		if got, want := longestTokenRun(string(b)), longestTokenRunByByte(string(b)); got != want {
+			t.Fatalf("longestTokenRun(%q) = %d, want %d", b, got, want)
+		}
+	}
+}
+
+// FuzzLongestTokenRun holds the gate to its byte-by-byte definition on any text.
+func FuzzLongestTokenRun(f *testing.F) {
+	f.Add("token ghp_0123456789abcdefABCDEF and https://x.y, done...")
+	f.Fuzz(func(t *testing.T, s string) {
+		if got, want := longestTokenRun(s), longestTokenRunByByte(s); got != want {
+			t.Fatalf("longestTokenRun(%q) = %d, want %d", s, got, want)
+		}
+	})
+}
+
+// BenchmarkLongestTokenRun measures the gate on 1 KB of prose, which every scan measures.
+func BenchmarkLongestTokenRun(b *testing.B) {
+	b.SetBytes(int64(len(oneKB)))
+	for i := 0; i < b.N; i++ {
+		longestTokenRun(oneKB)
+	}
+}
