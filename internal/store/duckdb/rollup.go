@@ -128,7 +128,7 @@ const storedStatsSQL = `INSERT INTO trace_stats_5m
 SELECT workspace_id, epoch_ms(start_time) // 300000 * 300000, agent_id, status, error_type, %[1]d * count(*), %[1]d * sum(latency_ms),
        %[1]d * count(cost_usd), %[1]d * coalesce(sum(cost_usd), 0), %[1]d * coalesce(sum(tokens_input), 0),
        %[1]d * coalesce(sum(tokens_output), 0), %[1]d * coalesce(sum(tokens_total), 0)
-FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)
+FROM rewritten_traces WHERE workspace_id = $1
 GROUP BY ALL`
 
 // storedUsageSQL sums the stored calls of the listed traces of one workspace, times a sign.
@@ -138,12 +138,12 @@ SELECT workspace_id, slot_ms, agent_id, model, provider, %[1]d * count(*), %[1]d
 FROM (
     SELECT workspace_id, epoch_ms(start_time) // 300000 * 300000 AS slot_ms, agent_id, model, provider,
            cost_usd, tokens_input, tokens_output
-    FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id) AND span_count = 0
+    FROM rewritten_traces WHERE workspace_id = $1 AND span_count = 0
     UNION ALL
     SELECT t.workspace_id, epoch_ms(t.start_time) // 300000 * 300000, t.agent_id, s.model, s.provider,
            s.cost_usd, s.tokens_input, s.tokens_output
-    FROM spans s JOIN traces t ON s.workspace_id = t.workspace_id AND s.trace_id = t.trace_id
-    WHERE t.workspace_id = $1 AND list_contains($2, t.trace_id) AND s.workspace_id = $1 AND list_contains($2, s.trace_id)
+    FROM spans s JOIN rewritten_traces t ON s.workspace_id = t.workspace_id AND s.trace_id = t.trace_id
+    WHERE t.workspace_id = $1 AND s.workspace_id = $1 AND list_contains($2, s.trace_id)
       AND t.span_count > 0 AND s.kind IN ('llm', 'embedding')
 )
 GROUP BY ALL`
@@ -152,7 +152,7 @@ GROUP BY ALL`
 // bucket, times a sign.
 var storedHistSQL = `INSERT INTO latency_hist_1h
 SELECT workspace_id, epoch_ms(start_time) // 3600000 * 3600000, ` + store.LatencyBucketSQL("latency_ms", "//") + `, %[1]d * count(*)
-FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)
+FROM rewritten_traces WHERE workspace_id = $1
 GROUP BY ALL`
 
 // The per-user-day sums and session bounds of traces written again are read afresh from
@@ -161,9 +161,9 @@ GROUP BY ALL`
 // rebuildTouched replaces their rows.
 const (
 	noteTouchedUsersSQL = `INSERT INTO touched_users SELECT workspace_id, epoch_ms(start_time) // 86400000 * 86400000, user_id
-		FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)`
+		FROM rewritten_traces WHERE workspace_id = $1`
 	noteTouchedSessionsSQL = `INSERT INTO touched_sessions SELECT workspace_id, session_id
-		FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id) AND session_id <> ''`
+		FROM rewritten_traces WHERE workspace_id = $1 AND session_id <> ''`
 )
 
 var rebuildTouchedSQL = []string{
@@ -187,18 +187,6 @@ var rebuildTouchedSQL = []string{
 	`DELETE FROM touched_sessions`,
 }
 
-func noteTouched(ctx context.Context, conn *duckdb.Conn, traces []model.Trace) error {
-	for ws, ids := range idsByWorkspace(traces) {
-		args := []driver.NamedValue{{Ordinal: 1, Value: ws}, {Ordinal: 2, Value: ids}}
-		for _, q := range []string{noteTouchedUsersSQL, noteTouchedSessionsSQL} {
-			if _, err := conn.ExecContext(ctx, q, args); err != nil {
-				return fmt.Errorf("cannot note rewritten users and sessions: %w", err)
-			}
-		}
-	}
-	return nil
-}
-
 func rebuildTouched(ctx context.Context, conn *duckdb.Conn) error {
 	for _, q := range rebuildTouchedSQL {
 		if _, err := conn.ExecContext(ctx, q, nil); err != nil {
@@ -216,14 +204,27 @@ func idsByWorkspace(traces []model.Trace) map[string][]string {
 	return byWS
 }
 
-// applyStoredUsage appends (sign 1) or subtracts (sign -1) the stored sums of traces that
-// are being written again; it runs before and after their merge in the same transaction.
-func (s *Store) applyStoredUsage(ctx context.Context, conn *duckdb.Conn, traces []model.Trace, sign int) error {
+// rewrittenTracesColumns are what the roll-ups read of a trace written again.
+const rewrittenTracesColumns = `workspace_id, trace_id, agent_id, user_id, session_id, start_time, status, error_type,
+	latency_ms, cost_usd, tokens_input, tokens_output, tokens_total, model, provider, span_count`
+
+// applyStored appends (sign 1) or subtracts (sign -1) the stored sums of traces that are
+// being written again, and notes their users' days and sessions for rebuildTouched; it runs
+// before and after their merge in the same transaction. The traces are read once into
+// rewritten_traces: each statement scanning the traces table for the listed ids made a
+// rewrite cost a dozen scans of the whole table.
+func (s *Store) applyStored(ctx context.Context, conn *duckdb.Conn, traces []model.Trace, sign int) error {
 	for ws, ids := range idsByWorkspace(traces) {
 		args := []driver.NamedValue{{Ordinal: 1, Value: ws}, {Ordinal: 2, Value: ids}}
+		if _, err := conn.ExecContext(ctx, `DELETE FROM rewritten_traces`, nil); err != nil {
+			return fmt.Errorf("cannot read rewritten traces: %w", err)
+		}
+		if _, err := conn.ExecContext(ctx, `INSERT INTO rewritten_traces SELECT `+rewrittenTracesColumns+`
+			FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)`, args); err != nil {
+			return fmt.Errorf("cannot read rewritten traces: %w", err)
+		}
 		// The slots these rows land in join the compaction's range.
-		rows, err := conn.QueryContext(ctx, `SELECT min(epoch_ms(start_time)) // 300000 * 300000, count(*) FROM traces
-			WHERE workspace_id = $1 AND list_contains($2, trace_id)`, args)
+		rows, err := conn.QueryContext(ctx, `SELECT min(epoch_ms(start_time)) // 300000 * 300000, count(*) FROM rewritten_traces`, nil)
 		if err != nil {
 			return fmt.Errorf("cannot read rewritten traces: %w", err)
 		}
@@ -234,14 +235,20 @@ func (s *Store) applyStoredUsage(ctx context.Context, conn *duckdb.Conn, traces 
 			}
 		}
 		rows.Close()
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(storedUsageSQL, sign), args); err != nil {
-			return fmt.Errorf("cannot update llm usage roll-up: %w", err)
-		}
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(storedStatsSQL, sign), args); err != nil {
-			return fmt.Errorf("cannot update trace stats roll-up: %w", err)
-		}
-		if _, err := conn.ExecContext(ctx, fmt.Sprintf(storedHistSQL, sign), args); err != nil {
-			return fmt.Errorf("cannot update latency histogram: %w", err)
+		for _, st := range []struct{ sql, what string }{
+			{fmt.Sprintf(storedUsageSQL, sign), "llm usage roll-up"},
+			{fmt.Sprintf(storedStatsSQL, sign), "trace stats roll-up"},
+			{fmt.Sprintf(storedHistSQL, sign), "latency histogram"},
+			{noteTouchedUsersSQL, "rewritten users"},
+			{noteTouchedSessionsSQL, "rewritten sessions"},
+		} {
+			stArgs := args[:1]
+			if strings.Contains(st.sql, "$2") {
+				stArgs = args
+			}
+			if _, err := conn.ExecContext(ctx, st.sql, stArgs); err != nil {
+				return fmt.Errorf("cannot update the %s: %w", st.what, err)
+			}
 		}
 	}
 	return nil

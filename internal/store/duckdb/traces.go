@@ -40,6 +40,7 @@ func (s *Store) prepareStaging(ctx context.Context) error {
 		`CREATE TEMP TABLE IF NOT EXISTS stage_agents AS SELECT * FROM agents LIMIT 0`,
 		`CREATE TEMP TABLE IF NOT EXISTS touched_users (workspace_id VARCHAR, day_ms BIGINT, user_id VARCHAR)`,
 		`CREATE TEMP TABLE IF NOT EXISTS touched_sessions (workspace_id VARCHAR, session_id VARCHAR)`,
+		`CREATE TEMP TABLE IF NOT EXISTS rewritten_traces AS SELECT ` + rewrittenTracesColumns + ` FROM traces LIMIT 0`,
 	} {
 		if _, err := s.wconn.ExecContext(ctx, q); err != nil {
 			return fmt.Errorf("cannot create staging tables: %w", err)
@@ -203,19 +204,13 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 		}
 		if len(update) > 0 {
 			// The roll-up loses the stored calls of rewritten traces and regains them merged.
-			if err := s.applyStoredUsage(ctx, conn, update, -1); err != nil {
-				return err
-			}
-			if err := noteTouched(ctx, conn, update); err != nil {
+			if err := s.applyStored(ctx, conn, update, -1); err != nil {
 				return err
 			}
 			if err := stageAndRun(conn, exec, update, ingestedAt, sqlMergeTraces, sqlMergeSpans, sqlMergeScores); err != nil {
 				return err
 			}
-			if err := s.applyStoredUsage(ctx, conn, update, 1); err != nil {
-				return err
-			}
-			if err := noteTouched(ctx, conn, update); err != nil {
+			if err := s.applyStored(ctx, conn, update, 1); err != nil {
 				return err
 			}
 			if err := rebuildTouched(ctx, conn); err != nil {
