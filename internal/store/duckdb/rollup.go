@@ -143,7 +143,7 @@ FROM (
     SELECT t.workspace_id, epoch_ms(t.start_time) // 300000 * 300000, t.agent_id, s.model, s.provider,
            s.cost_usd, s.tokens_input, s.tokens_output
     FROM spans s JOIN rewritten_traces t ON s.workspace_id = t.workspace_id AND s.trace_id = t.trace_id
-    WHERE t.workspace_id = $1 AND s.workspace_id = $1 AND list_contains($2, s.trace_id)
+    WHERE t.workspace_id = $1 AND s.workspace_id = $1 AND s.trace_id IN (SELECT unnest($2::VARCHAR[]))
       AND t.span_count > 0 AND s.kind IN ('llm', 'embedding')
 )
 GROUP BY ALL`
@@ -220,7 +220,7 @@ func (s *Store) applyStored(ctx context.Context, conn *duckdb.Conn, traces []mod
 			return fmt.Errorf("cannot read rewritten traces: %w", err)
 		}
 		if _, err := conn.ExecContext(ctx, `INSERT INTO rewritten_traces SELECT `+rewrittenTracesColumns+`
-			FROM traces WHERE workspace_id = $1 AND list_contains($2, trace_id)`, args); err != nil {
+			FROM traces WHERE workspace_id = $1 AND trace_id IN (SELECT unnest($2::VARCHAR[]))`, args); err != nil {
 			return fmt.Errorf("cannot read rewritten traces: %w", err)
 		}
 		// The slots these rows land in join the compaction's range.

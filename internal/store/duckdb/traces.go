@@ -398,7 +398,7 @@ func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[tra
 	}
 	out := map[traceKey][]model.Span{}
 	for ws, ids := range byWS {
-		rows, err := s.wconn.QueryContext(ctx, `SELECT trace_id FROM traces WHERE workspace_id = ? AND list_contains(?, trace_id)`, ws, ids)
+		rows, err := s.wconn.QueryContext(ctx, `SELECT trace_id FROM traces WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`, ws, ids)
 		if err != nil {
 			return nil, fmt.Errorf("cannot find existing traces: %w", err)
 		}
@@ -419,7 +419,7 @@ func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[tra
 		if len(present) == 0 {
 			continue
 		}
-		spans, err := querySpans(ctx, s.wconn, `WHERE workspace_id = ? AND list_contains(?, trace_id)`, ws, present)
+		spans, err := querySpans(ctx, s.wconn, `WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`, ws, present)
 		if err != nil {
 			return nil, err
 		}
@@ -550,7 +550,7 @@ func (s *Store) StoredTraceIDs(ctx context.Context, workspaceID string, ids []st
 	}
 	s.lookupOnce.Do(func() {
 		s.lookup, s.lookupErr = s.db.PrepareContext(context.Background(),
-			`SELECT trace_id FROM traces WHERE workspace_id = ? AND list_contains(?, trace_id)`)
+			`SELECT trace_id FROM traces WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`)
 	})
 	if s.lookupErr != nil {
 		return nil, fmt.Errorf("cannot prepare the trace lookup: %w", s.lookupErr)
