@@ -40,7 +40,7 @@ func decodeBatchFast(body []byte, bare bool) ([]TraceInput, bool) {
 	r := fastReader{b: string(body)}
 	var traces []TraceInput
 	if bare {
-		if !objects(&r, &traces, r.trace) {
+		if !arrayOf(&r, &traces, r.trace) {
 			return nil, false
 		}
 		return traces, r.end()
@@ -53,7 +53,7 @@ func decodeBatchFast(body []byte, bare bool) ([]TraceInput, bool) {
 				return false
 			}
 			seen = true
-			return objects(&r, &traces, r.trace)
+			return arrayOf(&r, &traces, r.trace)
 		default:
 			return !foldsToField(key, batchSchema) && r.skip(0)
 		}
@@ -88,7 +88,8 @@ func (r *fastReader) null() bool {
 	return false
 }
 
-// object reads an object, calling field with each key (unescaped) with r.i at its value; field reads the value or reports false to give up.
+// object reads an object, calling field with each key (unescaped) with r.i at its value;
+// field reads the value or reports false to give up.
 func (r *fastReader) object(field func(key string) bool) bool {
 	if r.peek() != '{' {
 		return false
@@ -245,39 +246,19 @@ func (r *fastReader) raw(dst *json.RawMessage) bool {
 	return true
 }
 
-// strings reads an array of strings; null sets dst to nil.
-func (r *fastReader) strings(dst *[]string) bool {
-	if r.null() {
-		*dst = nil
-		return true
-	}
-	var out []string
-	ok, empty := r.array(func() bool {
-		if r.peek() != '"' {
-			return false // null elements and other types go to encoding/json
-		}
-		var s string
-		if !r.str(&s) {
-			return false
-		}
-		out = append(out, s)
-		return true
-	})
-	if !ok {
-		return false
-	}
-	if empty {
-		out = []string{}
-	}
-	*dst = out
-	return true
+// element reads a string element of an array: null elements and other types go to
+// encoding/json.
+func (r *fastReader) element(dst *string) bool {
+	return r.peek() == '"' && r.str(dst)
 }
 
 // skip reads any value, checking that it is valid JSON.
 func (r *fastReader) skip(depth int) bool {
 	switch r.peek() {
 	case '"':
-		return r.skipString()
+		_, next, ok := jsonlex.String(r.b, r.i)
+		r.i = next
+		return ok
 	case '{':
 		if depth >= maxFastDepth {
 			return false
@@ -309,16 +290,9 @@ func (r *fastReader) literal(word string) bool {
 	return false
 }
 
-// skipString checks a string.
-func (r *fastReader) skipString() bool {
-	_, next, ok := jsonlex.String(r.b, r.i)
-	r.i = next
-	return ok
-}
-
-// objects reads an array of objects with read; null sets dst to nil, and null elements
-// give up.
-func objects[T any](r *fastReader, dst *[]T, read func(*T) bool) bool {
+// arrayOf reads an array with read for each element; null sets dst to nil, an empty array
+// to an empty slice, as encoding/json does. read gives up on null elements.
+func arrayOf[T any](r *fastReader, dst *[]T, read func(*T) bool) bool {
 	if r.null() {
 		*dst = nil
 		return true
@@ -400,11 +374,11 @@ func (r *fastReader) trace(t *TraceInput) bool {
 		case "metadata":
 			bit, ok = 21, r.raw(&t.Metadata)
 		case "tags":
-			bit, ok = 22, r.strings(&t.Tags)
+			bit, ok = 22, arrayOf(r, &t.Tags, r.element)
 		case "spans":
-			bit, ok = 23, objects(r, &t.Spans, r.span)
+			bit, ok = 23, arrayOf(r, &t.Spans, r.span)
 		case "scores":
-			bit, ok = 24, objects(r, &t.Scores, r.score)
+			bit, ok = 24, arrayOf(r, &t.Scores, r.score)
 		default:
 			return !foldsToField(key, traceSchema) && r.skip(0)
 		}

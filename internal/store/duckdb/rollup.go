@@ -143,8 +143,7 @@ FROM (
     SELECT t.workspace_id, epoch_ms(t.start_time) // 300000 * 300000, t.agent_id, s.model, s.provider,
            s.cost_usd, s.tokens_input, s.tokens_output
     FROM spans s JOIN rewritten_traces t ON s.workspace_id = t.workspace_id AND s.trace_id = t.trace_id
-    WHERE t.workspace_id = $1 AND s.workspace_id = $1 AND s.trace_id IN (SELECT unnest($2::VARCHAR[]))
-      AND t.span_count > 0 AND s.kind IN ('llm', 'embedding')
+    WHERE t.workspace_id = $1 AND s.workspace_id = $1 AND t.span_count > 0 AND s.kind IN ('llm', 'embedding')
 )
 GROUP BY ALL`
 
@@ -242,11 +241,7 @@ func (s *Store) applyStored(ctx context.Context, conn *duckdb.Conn, traces []mod
 			{noteTouchedUsersSQL, "rewritten users"},
 			{noteTouchedSessionsSQL, "rewritten sessions"},
 		} {
-			stArgs := args[:1]
-			if strings.Contains(st.sql, "$2") {
-				stArgs = args
-			}
-			if _, err := conn.ExecContext(ctx, st.sql, stArgs); err != nil {
+			if _, err := conn.ExecContext(ctx, st.sql, args[:1]); err != nil {
 				return fmt.Errorf("cannot update the %s: %w", st.what, err)
 			}
 		}
