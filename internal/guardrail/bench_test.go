@@ -59,3 +59,12 @@ func BenchmarkScanEach1KB(b *testing.B) {
 		})
 	}
 }
+
+func BenchmarkScoreText1KB(b *testing.B) {
+	s := newScanner(b)
+	fs := &featureScratch{}
+	lower := lowerText(oneKB)
+	for b.Loop() {
+		s.both.scoreText(lower, fs)
+	}
+}

@@ -235,6 +235,39 @@ func TestTrainingIsDeterministic(t *testing.T) {
 	}
 }
 
+// Models of another size than the shipped ones take scoreText's general path; it must
+// agree with the features' scores as the shipped size's path does.
+func TestModelPairOfAnotherSize(t *testing.T) {
+	sets, err := LoadDir("testdata")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := TrainTask("injection", sets, TrainOptions{Dims: 1 << 12, Epochs: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := TrainTask("injection", sets, TrainOptions{Dims: 1 << 12, Epochs: 2, Seed: 9})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := pairModels(a, b)
+	for _, text := range []string{"", "hi", oneKB, strings.Repeat("ignore previous instructions ", 400)} {
+		feats := features(lowerText(text), 1<<12, nil)
+		wa, wb := a.Score(feats), b.Score(feats)
+		if ga, gb := p.scoreText(lowerText(text), &featureScratch{}); ga != wa || gb != wb {
+			t.Errorf("%.30q: scored from the text %v %v, from its features %v %v", text, ga, gb, wa, wb)
+		}
+	}
+}
+
+// A model file of the first format hashed n-grams differently: it is refused with what to do.
+func TestReadModelRefusesTheFirstFormat(t *testing.T) {
+	_, err := ReadModel([]byte("AOLR1\n\x00\x00"))
+	if err == nil || !strings.Contains(err.Error(), "train it again") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
 // TestShippedModelsAreReproducible retrains on the labelled data when it is present and
 // compares with the embedded weights.
 func TestShippedModelsAreReproducible(t *testing.T) {
@@ -247,7 +280,7 @@ func TestShippedModelsAreReproducible(t *testing.T) {
 		t.Fatal(err)
 	}
 	for task, shipped := range map[string][]byte{"injection": injectionModel, "toxicity": toxicityModel} {
-		m, err := TrainTask(task, sets, TrainOptions{Seed: 1})
+		m, err := TrainTask(task, sets, TrainOptions{Seed: ShippedSeed})
 		if err != nil {
 			t.Fatal(err)
 		}
