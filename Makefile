@@ -168,6 +168,8 @@ fuzz:
 	$(GO) test -run x -fuzz FuzzParse -fuzztime $(FUZZTIME) ./internal/pricing/
 	$(GO) test -run x -fuzz FuzzTextGrams -fuzztime $(FUZZTIME) ./internal/store/
 	$(GO) test -run x -fuzz FuzzLongestTokenRun -fuzztime $(FUZZTIME) ./internal/guardrail/
+	$(GO) test -run x -fuzz FuzzByteScans -fuzztime $(FUZZTIME) ./internal/guardrail/
+	$(GO) test -run x -fuzz FuzzKeywordIndex -fuzztime $(FUZZTIME) ./internal/guardrail/
 	for f in FuzzDecodeProto FuzzDecodeJSON FuzzMapAttributes FuzzParseJSONValue FuzzFastMessages; do \
 	  $(GO) test -run x -fuzz $$f -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/ingest/otlp/ || exit 1; done
 	$(GO) test -run x -fuzz FuzzOTLPHandler -fuzztime $(FUZZTIME) -fuzzminimizetime 5s ./internal/httpapi/

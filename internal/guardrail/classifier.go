@@ -60,6 +60,10 @@ type featureScratch struct {
 	norm  []byte
 	hits  []keywordHit // a scan's keyword hits
 	lower []byte       // a scan's lowered text
+	// A scan's other working lists.
+	phrases []phraseEvent
+	windows []secretWindow
+	spans   []span
 }
 
 // compute writes the hashed n-gram indexes of lower into fs.feats and returns them.
@@ -98,21 +102,23 @@ func windowAt(norm []byte, i int) uint64 {
 // that word boundaries are features too. Eight zero bytes follow it in the buffer, for
 // windowAt.
 func (fs *featureScratch) normalize(s string) []byte {
-	prevSpace := true
 	norm := append(fs.norm[:0], ' ')
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c == '\n' || c == '\t' || c == '\r' || c == ' ' {
-			if prevSpace {
-				continue
-			}
-			c, prevSpace = ' ', true
-		} else {
-			prevSpace = false
+	for i := 0; i < len(s); {
+		// Copy a run of other bytes whole, then fold the whitespace after it.
+		j := i
+		for j < len(s) && byteClasses[s[j]]&classSpace == 0 {
+			j++
 		}
-		norm = append(norm, c)
+		norm = append(norm, s[i:j]...)
+		for j < len(s) && byteClasses[s[j]]&classSpace != 0 {
+			j++
+		}
+		if norm[len(norm)-1] != ' ' {
+			norm = append(norm, ' ')
+		}
+		i = j
 	}
-	if !prevSpace {
+	if norm[len(norm)-1] != ' ' {
 		norm = append(norm, ' ')
 	}
 	n := len(norm)

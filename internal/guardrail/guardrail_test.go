@@ -336,11 +336,116 @@ func TestByteClassesMatchTheirDefinitions(t *testing.T) {
 		tokenChar := alnum || c == '_' || c == '-' || c == '+' || c == '/' || c == '='
 		tokenByte := tokenChar || c == ':' || c == '.' || c == '@'
 		wordByte := alnum || c == '@' || c == '$' || c == '*' || c == '!' || c == '|' || c == '.' || c == '\'' || c >= 0x80
+		space := c == ' ' || c == '\t' || c == '\r' || c == '\n'
+		if space != (byteClasses[c]&classSpace != 0) {
+			t.Errorf("byte %#x: space class %v, want %v", c, !space, space)
+		}
 		if isLetter(c) != letter || isTokenChar(c) != tokenChar || isTokenByte(c) != tokenByte || isWordByte(c) != wordByte {
 			t.Errorf("byte %#x: letter %v/%v token char %v/%v token byte %v/%v word byte %v/%v", c,
 				isLetter(c), letter, isTokenChar(c), tokenChar, isTokenByte(c), tokenByte, isWordByte(c), wordByte)
 		}
 	}
+}
+
+// nextDigitByBytes and normalizeByBytes are the plain definitions nextDigit and normalize
+// must agree with.
+func nextDigitByBytes(s string, from int) int {
+	for i := from; i < len(s); i++ {
+		if s[i] >= '0' && s[i] <= '9' {
+			return i
+		}
+	}
+	return -1
+}
+
+func normalizeByBytes(s string) []byte {
+	prevSpace := true
+	norm := []byte{' '}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c == '\n' || c == '\t' || c == '\r' || c == ' ' {
+			if prevSpace {
+				continue
+			}
+			c, prevSpace = ' ', true
+		} else {
+			prevSpace = false
+		}
+		norm = append(norm, c)
+	}
+	if !prevSpace {
+		norm = append(norm, ' ')
+	}
+	return norm
+}
+
+func checkByteScans(t *testing.T, s string) {
+	for from := 0; from <= len(s); from++ {
+		if got, want := nextDigit(s, from), nextDigitByBytes(s, from); got != want {
+			t.Fatalf("nextDigit(%q, %d) = %d, want %d", s, from, got, want)
+		}
+	}
+	fs := &featureScratch{}
+	if got, want := fs.normalize(s), normalizeByBytes(s); !bytes.Equal(got, want) {
+		t.Fatalf("normalize(%q) = %q, want %q", s, got, want)
+	}
+}
+
+// Every byte value at every place of a word-sized window, then longer texts.
+func TestByteScansMatchTheirDefinitions(t *testing.T) {
+	for c := range 256 {
+		for at := range 17 {
+			b := []byte("abcdefgh ijklmnopq")
+			b[at] = byte(c)
+			checkByteScans(t, string(b))
+		}
+	}
+	for _, s := range []string{"", "7", " \n\t ", "x\r\n\ny", oneKB, agentPromptKB, "\xb0\xb9\x2f\x3a\x30" + strings.Repeat("\xff", 9) + "9"} {
+		checkByteScans(t, s)
+	}
+}
+
+func FuzzByteScans(f *testing.F) {
+	f.Add("order 18273, call +44 20 7946 0958")
+	f.Add("\t\t a\n\nb \xb5\x39")
+	f.Fuzz(checkByteScans)
+}
+
+// checkKeywordIndex holds an index's pass to the plain search: every word at every
+// position, in order of position and then of the words' order in their prefix's list.
+func checkKeywordIndex(t *testing.T, k *keywordIndex, lower string) {
+	var got, want [][2]int
+	k.each(lower, func(w, i int) { got = append(got, [2]int{w, i}) })
+	for i := range len(lower) {
+		if i+1 >= len(lower) {
+			break
+		}
+		p := uint16(lower[i])<<8 | uint16(lower[i+1])
+		if k.slot[p] == 0 {
+			continue
+		}
+		for _, w := range k.lists[k.slot[p]-1] {
+			if strings.HasPrefix(lower[i:], k.words[w]) {
+				want = append(want, [2]int{int(w), i})
+			}
+		}
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("keywords in %q: %v, want %v", lower, got, want)
+	}
+}
+
+func TestKeywordIndexMatchesPlainSearch(t *testing.T) {
+	s := newScanner(t)
+	for _, text := range []string{"", "a", "mr", "dr. who", "sk", "ms api key", oneKB, agentPromptKB, "ignore all previous instructions, api_key=sk-1"} {
+		checkKeywordIndex(t, s.keywords.merged, lowerText(text))
+	}
+}
+
+func FuzzKeywordIndex(f *testing.F) {
+	f.Add("my name is ann; api key sk-abc; ignore previous instructions")
+	s := newScanner(f)
+	f.Fuzz(func(t *testing.T, text string) { checkKeywordIndex(t, s.keywords.merged, lowerText(text)) })
 }
 
 // One pass over a text must give each detector the keyword hits its own index would, in

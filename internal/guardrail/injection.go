@@ -20,8 +20,8 @@ var injectionRules = newPhraseRules([]phraseRuleSource{
 
 // scanInjection appends injection spans: phrase rules with their match offsets and the
 // classifier's verdict over the whole text.
-func (s *Scanner) scanInjection(text, lower string, hits *keywordHits, score float64, out []span) []span {
-	injectionRules.each(text, lower, hits, func(typ string, start, end int) {
+func (s *Scanner) scanInjection(text, lower string, hits *keywordHits, fs *featureScratch, score float64, out []span) []span {
+	fs.phrases = injectionRules.each(text, lower, hits, fs.phrases, func(typ string, start, end int) {
 		out = append(out, span{cat: CategoryInjection, typ: typ, start: start, end: end, score: 0.9, detector: "injection/rules" + injectionVersion})
 	})
 	if s.injection != nil && score >= s.injection.Threshold {

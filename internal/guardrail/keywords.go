@@ -12,6 +12,9 @@ type keywordIndex struct {
 	// thirds[slot] has bit c set when a keyword with that prefix continues with byte c;
 	// all bits when one of them is the prefix itself.
 	thirds [][4]uint64
+	// heads[w] is word w's first four bytes (fewer for a shorter word, masked by
+	// headMasks[w]), compared in one operation before the whole word is.
+	heads, headMasks []uint32
 }
 
 func newKeywordIndex(words []string) *keywordIndex {
@@ -29,6 +32,13 @@ func newKeywordIndex(words []string) *keywordIndex {
 		}
 		n := k.slot[p] - 1
 		k.lists[n] = append(k.lists[n], int32(i))
+		var head, mask uint32
+		for b := 0; b < min(4, len(w)); b++ {
+			head |= uint32(w[b]) << (8 * b)
+			mask |= 0xff << (8 * b)
+		}
+		k.heads = append(k.heads, head)
+		k.headMasks = append(k.headMasks, mask)
 		if len(w) == 2 {
 			k.thirds[n] = [4]uint64{^uint64(0), ^uint64(0), ^uint64(0), ^uint64(0)}
 		} else {
@@ -62,6 +72,19 @@ func (k *keywordIndex) scan(lower string, f func(word, pos int) bool) {
 			if c := lower[i+2]; k.thirds[n][c>>6]&(1<<(c&63)) == 0 {
 				continue
 			}
+		}
+		if i+4 <= len(lower) {
+			x := uint32(lower[i]) | uint32(lower[i+1])<<8 | uint32(lower[i+2])<<16 | uint32(lower[i+3])<<24
+			for _, w := range k.lists[n] {
+				if x&k.headMasks[w] != k.heads[w] {
+					continue
+				}
+				kw := k.words[w]
+				if len(lower)-i >= len(kw) && lower[i+4:i+max(4, len(kw))] == kw[min(4, len(kw)):] && !f(int(w), i) {
+					return
+				}
+			}
+			continue
 		}
 		for _, w := range k.lists[n] {
 			kw := k.words[w]

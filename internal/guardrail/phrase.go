@@ -119,8 +119,16 @@ func neededLiterals(re *syntax.Regexp) []leadingLiteral {
 	return best
 }
 
-// each calls f for every match, rule by rule, in order of position within a rule.
-func (p *phraseRules) each(text, lower string, hits *keywordHits, f func(typ string, start, end int)) {
+// phraseEvent is a word of a rule found in the text: where, and whether it starts the
+// rule or is needed by a later part of it.
+type phraseEvent struct {
+	rule, pos int32
+	leading   bool
+}
+
+// each calls f for every match, rule by rule, in order of position within a rule. It
+// keeps the words it finds in buf and returns it for reuse.
+func (p *phraseRules) each(text, lower string, hits *keywordHits, buf []phraseEvent, f func(typ string, start, end int)) []phraseEvent {
 	if foldsOutsideASCII(text) {
 		// The Kelvin sign and the long s match k and s under (?i) but are not lowered
 		// into the text the leading words are looked up in.
@@ -129,30 +137,37 @@ func (p *phraseRules) each(text, lower string, hits *keywordHits, f func(typ str
 				f(r.typ, m[0], m[1])
 			}
 		}
-		return
+		return buf
 	}
-	var starts, needed [][]int // rule -> offsets of its leading and needed words, ascending
+	// The words in order of position; a rule's words at one position are listed once.
+	events := buf[:0]
 	hits.each(p.words, lower, func(w, i int) {
-		if starts == nil {
-			starts, needed = make([][]int, len(p.rules)), make([][]int, len(p.rules))
+		first := len(events)
+		for first > 0 && int(events[first-1].pos) == i {
+			first--
 		}
+	uses:
 		for _, u := range p.wordUses[w] {
-			list := &needed[u.rule]
-			if u.leading {
-				if i > 0 && isRegexpWordByte(text[i-1]) {
-					continue // every rule begins at a word boundary
+			if u.leading && i > 0 && isRegexpWordByte(text[i-1]) {
+				continue // every rule begins at a word boundary
+			}
+			e := phraseEvent{int32(u.rule), int32(i), u.leading} // #nosec G115 -- texts are far below 2 GiB
+			for _, seen := range events[first:] {
+				if seen == e {
+					continue uses
 				}
-				list = &starts[u.rule]
 			}
-			if n := len(*list); n == 0 || (*list)[n-1] != i {
-				*list = append(*list, i)
-			}
+			events = append(events, e)
 		}
 	})
-	for r, cands := range starts {
+	for r := range p.rules {
 		rule := &p.rules[r]
-		found, next, need := 0, 0, needed[r]
-		for _, i := range cands {
+		found, next, need := 0, 0, 0 // need: index of the next needed word of r not before i
+		for _, e := range events {
+			if int(e.rule) != r || !e.leading {
+				continue
+			}
+			i := int(e.pos)
 			if i < next {
 				continue // inside the previous match: matches do not overlap
 			}
@@ -160,13 +175,13 @@ func (p *phraseRules) each(text, lower string, hits *keywordHits, f func(typ str
 			// text's next byte rather than the end of the window.
 			end := min(len(text), i+rule.maxLen+1)
 			if rule.needs {
-				for len(need) > 0 && need[0] < i {
-					need = need[1:]
+				for need < len(events) && (int(events[need].rule) != r || events[need].leading || int(events[need].pos) < i) {
+					need++
 				}
-				if len(need) == 0 {
+				if need == len(events) {
 					break
 				}
-				if need[0] >= end {
+				if int(events[need].pos) >= end {
 					continue
 				}
 			}
@@ -181,6 +196,7 @@ func (p *phraseRules) each(text, lower string, hits *keywordHits, f func(typ str
 			next = max(i+m[1], i+1)
 		}
 	}
+	return events
 }
 
 // isRegexpWordByte is \w of the regexp package, which \b is defined by.

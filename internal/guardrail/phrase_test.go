@@ -17,7 +17,7 @@ type phraseMatch struct {
 
 func phraseMatchesFast(p *phraseRules, text string) []phraseMatch {
 	var out []phraseMatch
-	p.each(text, lowerText(text), &keywordHits{}, func(typ string, start, end int) { out = append(out, phraseMatch{typ, start, end}) })
+	p.each(text, lowerText(text), &keywordHits{}, nil, func(typ string, start, end int) { out = append(out, phraseMatch{typ, start, end}) })
 	return out
 }
 

@@ -1,6 +1,7 @@
 package guardrail
 
 import (
+	"math/bits"
 	"net/netip"
 	"strings"
 	"unicode"
@@ -88,6 +89,7 @@ const (
 	classLower
 	classDigit
 	classSlash
+	classSpace // the whitespace the classifiers fold: space, tab, CR, LF
 )
 
 var byteClasses = func() (t [256]uint8) {
@@ -104,6 +106,8 @@ var byteClasses = func() (t [256]uint8) {
 			t[i] |= classDigit
 		case c == '/':
 			t[i] |= classSlash
+		case c == ' ' || c == '\t' || c == '\r' || c == '\n':
+			t[i] |= classSpace
 		}
 		if alnum || strings.IndexByte("_-+/=", c) >= 0 {
 			t[i] |= classTokenChar
@@ -174,9 +178,50 @@ func scanEmails(text string, out []span) []span {
 
 // scanNumbers finds runs of digits with phone-like separators and classifies each run as an
 // IPv4 address, SSN, credit card (Luhn) or phone number (libphonenumber metadata).
+// nextDigit returns the index of the first ASCII digit in s at or after from, or -1. It
+// tests eight bytes at a time: the number scanners start only at digits, which are rare
+// in prose, and stepping to them byte by byte was most of their cost.
+func nextDigit(s string, from int) int {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	i := from
+	for ; i+8 <= len(s); i += 8 {
+		// Digits become 0..9; a byte below 10 sets its high bit in the mask. The lowest
+		// set bit is exact (a borrow only runs towards higher bytes).
+		x := load64(s, i) ^ (0x30 * ones)
+		if m := (x - 10*ones) &^ x & highs; m != 0 {
+			return i + bits.TrailingZeros64(m)/8
+		}
+	}
+	for ; i < len(s); i++ {
+		if isDigit(s[i]) {
+			return i
+		}
+	}
+	return -1
+}
+
+// load64 reads eight bytes of s from i, little-endian, in one load.
+func load64(s string, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+}
+
 func scanNumbers(text, lower string, out []span) []span {
 	var digits [40]byte
 	for i := 0; i < len(text); i++ {
+		if !isDigit(text[i]) {
+			// A run starts at a digit, or at a "+" or "(" just before one.
+			k := nextDigit(text, i)
+			if k < 0 {
+				break
+			}
+			if k-1 >= i && (text[k-1] == '+' || text[k-1] == '(') {
+				i = k - 1
+			} else {
+				i = k
+			}
+		}
 		c := text[i]
 		startsRun := isDigit(c) || ((c == '+' || c == '(') && i+1 < len(text) && isDigit(text[i+1]))
 		if !startsRun || (i > 0 && (isLetter(text[i-1]) || isDigit(text[i-1]) || text[i-1] == '.' && i > 1 && isDigit(text[i-2]))) {
@@ -410,6 +455,15 @@ var ibanLengths = map[string]int{
 func scanIBANs(text, lower string, out []span) []span {
 	var buf [34]byte
 	for i := 0; i+4 <= len(text); i++ {
+		// The first place whose third byte is a digit.
+		k := nextDigit(text, i+2)
+		if k < 0 {
+			break
+		}
+		i = k - 2
+		if i+4 > len(text) {
+			break
+		}
 		if !isLetter(text[i]) || !isLetter(text[i+1]) || !isDigit(text[i+2]) || !isDigit(text[i+3]) {
 			continue
 		}
@@ -520,7 +574,10 @@ var streetSuffixes = map[string]bool{
 func scanAddresses(text, lower string, out []span) []span {
 	var words [8][2]int
 	for i := 0; i < len(text); i++ {
-		if !isDigit(text[i]) || (i > 0 && text[i-1] != ' ' && text[i-1] != '\n' && text[i-1] != '\t') {
+		if i = nextDigit(text, i); i < 0 {
+			break
+		}
+		if i > 0 && text[i-1] != ' ' && text[i-1] != '\n' && text[i-1] != '\t' {
 			continue
 		}
 		// The next few words: a house number followed within four words by a street suffix.

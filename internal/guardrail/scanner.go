@@ -3,7 +3,7 @@ package guardrail
 import (
 	_ "embed"
 	"fmt"
-	"sort"
+	"slices"
 	"sync"
 	"unsafe"
 )
@@ -95,12 +95,14 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 		hits = s.keywords.find(lower, fs.hits[:0])
 		defer func() { fs.hits = hits.list[:0] }()
 	}
-	var spans []span
+	// The spans are working state: toFindings copies what the caller gets.
+	spans := fs.spans[:0]
+	defer func() { fs.spans = spans[:0] }()
 	if opt.want(CategoryPII) {
 		spans = scanPII(text, lower, &hits, spans)
 	}
 	if opt.want(CategorySecret) {
-		spans = s.secrets.scan(text, lower, &hits, spans)
+		spans = s.secrets.scan(text, lower, &hits, fs, spans)
 	}
 	wantInj, wantTox := opt.want(CategoryInjection), opt.want(CategoryToxicity)
 	// A few characters give the classifiers nothing to go on but their prior; rules and the
@@ -116,7 +118,8 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 				dims = len(s.toxicity.Weights)
 			}
 			switch {
-			case wantInj && wantTox && s.both != nil:
+			case s.both != nil:
+				// Scoring both costs what scoring one does: the table read is shared.
 				injScore, toxScore = s.both.scoreText(lower, fs)
 			case wantInj && s.injection != nil:
 				injScore = s.injection.Score(fs.compute(lower, dims))
@@ -130,7 +133,7 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 				// reaching a model arrives in an input (tool results included), where it runs.
 				injScore = 0
 			}
-			spans = s.scanInjection(text, lower, &hits, injScore, spans)
+			spans = s.scanInjection(text, lower, &hits, fs, injScore, spans)
 		}
 		if wantTox {
 			spans = s.scanToxicity(text, lower, &hits, toxScore, spans)
@@ -139,11 +142,11 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 	if len(opt.Rules) > 0 {
 		spans = applyRules(text, lower, opt, spans)
 	}
-	sort.SliceStable(spans, func(i, j int) bool {
-		if spans[i].start != spans[j].start {
-			return spans[i].start < spans[j].start
+	slices.SortStableFunc(spans, func(a, b span) int {
+		if a.start != b.start {
+			return a.start - b.start
 		}
-		return spans[i].end > spans[j].end
+		return b.end - a.end
 	})
 	return toFindings(text, dedupe(spans))
 }

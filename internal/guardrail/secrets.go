@@ -147,21 +147,25 @@ const (
 	secretAfter  = 320
 )
 
+// secretWindow is where a rule runs: around one of its keywords.
+type secretWindow struct{ rule, from, to int }
+
 // scan appends secret spans of text; lower is text lowercased byte-for-byte.
-func (s *secretRules) scan(text, lower string, hits *keywordHits, out []span) []span {
-	type ruleWindow struct{ rule, from, to int }
-	var wins []ruleWindow // in the order of the keywords' positions
+func (s *secretRules) scan(text, lower string, hits *keywordHits, fs *featureScratch, out []span) []span {
+	wins := fs.windows[:0] // in the order of the keywords' positions
 	hits.each(s.keywords, lower, func(k, i int) {
 		from, to := max(0, i-secretBefore), min(len(text), i+len(s.keywords.words[k])+secretAfter)
 		for _, r := range s.kwRules[k] {
-			wins = append(wins, ruleWindow{r, from, to})
+			wins = append(wins, secretWindow{r, from, to})
 		}
 	})
+	defer func() { fs.windows = wins[:0] }()
+	textRun := -1
 	if len(wins) == 0 {
-		return scanHighEntropy(text, out)
+		return s.scanHighEntropy(text, textRun, out)
 	}
 	// Rule by rule, each rule's overlapping windows merged.
-	slices.SortStableFunc(wins, func(a, b ruleWindow) int { return a.rule - b.rule })
+	slices.SortStableFunc(wins, func(a, b secretWindow) int { return a.rule - b.rule })
 	merged := wins[:1]
 	for _, w := range wins[1:] {
 		if last := &merged[len(merged)-1]; last.rule == w.rule && last.to >= w.from {
@@ -173,7 +177,6 @@ func (s *secretRules) scan(text, lower string, hits *keywordHits, out []span) []
 	// A window's runs are parts of the text's, no longer and no more mixed: a rule needing
 	// more than the text's longest run is skipped without measuring its windows. Rules
 	// sharing a keyword share its windows: each window's longest run is measured once.
-	textRun := -1
 	type windowRun struct{ from, to, run int }
 	var runs []windowRun
 	longestRun := func(from, to int) int {
@@ -198,8 +201,24 @@ func (s *secretRules) scan(text, lower string, hits *keywordHits, out []span) []
 			out = s.matchRule(rule, text, w.from, w.to, out)
 		}
 	}
+	return s.scanHighEntropy(text, textRun, out)
+}
+
+// scanHighEntropy runs the entropy fallback unless the text's longest mixed run (textRun,
+// or -1 when not measured yet) is too short for it: a run it reports has a digit, so it
+// lies in a mixed run at least as long. That spares a second pass over most texts.
+func (s *secretRules) scanHighEntropy(text string, textRun int, out []span) []span {
+	if textRun < 0 {
+		textRun = longestTokenRun(text)
+	}
+	if textRun < highEntropyMinRun {
+		return out
+	}
 	return scanHighEntropy(text, out)
 }
+
+// highEntropyMinRun is the shortest token the entropy fallback reports.
+const highEntropyMinRun = 24
 
 // minTokenRun is the shortest run of token characters the gate looks for.
 const minTokenRun = 10
@@ -459,7 +478,7 @@ func scanHighEntropy(text string, out []span) []span {
 			j++
 		}
 		const mixed = classUpper | classLower | classDigit
-		if j-i >= 24 && seen&mixed == mixed && seen&classSlash == 0 && shannon(text[i:j]) >= 4.2 && !covered(out, i, j) {
+		if j-i >= highEntropyMinRun && seen&mixed == mixed && seen&classSlash == 0 && shannon(text[i:j]) >= 4.2 && !covered(out, i, j) {
 			out = append(out, span{cat: CategorySecret, typ: "HIGH_ENTROPY", start: i, end: j, score: 0.6, detector: "secret/entropy" + secretsVersion})
 		}
 		i = j

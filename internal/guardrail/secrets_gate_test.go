@@ -166,9 +166,15 @@ func TestLongestTokenRunMatchesDefinition(t *testing.T) {
 // FuzzLongestTokenRun holds the gate to its byte-by-byte definition on any text.
 func FuzzLongestTokenRun(f *testing.F) {
 	f.Add("token ghp_0123456789abcdefABCDEF and https://x.y, done...")
+	f.Add("secret: Zx8Qm2Lp9Vt4Rk7Wn3Hs6Yb1Jd5Fg0Ca")
 	f.Fuzz(func(t *testing.T, s string) {
 		if got, want := longestTokenRun(s), longestTokenRunByByte(s); got != want {
 			t.Fatalf("longestTokenRun(%q) = %d, want %d", s, got, want)
+		}
+		// The entropy fallback skipped on the run's length finds what it would have.
+		gated := (&secretRules{}).scanHighEntropy(s, -1, nil)
+		if full := scanHighEntropy(s, nil); len(gated) != len(full) {
+			t.Fatalf("gated entropy scan of %q found %v, the full one %v", s, gated, full)
 		}
 	})
 }

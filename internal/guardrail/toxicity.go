@@ -143,10 +143,13 @@ func (s *Scanner) scanToxicity(text, lower string, hits *keywordHits, score floa
 			i++
 			continue
 		}
-		j, star, letters := i, false, 0
-		for j < len(text) && isWordByte(text[j]) {
-			star = star || text[j] == '*'
-			if isLetter(text[j]) {
+		j, letters := i, 0
+		for j < len(text) {
+			c := byteClasses[text[j]]
+			if c&classWordByte == 0 {
+				break
+			}
+			if c&(classUpper|classLower) != 0 {
 				letters++
 			}
 			j++
@@ -171,7 +174,7 @@ func (s *Scanner) scanToxicity(text, lower string, hits *keywordHits, score floa
 			}
 			if len(w) >= 3 && len(w) <= 40 && !(letters == len(w) && plainWordOutsideLexicon(lower[wStart:wEnd])) {
 				squeezed, single := normalizeWord(w, wordBuf[:])
-				if inLexicon(squeezed) || inLexicon(single) || (star && maskedMatch(strings.ToLower(w))) {
+				if inLexicon(squeezed) || inLexicon(single) || (strings.IndexByte(w, '*') >= 0 && maskedMatch(strings.ToLower(w))) {
 					out = append(out, span{cat: CategoryToxicity, typ: TypeProfanity, start: wStart, end: wStart + len(w), score: 0.8, detector: "toxicity/lexicon" + toxicityVersion})
 				}
 			}
