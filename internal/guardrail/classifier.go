@@ -102,30 +102,40 @@ func windowAt(norm []byte, i int) uint64 {
 // that word boundaries are features too. Eight zero bytes follow it in the buffer, for
 // windowAt.
 func (fs *featureScratch) normalize(s string) []byte {
-	norm := append(fs.norm[:0], ' ')
-	for i := 0; i < len(s); {
-		// Copy a run of other bytes whole, then fold the whitespace after it.
-		j := i
-		for j < len(s) && byteClasses[s[j]]&classSpace == 0 {
-			j++
-		}
-		norm = append(norm, s[i:j]...)
-		for j < len(s) && byteClasses[s[j]]&classSpace != 0 {
-			j++
-		}
-		if norm[len(norm)-1] != ' ' {
-			norm = append(norm, ' ')
-		}
-		i = j
+	size := len(s) + 2 + 8
+	if cap(fs.norm) < size {
+		fs.norm = make([]byte, size)
 	}
-	if norm[len(norm)-1] != ' ' {
-		norm = append(norm, ' ')
+	buf := fs.norm[:size]
+	buf[0] = ' '
+	// Without branches: every byte is written (whitespace as a space), and the write
+	// position moves on unless the byte is whitespace after whitespace.
+	n, prevSpace := 1, 1
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		space := int(byteClasses[c] >> classSpaceShift)
+		buf[n] = foldSpace[c]
+		n += 1 - space&prevSpace
+		prevSpace = space
 	}
-	n := len(norm)
-	norm = append(norm, 0, 0, 0, 0, 0, 0, 0, 0)
-	fs.norm = norm
-	return norm[:n]
+	if prevSpace == 0 {
+		buf[n] = ' '
+		n++
+	}
+	clear(buf[n : n+8])
+	return buf[:n]
 }
+
+// foldSpace maps the whitespace normalize folds to a space and every other byte to itself.
+var foldSpace = func() (t [256]byte) {
+	for i := range t {
+		t[i] = byte(i)
+		if byteClasses[i]&classSpace != 0 {
+			t[i] = ' '
+		}
+	}
+	return t
+}()
 
 // quantize fills m.quant from m.Weights.
 func (m *Model) quantize() {

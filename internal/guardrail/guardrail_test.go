@@ -329,6 +329,9 @@ func TestModelPairScoresLikeEachModel(t *testing.T) {
 
 // The byte-class table must say what the spelled-out definitions say, for every byte.
 func TestByteClassesMatchTheirDefinitions(t *testing.T) {
+	if classSpace != 1<<classSpaceShift {
+		t.Fatalf("classSpace is %#x, not bit %d", classSpace, classSpaceShift)
+	}
 	for i := range 256 {
 		c := byte(i)
 		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
@@ -421,10 +424,10 @@ func checkKeywordIndex(t *testing.T, k *keywordIndex, lower string) {
 			break
 		}
 		p := uint16(lower[i])<<8 | uint16(lower[i+1])
-		if k.slot[p] == 0 {
+		if k.bits[p>>6]&(1<<(p&63)) == 0 {
 			continue
 		}
-		for _, w := range k.lists[k.slot[p]-1] {
+		for _, w := range k.lists[k.slotOf(p)] {
 			if strings.HasPrefix(lower[i:], k.words[w]) {
 				want = append(want, [2]int{int(w), i})
 			}
@@ -437,6 +440,21 @@ func checkKeywordIndex(t *testing.T, k *keywordIndex, lower string) {
 
 func TestKeywordIndexMatchesPlainSearch(t *testing.T) {
 	s := newScanner(t)
+	// Each word is listed once, under its own prefix, in the order of the words.
+	k := s.keywords.merged
+	listed := 0
+	for n, list := range k.lists {
+		for j, w := range list {
+			word := k.words[w]
+			if k.slotOf(uint16(word[0])<<8|uint16(word[1])) != n || (j > 0 && list[j-1] >= w) {
+				t.Fatalf("word %q listed under slot %d out of place", word, n)
+			}
+			listed++
+		}
+	}
+	if listed != len(k.words) {
+		t.Fatalf("%d of %d words listed", listed, len(k.words))
+	}
 	for _, text := range []string{"", "a", "mr", "dr. who", "sk", "ms api key", oneKB, agentPromptKB, "ignore all previous instructions, api_key=sk-1"} {
 		checkKeywordIndex(t, s.keywords.merged, lowerText(text))
 	}

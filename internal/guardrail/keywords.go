@@ -1,5 +1,7 @@
 package guardrail
 
+import "math/bits"
+
 // keywordIndex finds many keywords in one pass: a bitmap of the keywords' first two bytes
 // (8 KB, so it stays in the L1 cache) rejects almost every position before any comparison,
 // and a mask of the third bytes that follow each prefix rejects most of the rest, which
@@ -7,7 +9,10 @@ package guardrail
 type keywordIndex struct {
 	words []string
 	bits  [1 << 10]uint64
-	slot  [1 << 16]uint16 // prefix -> 1 + index into lists and thirds
+	// ranks[i] counts the prefixes set in bits[:i]: a prefix's number among them, its
+	// index into lists and thirds, is its rank plus the bits set before it in its word
+	// (2 KB in place of a 128 KB table indexed by prefix, which missed the cache).
+	ranks [1 << 10]uint16
 	lists [][]int32
 	// thirds[slot] has bit c set when a keyword with that prefix continues with byte c;
 	// all bits when one of them is the prefix itself.
@@ -19,18 +24,22 @@ type keywordIndex struct {
 
 func newKeywordIndex(words []string) *keywordIndex {
 	k := &keywordIndex{words: words}
-	for i, w := range words {
+	for _, w := range words {
 		if len(w) < 2 {
 			panic("keyword shorter than two bytes: " + w)
 		}
 		p := uint16(w[0])<<8 | uint16(w[1])
 		k.bits[p>>6] |= 1 << (p & 63)
-		if k.slot[p] == 0 {
-			k.lists = append(k.lists, nil)
-			k.thirds = append(k.thirds, [4]uint64{})
-			k.slot[p] = uint16(len(k.lists))
-		}
-		n := k.slot[p] - 1
+	}
+	total := 0
+	for i, b := range k.bits {
+		k.ranks[i] = uint16(total) // #nosec G115 -- at most 65,536 prefixes
+		total += bits.OnesCount64(b)
+	}
+	k.lists = make([][]int32, total)
+	k.thirds = make([][4]uint64, total)
+	for i, w := range words {
+		n := k.slotOf(uint16(w[0])<<8 | uint16(w[1]))
 		k.lists[n] = append(k.lists[n], int32(i))
 		var head, mask uint32
 		for b := 0; b < min(4, len(w)); b++ {
@@ -46,6 +55,11 @@ func newKeywordIndex(words []string) *keywordIndex {
 		}
 	}
 	return k
+}
+
+// slotOf is the index into lists and thirds of the prefix p, which must be in bits.
+func (k *keywordIndex) slotOf(p uint16) int {
+	return int(k.ranks[p>>6]) + bits.OnesCount64(k.bits[p>>6]&(1<<(p&63)-1))
 }
 
 // each calls f for every occurrence of a keyword in lower, in order of position.
@@ -64,10 +78,11 @@ func (k *keywordIndex) any(lower string) bool {
 func (k *keywordIndex) scan(lower string, f func(word, pos int) bool) {
 	for i := 0; i+1 < len(lower); i++ {
 		p := uint16(lower[i])<<8 | uint16(lower[i+1])
-		if k.bits[p>>6]&(1<<(p&63)) == 0 {
+		word := k.bits[p>>6]
+		if word&(1<<(p&63)) == 0 {
 			continue
 		}
-		n := k.slot[p] - 1
+		n := int(k.ranks[p>>6]) + bits.OnesCount64(word&(1<<(p&63)-1))
 		if i+2 < len(lower) {
 			if c := lower[i+2]; k.thirds[n][c>>6]&(1<<(c&63)) == 0 {
 				continue

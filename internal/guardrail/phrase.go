@@ -26,6 +26,8 @@ type phraseRules struct {
 type phraseWordUse struct {
 	rule    int
 	leading bool // starts the rule; otherwise a later part of the rule needs it
+	// atBoundary: the word counts only where it starts a word (leading words always do).
+	atBoundary bool
 }
 
 type phraseRule struct {
@@ -80,11 +82,11 @@ func newPhraseRules(src []phraseRuleSource) *phraseRules {
 			if len(l.text) < 2 || !isRegexpWordByte(l.text[0]) {
 				panic(fmt.Sprintf("phrase rule %d does not start with a word: %s", i, s.expr))
 			}
-			use(l.text, phraseWordUse{i, true})
+			use(l.text, phraseWordUse{rule: i, leading: true})
 		}
-		needed := neededLiterals(simple)
+		needed, atBoundary := neededLiterals(simple)
 		for _, l := range needed {
-			use(l.text, phraseWordUse{i, false})
+			use(l.text, phraseWordUse{rule: i, atBoundary: atBoundary})
 		}
 		p.rules = append(p.rules, phraseRule{typ: s.typ, full: regexp.MustCompile(s.expr),
 			anchored: regexp.MustCompile(`^(?:` + s.expr + `)`), maxLen: maxLen, needs: len(needed) > 0})
@@ -97,13 +99,18 @@ func newPhraseRules(src []phraseRuleSource) *phraseRules {
 // literals are all at least three bytes long (the last such): every match holds one of
 // them. Two bytes ("pr" of "précédentes") occur so often that looking for them costs more
 // than the expressions they would spare. None when no part qualifies.
-func neededLiterals(re *syntax.Regexp) []leadingLiteral {
+//
+// It also reports whether that part follows a word boundary (\b) and all its literals begin
+// with a word byte: a needed word then counts only where it starts a word, so "stan" in
+// "understand" wakes no rule that needs the word "STAN".
+func neededLiterals(re *syntax.Regexp) ([]leadingLiteral, bool) {
 	if re.Op != syntax.OpConcat {
-		return nil
+		return nil, false
 	}
 	first := true
 	var best []leadingLiteral
-	for _, sub := range re.Sub {
+	bestAtBoundary := false
+	for k, sub := range re.Sub {
 		if maxMatchBytes(sub) == 0 {
 			continue
 		}
@@ -114,9 +121,11 @@ func neededLiterals(re *syntax.Regexp) []leadingLiteral {
 		ls := shortest(leadingLiterals(sub, leadingWordBytes))
 		if !slices.ContainsFunc(ls, func(l leadingLiteral) bool { return len(l.text) < 3 }) {
 			best = ls
+			bestAtBoundary = re.Sub[k-1].Op == syntax.OpWordBoundary &&
+				!slices.ContainsFunc(ls, func(l leadingLiteral) bool { return !isRegexpWordByte(l.text[0]) })
 		}
 	}
-	return best
+	return best, bestAtBoundary
 }
 
 // phraseEvent is a word of a rule found in the text: where, and whether it starts the
@@ -148,8 +157,8 @@ func (p *phraseRules) each(text, lower string, hits *keywordHits, buf []phraseEv
 		}
 	uses:
 		for _, u := range p.wordUses[w] {
-			if u.leading && i > 0 && isRegexpWordByte(text[i-1]) {
-				continue // every rule begins at a word boundary
+			if (u.leading || u.atBoundary) && i > 0 && isRegexpWordByte(text[i-1]) {
+				continue // every rule begins at a word boundary, and so do some needed words
 			}
 			e := phraseEvent{int32(u.rule), int32(i), u.leading} // #nosec G115 -- texts are far below 2 GiB
 			for _, seen := range events[first:] {

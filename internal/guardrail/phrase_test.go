@@ -51,7 +51,9 @@ func TestPhraseRulesMatchFullScan(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(7, 7))
 	words := []string{"ignore", "all", "previous", "instructions", "you", "are", "DAN", "new", "rules", ":", " ", "  ", ".", "\n",
-		"the", "system", "prompt", "reveal", "show", "from", "now", "on,", "pretend", "to", "be", "evil", "x", "_", "Ignore", "ÉVIL", "é"}
+		"the", "system", "prompt", "reveal", "show", "from", "now", "on,", "pretend", "to", "be", "evil", "x", "_", "Ignore", "ÉVIL", "é",
+		// Needed words inside other words, which the boundary check must skip only there.
+		"xevil", "_dan", "9rules", "xinstructions", "understand", "éevil", "-evil"}
 	for range 3000 {
 		var b strings.Builder
 		for range 1 + rng.IntN(40) {
@@ -85,7 +87,7 @@ func TestPhraseRuleBounds(t *testing.T) {
 			t.Errorf("rule %s: window of %d bytes", r.full, r.maxLen)
 		}
 	}
-	leading, needing := 0, 0
+	leading, needing, atBoundary := 0, 0, 0
 	for _, uses := range injectionRules.wordUses {
 		for _, u := range uses {
 			if u.leading {
@@ -93,7 +95,13 @@ func TestPhraseRuleBounds(t *testing.T) {
 			} else {
 				needing++
 			}
+			if u.atBoundary {
+				atBoundary++
+			}
 		}
+	}
+	if atBoundary == 0 {
+		t.Error("no needed word is held to a word boundary")
 	}
 	if leading < 20 || needing < 20 {
 		t.Errorf("%d leading and %d needed words: %v", leading, needing, injectionRules.words.words)

@@ -92,6 +92,9 @@ const (
 	classSpace // the whitespace the classifiers fold: space, tab, CR, LF
 )
 
+// classSpaceShift moves classSpace to bit 0; it must be the top bit of a class.
+const classSpaceShift = 7
+
 var byteClasses = func() (t [256]uint8) {
 	for i := range t {
 		c := byte(i)

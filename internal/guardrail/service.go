@@ -75,6 +75,28 @@ type Policy struct {
 	Rules   []Rule
 	// categories are the keys of Actions: what the background scan looks for.
 	categories map[Category]bool
+	// redactCategories and redactRules are what ingestion redacts (custom among the
+	// categories when a rule redacts), worked out once per policy rather than per trace.
+	redactCategories map[Category]bool
+	redactRules      []Rule
+}
+
+// prepareRedaction fills the policy's redaction fields from its actions and rules.
+func (p *Policy) prepareRedaction() {
+	p.redactCategories = map[Category]bool{}
+	for c, a := range p.Actions {
+		if ActionRank(a) >= ActionRank(ActionRedact) {
+			p.redactCategories[c] = true
+		}
+	}
+	for _, r := range p.Rules {
+		if ActionRank(r.Action) >= ActionRank(ActionRedact) {
+			p.redactRules = append(p.redactRules, r)
+		}
+	}
+	if len(p.redactRules) > 0 {
+		p.redactCategories[CategoryCustom] = true
+	}
 }
 
 type policyEntry struct {
@@ -169,6 +191,7 @@ func (s *Service) loadPolicy(ctx context.Context, workspaceID string) (*Policy, 
 		}
 		p.Rules = append(p.Rules, cr)
 	}
+	p.prepareRedaction()
 	return p, nil
 }
 
@@ -251,23 +274,9 @@ func (s *Service) RedactTrace(ctx context.Context, t *model.Trace) (bool, error)
 	if err != nil {
 		return false, err
 	}
-	cats := map[Category]bool{}
-	for c, a := range p.Actions {
-		if ActionRank(a) >= ActionRank(ActionRedact) {
-			cats[c] = true
-		}
-	}
-	var rules []Rule
-	for _, r := range p.Rules {
-		if ActionRank(r.Action) >= ActionRank(ActionRedact) {
-			rules = append(rules, r)
-		}
-	}
-	if len(cats) == 0 && len(rules) == 0 {
+	cats, rules := p.redactCategories, p.redactRules
+	if len(cats) == 0 {
 		return false, nil
-	}
-	if len(rules) > 0 {
-		cats[CategoryCustom] = true
 	}
 	changed := false
 	apply := func(text *string, dir Direction) {
@@ -365,7 +374,11 @@ type scanJob struct {
 // OnCommit is a pipeline commit hook: it queues the committed traces' texts for the
 // background scan and returns without scanning, so acknowledgements never wait for it.
 func (s *Service) OnCommit(traces []model.Trace) {
-	var jobs []scanJob
+	texts := 0
+	for i := range traces {
+		texts += 2 * max(1, len(traces[i].Spans))
+	}
+	jobs := make([]scanJob, 0, texts)
 	for i := range traces {
 		t := &traces[i]
 		add := func(spanID string, at time.Time, in, out string) {
@@ -437,11 +450,17 @@ func (s *Service) Stop() {
 func (s *Service) scanJobs(ctx context.Context, jobs []scanJob) {
 	var out []model.Violation
 	var texts []string // the text each violation was found in, for second opinions
+	var p *Policy
+	lastWorkspace := ""
 	for _, j := range jobs {
-		p, err := s.Policy(ctx, j.workspaceID)
-		if err != nil {
-			s.cfg.Log.Warn("cannot read guardrail settings; texts not scanned", "workspace", j.workspaceID, "err", err)
-			continue
+		// A batch's texts mostly come from one workspace: its policy is looked up once.
+		if p == nil || j.workspaceID != lastWorkspace {
+			var err error
+			if p, err = s.Policy(ctx, j.workspaceID); err != nil {
+				s.cfg.Log.Warn("cannot read guardrail settings; texts not scanned", "workspace", j.workspaceID, "err", err)
+				continue
+			}
+			lastWorkspace = j.workspaceID
 		}
 		fs := s.cfg.Scanner.Scan(j.text, Options{Categories: p.categories, Direction: j.dir, AgentID: j.agentID, Rules: p.Rules})
 		for _, f := range fs {
