@@ -61,8 +61,9 @@ run() { # load (batch|otlp), guardrails flag; writes "<rate> <unit> <µs CPU per
   else
     rate="$(echo "$out" | awk '$1 == "traces/s" { print $2 }') traces/s"
   fi
-  awk -v r="$rate" -v c=$((c1 - c0)) -v t=$((t1 - t0)) -v hz="$(getconf CLK_TCK)" \
-    'BEGIN { printf "%s %.0f\n", r, (t > 0 ? c / hz * 1e6 / t : 0) }' >"$WORK/run"
+  # Counters past a million print in exponent form: awk does the arithmetic.
+  awk -v r="$rate" -v c=$((c1 - c0)) -v t0="$t0" -v t1="$t1" -v hz="$(getconf CLK_TCK)" \
+    'BEGIN { t = t1 - t0; printf "%s %.0f\n", r, (t > 0 ? c / hz * 1e6 / t : 0) }' >"$WORK/run"
 }
 
 for load in batch otlp; do

@@ -65,6 +65,9 @@ func plainWordOutsideLexicon(lw string) bool {
 	if startsLikeLexicon(lw[0], lw[1], lw[2]) {
 		return false
 	}
+	if lw[0] != lw[1] && lw[1] != lw[2] {
+		return true // the form with repeats removed starts with the same three letters
+	}
 	// The form with repeats removed.
 	var single [3]byte
 	n := 0
