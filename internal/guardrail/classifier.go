@@ -21,7 +21,8 @@ type Model struct {
 	Bias      float64
 	Weights   []float32 // len is a power of two
 	// The weights as 16-bit steps of scale, which Score sums: integer sums are exact in
-	// any order, so one pass can keep a sum per n-gram size, and the table is half as big.
+	// any order, so the scan's sums (packed, in several lanes) equal Score's. Train and
+	// ReadModel fill them.
 	quant []int16
 	scale float64
 }

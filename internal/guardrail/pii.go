@@ -179,8 +179,6 @@ func scanEmails(text string, out []span) []span {
 	}
 }
 
-// scanNumbers finds runs of digits with phone-like separators and classifies each run as an
-// IPv4 address, SSN, credit card (Luhn) or phone number (libphonenumber metadata).
 // nextDigit returns the index of the first ASCII digit in s at or after from, or -1. It
 // tests eight bytes at a time: the number scanners start only at digits, which are rare
 // in prose, and stepping to them byte by byte was most of their cost.
@@ -210,6 +208,8 @@ func load64(s string, i int) uint64 {
 		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }
 
+// scanNumbers finds runs of digits with phone-like separators and classifies each run as an
+// IPv4 address, SSN, credit card (Luhn) or phone number (libphonenumber metadata).
 func scanNumbers(text, lower string, out []span) []span {
 	var digits [40]byte
 	for i := 0; i < len(text); i++ {
