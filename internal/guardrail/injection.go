@@ -1,6 +1,6 @@
 package guardrail
 
-const injectionVersion = "@1"
+const injectionVersion = "@2" // 2: the classifier hashes n-grams by multiplication, retrained
 
 // Injection finding types.
 const (

@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-const toxicityVersion = "@2" // 2: the classifier learned formal prose as clean
+const toxicityVersion = "@3" // 2: the classifier learned formal prose as clean; 3: n-grams hashed by multiplication, retrained
 
 // Toxicity finding types.
 const (
