@@ -48,3 +48,19 @@ func verifyRollups(t *testing.T, s *Store) {
 		t.Error(b)
 	}
 }
+
+// Every connection returns freed memory promptly: the allocator settings Open makes hold.
+func TestAllocatorReturnsMemory(t *testing.T) {
+	s := openTestStore(t)
+	defer s.Close()
+	want := map[string]string{"allocator_background_threads": "true", "allocator_flush_threshold": "16.0 MiB"}
+	for name, value := range want {
+		var got string
+		if err := s.db.QueryRowContext(context.Background(), "SELECT value FROM duckdb_settings() WHERE name = ?", name).Scan(&got); err != nil {
+			t.Fatal(err)
+		}
+		if got != value {
+			t.Errorf("%s = %q, want %q", name, got, value)
+		}
+	}
+}
