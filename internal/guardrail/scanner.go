@@ -111,20 +111,14 @@ func (s *Scanner) Scan(text string, opt Options) []Finding {
 	if wantInj || wantTox {
 		var injScore, toxScore float64
 		if classify && ((wantInj && s.injection != nil) || (wantTox && s.toxicity != nil)) {
-			dims := 0
-			if s.injection != nil {
-				dims = len(s.injection.Weights)
-			} else {
-				dims = len(s.toxicity.Weights)
-			}
 			switch {
 			case s.both != nil:
 				// Scoring both costs what scoring one does: the table read is shared.
 				injScore, toxScore = s.both.scoreText(lower, fs)
 			case wantInj && s.injection != nil:
-				injScore = s.injection.Score(fs.compute(lower, dims))
+				injScore = s.injection.Score(fs.compute(lower, len(s.injection.Weights)))
 			case wantTox && s.toxicity != nil:
-				toxScore = s.toxicity.Score(fs.compute(lower, dims))
+				toxScore = s.toxicity.Score(fs.compute(lower, len(s.toxicity.Weights)))
 			}
 		}
 		if wantInj {

@@ -23,7 +23,7 @@ func (s *Store) storedTraceFields(ctx context.Context, batch []model.Trace) (map
 	for ws, ids := range byWS {
 		rows, err := s.wconn.QueryContext(ctx, `SELECT trace_id, agent_id, name, user_id, session_id, start_time,
 			error_type, error_message, input, output, tags, metadata
-			FROM traces WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`, ws, ids)
+			FROM traces WHERE workspace_id = ? AND `+traceIDInList, ws, ids)
 		if err != nil {
 			return nil, fmt.Errorf("cannot read stored traces: %w", err)
 		}

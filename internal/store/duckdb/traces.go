@@ -389,6 +389,11 @@ func stageAgents(conn *duckdb.Conn, agents []model.Agent) error {
 	return aa.Close()
 }
 
+// traceIDInList matches the trace ids of a list parameter. A semi-join on the unnested list
+// reads each stored row once; list_contains compared every stored row with every id (400
+// ids against 2M traces took 0.7-2 s, the semi-join 26-66 ms).
+const traceIDInList = `trace_id IN (SELECT unnest(?::VARCHAR[]))`
+
 // existingSpans reads the stored spans of those batch traces that already exist. This scans
 // the span table, which is acceptable because it only runs when a trace is written again.
 func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[traceKey][]model.Span, error) {
@@ -398,7 +403,7 @@ func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[tra
 	}
 	out := map[traceKey][]model.Span{}
 	for ws, ids := range byWS {
-		rows, err := s.wconn.QueryContext(ctx, `SELECT trace_id FROM traces WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`, ws, ids)
+		rows, err := s.wconn.QueryContext(ctx, `SELECT trace_id FROM traces WHERE workspace_id = ? AND `+traceIDInList, ws, ids)
 		if err != nil {
 			return nil, fmt.Errorf("cannot find existing traces: %w", err)
 		}
@@ -419,7 +424,7 @@ func (s *Store) existingSpans(ctx context.Context, batch []model.Trace) (map[tra
 		if len(present) == 0 {
 			continue
 		}
-		spans, err := querySpans(ctx, s.wconn, `WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`, ws, present)
+		spans, err := querySpans(ctx, s.wconn, `WHERE workspace_id = ? AND `+traceIDInList, ws, present)
 		if err != nil {
 			return nil, err
 		}
@@ -550,7 +555,7 @@ func (s *Store) StoredTraceIDs(ctx context.Context, workspaceID string, ids []st
 	}
 	s.lookupOnce.Do(func() {
 		s.lookup, s.lookupErr = s.db.PrepareContext(context.Background(),
-			`SELECT trace_id FROM traces WHERE workspace_id = ? AND trace_id IN (SELECT unnest(?::VARCHAR[]))`)
+			`SELECT trace_id FROM traces WHERE workspace_id = ? AND `+traceIDInList)
 	})
 	if s.lookupErr != nil {
 		return nil, fmt.Errorf("cannot prepare the trace lookup: %w", s.lookupErr)
