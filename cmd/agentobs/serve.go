@@ -68,7 +68,7 @@ func cmdServe(args []string, stdout, stderr io.Writer) error {
 	s.str(&walDir, "wal-dir", "AGENTOBS_WAL_DIR", "", "directory of the ingestion write-ahead log (default: <data-dir>/wal)")
 	s.str(&walMax, "wal-max-bytes", "AGENTOBS_WAL_MAX_BYTES", "1GiB", "most bytes the write-ahead log holds before ingestion answers 429")
 	s.str(&walSegment, "wal-segment-bytes", "AGENTOBS_WAL_SEGMENT_BYTES", "64MiB", "size of one write-ahead log segment file")
-	s.str(&walMemory, "wal-memory-bytes", "AGENTOBS_WAL_MEMORY_BYTES", "32MiB", "uncommitted log kept decoded in memory; beyond it records are read back from disk")
+	s.str(&walMemory, "wal-memory-bytes", "AGENTOBS_WAL_MEMORY_BYTES", "32MiB", "uncommitted log kept in memory, encoded as on disk; beyond it records are read back from disk")
 	s.duration(&shutdown, "shutdown-timeout", "AGENTOBS_SHUTDOWN_TIMEOUT", 30*time.Second, "how long SIGTERM waits for in-flight work")
 	s.str(&logLevel, "log-level", "AGENTOBS_LOG_LEVEL", "info", "debug, info, warn or error (successful requests are logged at debug)")
 	s.str(&logFormat, "log-format", "AGENTOBS_LOG_FORMAT", "text", "text or json")

@@ -117,3 +117,21 @@ func BenchmarkOpenWithBacklog(b *testing.B) {
 		b.StartTimer()
 	}
 }
+
+// BenchmarkDecodePayload measures what the consumer pays to decode a record of 100 flat
+// traces kept encoded in the memory window.
+func BenchmarkDecodePayload(b *testing.B) {
+	items := make([]queue.Item, 100)
+	for i := range items {
+		items[i] = queue.Item{Trace: benchTrace()}
+	}
+	payload := encodePayload(items)
+	b.SetBytes(int64(len(payload)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := decodeItems(payload); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(items)), "ns/trace")
+}

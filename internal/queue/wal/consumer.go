@@ -74,8 +74,14 @@ func (l *Log) nextBatch(ctx context.Context) ([]queue.Item, uint64, error) {
 	}
 	items := make([]queue.Item, 0, traces)
 	for _, e := range take {
-		if e.items != nil {
-			items = append(items, e.items...)
+		if e.payload != nil {
+			got, err := decodeItems(e.payload)
+			if err != nil {
+				// The log encoded these bytes itself; keep them rather than lose them.
+				l.deadLetter(ctx, e.payload, fmt.Sprintf("cannot decode a log record kept in memory: %v", err))
+				continue
+			}
+			items = append(items, got...)
 			continue
 		}
 		got, err := l.readBack(ctx, e)
@@ -292,7 +298,7 @@ func (l *Log) markCommitted(seq uint64) {
 	}
 	n := 0
 	for n < len(l.window) && l.window[n].seq <= seq {
-		if l.window[n].items != nil {
+		if l.window[n].payload != nil {
 			l.windowBytes -= int64(l.window[n].size)
 		}
 		n++

@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -491,6 +492,13 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(in, out); diff != "" {
 		t.Fatalf("round trip (-in +out):\n%s", diff)
+	}
+	// What the memory window keeps: the same bytes, in a slice of exactly their size.
+	for range 3 { // the scratch buffer is reused from the second call on
+		payload := encodePayload(in)
+		if want := appendItems(nil, in); !bytes.Equal(payload, want) || cap(payload) != len(payload) {
+			t.Fatalf("encodePayload: %d bytes in a slice of %d, equal to appendItems: %v", len(payload), cap(payload), bytes.Equal(payload, want))
+		}
 	}
 	// The codec lists fields one by one: a field added to the model must be added there.
 	for typ, want := range map[reflect.Type]int{reflect.TypeFor[model.Trace](): 28, reflect.TypeFor[model.Span](): 22,
