@@ -52,6 +52,10 @@ type Options struct {
 	// requests would take. A store that fails its commits does not pace: the log absorbs
 	// the outage up to MaxBytes. Negative: never wait. Default 1 s.
 	MaxCommitLag time.Duration
+	// MaxCommitRest bounds the consumer's rest after a commit: it waits as long as the
+	// commit took, at most this, for more records to join the next batch (see Log.rest).
+	// Negative: never rest. Default 100 ms.
+	MaxCommitRest time.Duration
 }
 
 // lagWaitLimit bounds how long one Publish waits for the store to catch up; past it the
@@ -79,6 +83,9 @@ func (o Options) withDefaults() Options {
 	}
 	if o.MaxCommitLag == 0 {
 		o.MaxCommitLag = time.Second
+	}
+	if o.MaxCommitRest == 0 {
+		o.MaxCommitRest = 100 * time.Millisecond
 	}
 	if o.FS == nil {
 		o.FS = defaultFS()
@@ -149,6 +156,7 @@ type Log struct {
 	replaying    bool
 	window       []entry
 	windowBytes  int64
+	windowTraces int // traces in window, so the consumer knows when a full batch waits
 	liveBytes    int64
 	pendingBytes int64
 	waiters      []waiter
@@ -583,6 +591,7 @@ func (l *Log) writeBatch(batch []*appendReq, buf []byte) []byte {
 			l.windowBytes += r.size
 		}
 		l.window = append(l.window, e)
+		l.windowTraces += e.traces
 		total += r.size
 	}
 	seg.size += int64(len(buf))

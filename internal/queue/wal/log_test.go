@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -34,6 +35,9 @@ type fakeStore struct {
 	writes map[string]int
 	fail   atomic.Bool
 	block  chan struct{} // when set, commits wait for it
+	delay  time.Duration // how long each commit takes
+	starts []time.Time   // when each commit began
+	sizes  []int         // traces in each commit
 	dead   []string
 	// gen is the machine's life: a log opened in an earlier one lost its power and may
 	// no longer commit (its goroutines live on in the test, not in reality).
@@ -65,6 +69,10 @@ func (s *fakeStore) powerCut() {
 }
 
 func (s *fakeStore) handle(ctx context.Context, items []queue.Item, pos model.LogPosition, gen int) error {
+	s.mu.Lock()
+	s.starts = append(s.starts, time.Now())
+	s.mu.Unlock()
+	time.Sleep(s.delay)
 	if s.block != nil {
 		select {
 		case <-s.block:
@@ -86,6 +94,7 @@ func (s *fakeStore) handle(ctx context.Context, items []queue.Item, pos model.Lo
 	for _, it := range items {
 		s.writes[it.Trace.TraceID]++
 	}
+	s.sizes = append(s.sizes, len(items))
 	s.pos[pos.LogID] = pos.Seq
 	return nil
 }
@@ -588,4 +597,73 @@ func TestPacing(t *testing.T) {
 	}
 	close(st.block)
 	l.Close(ctx)
+}
+
+func TestConsumerRestsAfterACommit(t *testing.T) {
+	ctx := context.Background()
+	fsys, st := newMemFS(), newFakeStore()
+	st.delay = time.Second // margins of half a second: the race detector and a busy machine slow the loop
+	l := openLog(t, fsys, st, Options{MaxBatch: 12, MaxCommitRest: time.Minute})
+	defer l.Close(ctx)
+	commits := func() ([]int, []time.Time) {
+		st.mu.Lock()
+		defer st.mu.Unlock()
+		return slices.Clone(st.sizes), slices.Clone(st.starts)
+	}
+
+	// A lone trace on an idle log is committed at once.
+	published := time.Now()
+	if err := l.Publish(ctx, item("a")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "commit of a", func() bool { return st.count("a") == 1 })
+	_, starts := commits()
+	if wait := starts[0].Sub(published); wait > st.delay/2 {
+		t.Fatalf("a lone trace waited %v for its commit", wait)
+	}
+
+	// Traces arriving within the commit's duration after it share the next commit.
+	ended := time.Now()
+	for _, id := range []string{"b", "c"} {
+		if err := l.Publish(ctx, item(id)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "commit of b and c", func() bool { return st.count("c") == 1 })
+	sizes, starts := commits()
+	if !slices.Equal(sizes, []int{1, 2}) {
+		t.Fatalf("commit sizes %v, want [1 2]: b and c gathered into one", sizes)
+	}
+	if rested := starts[1].Sub(ended); rested < st.delay/2 {
+		t.Fatalf("the next commit began %v after the last ended; it should rest about %v", rested, st.delay)
+	}
+
+	// A full batch waiting cuts the rest short.
+	published = time.Now()
+	var full []queue.Item
+	for i := range 12 {
+		full = append(full, item(fmt.Sprintf("full-%d", i))...)
+	}
+	if err := l.Publish(ctx, full); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "commit of the full batch", func() bool { return st.count("full-11") == 1 })
+	sizes, starts = commits()
+	if !slices.Equal(sizes, []int{1, 2, 12}) {
+		t.Fatalf("commit sizes %v, want [1 2 12]", sizes)
+	}
+	if wait := starts[2].Sub(published); wait > st.delay/2 { // the rest would last st.delay
+		t.Fatalf("a full batch waited %v for its commit", wait)
+	}
+
+	// After a large batch (a quarter of MaxBatch or more) the consumer has fallen behind
+	// and does not rest.
+	ended = time.Now()
+	if err := l.Publish(ctx, item("g")); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "commit of g", func() bool { return st.count("g") == 1 })
+	if _, starts = commits(); starts[3].Sub(ended) > st.delay/2 {
+		t.Fatalf("the consumer rested %v after a large batch", starts[3].Sub(ended))
+	}
 }
