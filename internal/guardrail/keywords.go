@@ -78,11 +78,10 @@ func (k *keywordIndex) any(lower string) bool {
 func (k *keywordIndex) scan(lower string, f func(word, pos int) bool) {
 	for i := 0; i+1 < len(lower); i++ {
 		p := uint16(lower[i])<<8 | uint16(lower[i+1])
-		word := k.bits[p>>6]
-		if word&(1<<(p&63)) == 0 {
+		if k.bits[p>>6]&(1<<(p&63)) == 0 {
 			continue
 		}
-		n := int(k.ranks[p>>6]) + bits.OnesCount64(word&(1<<(p&63)-1))
+		n := k.slotOf(p)
 		if i+2 < len(lower) {
 			if c := lower[i+2]; k.thirds[n][c>>6]&(1<<(c&63)) == 0 {
 				continue

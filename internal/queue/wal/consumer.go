@@ -27,9 +27,9 @@ func (l *Log) consumeLoop(ctx context.Context, h queue.PositionedHandler) {
 	l.mu.Lock()
 	l.replaying = false
 	l.mu.Unlock()
-	var took time.Duration // the last commit's duration, when it should be followed by a rest
+	var restFor time.Duration // the last commit's duration after a small batch, else 0
 	for {
-		if !l.rest(ctx, min(took, l.opts.MaxCommitRest)) {
+		if !l.rest(ctx, min(restFor, l.opts.MaxCommitRest)) {
 			return
 		}
 		batch, last, err := l.nextBatch(ctx)
@@ -57,9 +57,9 @@ func (l *Log) consumeLoop(ctx context.Context, h queue.PositionedHandler) {
 		if err := c.commit(ctx, batch, last); err != nil {
 			return
 		}
-		took = 0
+		restFor = 0
 		if len(batch) < l.opts.MaxBatch/4 {
-			took = time.Since(start)
+			restFor = time.Since(start)
 		}
 	}
 }
