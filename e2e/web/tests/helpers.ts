@@ -52,8 +52,11 @@ export function compact(n: number): string {
  * account): global setup starts the server with a chosen key, E2E_SETUP_KEY.
  */
 export async function fillSetupKey(page: Page): Promise<void> {
-  const field = page.getByTestId('register-setup-key')
-  // The form asks the server whether the key is needed; give that answer a moment.
-  await page.waitForResponse((r) => new URL(r.url()).pathname === '/api/v1/auth/setup').catch(() => undefined)
-  if (await field.isVisible()) await field.fill(process.env.E2E_SETUP_KEY ?? '')
+  // The form asks the server whether the key is needed and marks when the answer is in. Waiting
+  // for the answer's response instead races it: it may arrive before the wait begins.
+  const form = page.getByTestId('register-form')
+  await expect(form).toHaveAttribute('data-setup', /^(required|not-required)$/)
+  if ((await form.getAttribute('data-setup')) === 'required') {
+    await page.getByTestId('register-setup-key').fill(process.env.E2E_SETUP_KEY ?? '')
+  }
 }

@@ -81,7 +81,15 @@ export default function Register() {
         </>
       }
     >
-      <form className="grid gap-4" onSubmit={submit} data-testid="register-form" noValidate>
+      <form
+        className="grid gap-4"
+        onSubmit={submit}
+        data-testid="register-form"
+        // Says when the server's answer about the setup key is in, so a script filling the
+        // form knows whether the key field is coming.
+        data-setup={setup.isPending ? 'pending' : needsKey ? 'required' : 'not-required'}
+        noValidate
+      >
         {invitedTo && (
           <Alert data-testid="register-invited">
             <AlertDescription>Creating the account joins {invitedTo} with the role you were invited to.</AlertDescription>
