@@ -2,25 +2,32 @@
 # Sustained ingestion: does the store keep up with the write-ahead log? Starts agentobs on a
 # fresh data directory, sends load for DURATION, and every 30 s prints the commit lag
 # (records and seconds), the log's size and the server's RSS; at the end it waits for the lag
-# to drain and says how long that took.
+# to drain, says how long that took, and gives the peak and median RSS sampled every second.
 #
 #   bench/sustain.sh                                   # 10 minutes of batches of 100
 #   DURATION=2m MODE=single CONCURRENCY=64 bench/sustain.sh
+#   SERVE_FLAGS="--duckdb-memory-limit 256MiB" bench/sustain.sh   # other server settings
+#   BIN=/path/to/older/agentobs bench/sustain.sh                  # another build
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 DURATION=${DURATION:-10m}
 MODE=${MODE:-batch}
 CONCURRENCY=${CONCURRENCY:-8}
+SERVE_FLAGS=${SERVE_FLAGS:-}
 PORT=${PORT:-18767}
 KEY=ao_bench_0123456789abcdef0123456789
 WORK=$(mktemp -d)
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
-go build -o "$WORK/agentobs" ./cmd/agentobs
+if [ -n "${BIN:-}" ]; then
+  cp "$BIN" "$WORK/agentobs"
+else
+  go build -o "$WORK/agentobs" ./cmd/agentobs
+fi
 go build -o "$WORK/loadgen" ./bench/loadgen
 
-AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" --data-dir "$WORK/data" >"$WORK/server.log" 2>&1 &
+AGENTOBS_INIT_API_KEY=$KEY "$WORK/agentobs" serve --addr "127.0.0.1:$PORT" --otlp-grpc-addr "" --data-dir "$WORK/data" $SERVE_FLAGS >"$WORK/server.log" 2>&1 &
 PID=$!
 until curl -fs "http://127.0.0.1:$PORT/ready" >/dev/null 2>&1; do sleep 0.05; done
 
@@ -36,6 +43,8 @@ echo "== $MODE, $CONCURRENCY in flight, $DURATION"
 "$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode "$MODE" -concurrency "$CONCURRENCY" \
   -duration "$DURATION" -warmup 0s -probe >"$WORK/load.txt" 2>&1 &
 LOAD=$!
+# The 30-second samples can miss a peak: RSS is also read every second while the load runs.
+( while kill -0 $LOAD 2>/dev/null; do awk '/VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; sleep 1; done ) >"$WORK/rss.txt" &
 start=$(date +%s)
 while kill -0 $LOAD 2>/dev/null; do
   sleep 30
@@ -47,3 +56,5 @@ end=$(date +%s)
 until [ "$(metric agentobs_wal_commit_lag_records)" = 0 ]; do sleep 0.2; done
 echo "backlog drained $(( $(date +%s) - end )) s after the load stopped"
 sample "end"
+sort -n "$WORK/rss.txt" | awk '{v[NR] = $1}
+  END {p = int(NR * 0.99); if (p < 1) p = 1; if (NR) printf "RSS under load, every second: median %d MB, p99 %d MB, peak %d MB (%d samples)\n", v[int((NR + 1) / 2)], v[p], v[NR], NR}'

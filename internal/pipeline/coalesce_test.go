@@ -62,6 +62,36 @@ func TestCommitCoalescer(t *testing.T) {
 	}
 }
 
+// What the hooks read survives; the texts, which would keep the log's records in memory for
+// the interval, do not, and the caller's traces are left as they were.
+func TestCommitCoalescerDropsTexts(t *testing.T) {
+	var got []model.Trace
+	c := NewCommitCoalescer(time.Hour, func(traces []model.Trace) { got = append(got, traces...) })
+	cost, tokens := 0.25, int64(7)
+	in := model.Trace{WorkspaceID: "ws", TraceID: "a", AgentID: "bot", Status: model.StatusError, LatencyMs: 12,
+		Input: "prompt", Output: "answer", ErrorMessage: "boom", Metadata: []byte(`{"k":1}`), Tags: []string{"t"},
+		Scores: []model.Score{{Name: "q"}},
+		Spans: []model.Span{{SpanID: "s", Status: model.StatusError, Model: "gpt-4o", CostUSD: &cost, TokensTotal: &tokens,
+			Input: "span prompt", Output: "span answer", StatusMessage: "failed", Attributes: []byte(`{}`)}}}
+	c.Committed([]model.Trace{in})
+	if len(got) != 1 {
+		t.Fatalf("passed %d traces", len(got))
+	}
+	tr := got[0]
+	if tr.WorkspaceID != "ws" || tr.TraceID != "a" || tr.AgentID != "bot" || tr.Status != model.StatusError || tr.LatencyMs != 12 ||
+		len(tr.Spans) != 1 || tr.Spans[0].Model != "gpt-4o" || *tr.Spans[0].CostUSD != 0.25 || *tr.Spans[0].TokensTotal != 7 ||
+		tr.Spans[0].Status != model.StatusError {
+		t.Fatalf("lost what the hooks read: %+v", tr)
+	}
+	if tr.Input != "" || tr.Output != "" || tr.ErrorMessage != "" || tr.Metadata != nil || tr.Tags != nil || tr.Scores != nil ||
+		tr.Spans[0].Input != "" || tr.Spans[0].Output != "" || tr.Spans[0].StatusMessage != "" || tr.Spans[0].Attributes != nil {
+		t.Fatalf("kept texts: %+v", tr)
+	}
+	if in.Spans[0].Input != "span prompt" || in.Input != "prompt" {
+		t.Fatal("changed the caller's traces")
+	}
+}
+
 func TestCommitCoalescerPassesWhenTheIntervalEnds(t *testing.T) {
 	var rec passRecorder
 	c := NewCommitCoalescer(20*time.Millisecond, rec.hook)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"math"
 	"time"
+	"unsafe"
 
 	"github.com/agentobs/agentobs/internal/model"
 	"github.com/agentobs/agentobs/internal/queue"
@@ -200,6 +201,19 @@ func (d *decoder) raw(n uint64) []byte {
 
 func (d *decoder) str() string { return string(d.raw(d.uvarint())) }
 
+// text is str for the prompts, answers and error texts, most of a record's bytes: it shares
+// the payload's memory instead of copying it (a batch of 10,000 traces held 15 MB of copies).
+// Identifiers still get copies of their own, since registries keep them for the life of the
+// process and one kept string would pin its whole record. A payload is never written after it
+// is encoded or read, so the texts cannot change under their readers.
+func (d *decoder) text() string {
+	b := d.raw(d.uvarint())
+	if len(b) == 0 {
+		return ""
+	}
+	return unsafe.String(&b[0], len(b))
+}
+
 func (d *decoder) bytes() json.RawMessage {
 	n := d.uvarint()
 	if n == 0 {
@@ -263,7 +277,8 @@ func (d *decoder) count() int {
 	return int(n)
 }
 
-// decodeItems decodes a record payload written by appendItems.
+// decodeItems decodes a record payload written by appendItems. The traces' texts share the
+// payload's memory (see text): the caller must not write to it afterwards.
 func decodeItems(payload []byte) ([]queue.Item, error) {
 	d := decoder{b: payload}
 	n := d.count()
@@ -294,9 +309,9 @@ func (d *decoder) trace(t *model.Trace) {
 	t.LatencyMs = d.varint()
 	t.Status = model.Status(d.str())
 	t.ErrorType = d.str()
-	t.ErrorMessage = d.str()
-	t.Input = d.str()
-	t.Output = d.str()
+	t.ErrorMessage = d.text()
+	t.Input = d.text()
+	t.Output = d.text()
 	t.Model = d.str()
 	t.Provider = d.str()
 	t.TokensInput = d.optInt()
@@ -360,7 +375,7 @@ func (d *decoder) span(s *model.Span) {
 	s.EndTime = d.time()
 	s.LatencyMs = d.varint()
 	s.Status = model.Status(d.str())
-	s.StatusMessage = d.str()
+	s.StatusMessage = d.text()
 	s.Model = d.str()
 	s.Provider = d.str()
 	s.TokensInput = d.optInt()
@@ -368,7 +383,7 @@ func (d *decoder) span(s *model.Span) {
 	s.TokensCached = d.optInt()
 	s.TokensTotal = d.optInt()
 	s.CostUSD = d.optFloat()
-	s.Input = d.str()
-	s.Output = d.str()
+	s.Input = d.text()
+	s.Output = d.text()
 	s.Attributes = d.bytes()
 }

@@ -76,7 +76,7 @@ func (o Options) withDefaults() Options {
 		o.MaxBatch = 10_000
 	}
 	if o.MemoryBytes <= 0 {
-		o.MemoryBytes = 32 << 20
+		o.MemoryBytes = 8 << 20
 	}
 	if o.CommitTimeout <= 0 {
 		o.CommitTimeout = 30 * time.Second

@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"testing"
 	"time"
+	"unsafe"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -501,6 +502,30 @@ func TestCodecRoundTrip(t *testing.T) {
 	}
 	if diff := cmp.Diff(in, out); diff != "" {
 		t.Fatalf("round trip (-in +out):\n%s", diff)
+	}
+	// Texts share the payload's memory; identifiers, which registries keep, do not.
+	payload := appendItems(nil, in)
+	out, err = decodeItems(payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inPayload := func(s string) bool {
+		p := uintptr(unsafe.Pointer(unsafe.StringData(s)))
+		start := uintptr(unsafe.Pointer(&payload[0]))
+		return p >= start && p < start+uintptr(len(payload))
+	}
+	got := out[0].Trace
+	for name, s := range map[string]string{"input": got.Input, "output": got.Output, "error message": got.ErrorMessage,
+		"span input": got.Spans[0].Input, "span output": got.Spans[0].Output, "span status message": got.Spans[0].StatusMessage} {
+		if !inPayload(s) {
+			t.Errorf("the decoded %s is a copy; it should share the payload", name)
+		}
+	}
+	for name, s := range map[string]string{"workspace": got.WorkspaceID, "agent": got.AgentID, "model": got.Model,
+		"span model": got.Spans[0].Model, "tag": got.Tags[0]} {
+		if inPayload(s) {
+			t.Errorf("the decoded %s shares the payload; a registry keeping it would pin the whole record", name)
+		}
 	}
 	// What the memory window keeps: the same bytes, in a slice of exactly their size.
 	for range 3 { // the scratch buffer is reused from the second call on

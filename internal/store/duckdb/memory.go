@@ -21,10 +21,14 @@ import (
 // Beyond the limit DuckDB spills sorts, joins and aggregations to <data-dir>/agentobs.duckdb.tmp,
 // and a query that still does not fit fails with a 503 instead of the process being killed.
 
-// MaxDefaultMemoryLimit caps the default memory limit, in bytes.
-const MaxDefaultMemoryLimit = 256 << 20
+// MaxDefaultMemoryLimit caps the default memory limit, in bytes. Under full ingestion DuckDB
+// fills its limit with the open batch and the tables' unwritten blocks, and its allocator
+// adds up to 170 MB beyond it: at 256 MiB the process held 600-730 MB. At 128 MiB (with the
+// Go side's own limit) it holds about 430 MB, and the dashboards at ten million traces answer
+// as fast but for three of the explorer's lists, 10-25 % slower (bench/README.md).
+const MaxDefaultMemoryLimit = 128 << 20
 
-// DefaultMemoryLimit is the memory limit used when none is configured, such as "256MiB".
+// DefaultMemoryLimit is the memory limit used when none is configured, such as "128MiB".
 func DefaultMemoryLimit() string {
 	avail := machineMemory()
 	limit := int64(MaxDefaultMemoryLimit)
