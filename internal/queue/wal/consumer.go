@@ -1,6 +1,7 @@
 package wal
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"time"
@@ -222,7 +223,9 @@ func (l *Log) replay(ctx context.Context, c *committer) error {
 			if failed != nil || r.seq <= from || r.seq > end {
 				return
 			}
-			items, err := decodeItems(r.payload)
+			// Decoded texts share the bytes they are decoded from: a copy of the record keeps
+			// a trace the guardrail scan still holds from pinning the whole segment.
+			items, err := decodeItems(bytes.Clone(r.payload))
 			if err != nil {
 				l.deadLetter(ctx, r.payload, fmt.Sprintf("log record %d in %s: %v", r.seq, s.name, err))
 				return
