@@ -163,6 +163,11 @@ func (s *Store) unfoldedSessionRows(ctx context.Context, workspaceID string) ([]
 	if err != nil {
 		return nil, err
 	}
+	return scanSessionRows(rows)
+}
+
+// scanSessionRows reads rows of (session_id, first_start, last_start, folded) and closes them.
+func scanSessionRows(rows *sql.Rows) ([]sessionRow, error) {
 	defer rows.Close()
 	var out []sessionRow
 	for rows.Next() {
@@ -222,18 +227,11 @@ func (s *Store) sessionRows(ctx context.Context, workspaceID string, hashes []ui
 		if err != nil {
 			return nil, fmt.Errorf("cannot find sessions: %w", err)
 		}
-		for rows.Next() {
-			var r sessionRow
-			if err := rows.Scan(&r.id, &r.first, &r.last, &r.folded); err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("cannot find sessions: %w", err)
-			}
-			out = append(out, r)
-		}
-		rows.Close()
-		if err := rows.Err(); err != nil {
+		got, err := scanSessionRows(rows)
+		if err != nil {
 			return nil, fmt.Errorf("cannot find sessions: %w", err)
 		}
+		out = append(out, got...)
 	}
 	return out, nil
 }
