@@ -39,7 +39,12 @@ sample() {
     "$(awk '/VmRSS/ {print $2/1024}' "/proc/$PID/status")"
 }
 
+# User + system CPU time of the server so far, in clock ticks: the CPU per trace compares
+# builds better than throughput, which varies by a tenth between runs of one build.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
+
 echo "== $MODE, $CONCURRENCY in flight, $DURATION"
+c0=$(cpu_ticks)
 "$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode "$MODE" -concurrency "$CONCURRENCY" \
   -duration "$DURATION" -warmup 0s -probe >"$WORK/load.txt" 2>&1 &
 LOAD=$!
@@ -55,6 +60,8 @@ sed -n '/^requests/,$p' "$WORK/load.txt"
 end=$(date +%s)
 until [ "$(metric agentobs_wal_commit_lag_records)" = 0 ]; do sleep 0.2; done
 echo "backlog drained $(( $(date +%s) - end )) s after the load stopped"
+awk -v c=$(( $(cpu_ticks) - c0 )) -v hz="$(getconf CLK_TCK)" -v t="$(awk '/^traces acknowledged/ {print $3}' "$WORK/load.txt")" \
+  'BEGIN {if (t > 0) printf "server CPU per acknowledged trace, until drained: %.1f µs\n", c / hz / t * 1e6}'
 sample "end"
 sort -n "$WORK/rss.txt" | awk '{v[NR] = $1}
   END {p = int(NR * 0.99); if (p < 1) p = 1; if (NR) printf "RSS under load, every second: median %d MB, p99 %d MB, peak %d MB (%d samples)\n", v[int((NR + 1) / 2)], v[p], v[NR], NR}'

@@ -68,3 +68,53 @@ func benchWrite(b *testing.B, size int, positioned bool) {
 		b.ReportMetric(float64(b.N*size)/b.Elapsed().Seconds(), "traces/s")
 	})
 }
+
+// BenchmarkCheckpoint times DuckDB's checkpoint after 50,000 traces committed in batches of
+// 10,000 (about what 64 MB of DuckDB's log holds), for several row group sizes: each
+// checkpoint rewrites the table's last, partly filled row group in full, so its cost follows
+// the row group size as well as the new rows. Texts are unique per trace, as in production.
+//
+//	go test -run '^$' -bench Checkpoint -benchtime 10x ./internal/store/duckdb/
+func BenchmarkCheckpoint(b *testing.B) {
+	for _, rowGroup := range []int{122880, 40960, DefaultRowGroupSize, 8192} {
+		b.Run(fmt.Sprintf("rowgroup=%d", rowGroup), func(b *testing.B) {
+			ctx := context.Background()
+			s, err := Open(ctx, b.TempDir()+"/"+FileName, Options{RowGroupSize: rowGroup, CheckpointThreshold: "100GB"})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer s.Close()
+			if _, err := s.Migrate(ctx); err != nil {
+				b.Fatal(err)
+			}
+			written := 0
+			for i := 0; i < b.N; i++ {
+				b.StopTimer()
+				for range 5 {
+					if err := s.WriteTraces(ctx, uniqueTexts(benchTraces(10000, written), written)); err != nil {
+						b.Fatal(err)
+					}
+					written += 10000
+				}
+				b.StartTimer()
+				s.wmu.Lock()
+				_, err := s.wconn.ExecContext(ctx, "CHECKPOINT")
+				s.wmu.Unlock()
+				if err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+// uniqueTexts gives every trace a question and an answer of its own.
+func uniqueTexts(traces []model.Trace, from int) []model.Trace {
+	for i := range traces {
+		n := from + i
+		traces[i].Input = fmt.Sprintf("%s (ticket %d, order %d)", traces[i].Input[:200], n, n*7919%1000003)
+		traces[i].Output = fmt.Sprintf("%s (case %d, ref %x)", traces[i].Output[:250], n, n*31)
+		traces[i].SessionID = fmt.Sprintf("sess-%d", n/5)
+	}
+	return traces
+}

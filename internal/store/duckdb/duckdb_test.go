@@ -3,6 +3,7 @@ package duckdb
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/agentobs/agentobs/internal/store"
@@ -61,6 +62,76 @@ func TestAllocatorReturnsMemory(t *testing.T) {
 		}
 		if got != value {
 			t.Errorf("%s = %q, want %q", name, got, value)
+		}
+	}
+}
+
+// The file's tables are written in row groups of the configured size, the data stays
+// readable when the file is reopened with another size, and a size DuckDB would refuse is
+// refused before anything is opened.
+func TestRowGroupSize(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	rowGroups := func(s *Store) int {
+		t.Helper()
+		var n int
+		if err := s.db.QueryRowContext(ctx, `SELECT count(DISTINCT row_group_id) FROM pragma_storage_info('traces')`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	write := func(rowGroup, from int) int {
+		t.Helper()
+		s, err := Open(ctx, path, Options{Threads: 2, RowGroupSize: rowGroup})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer s.Close()
+		if _, err := s.Migrate(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.WriteTraces(ctx, benchTraces(10000, from)); err != nil {
+			t.Fatal(err)
+		}
+		var current string
+		if err := s.db.QueryRowContext(ctx, `SELECT current_database()`).Scan(&current); err != nil {
+			t.Fatal(err)
+		}
+		if current != "agentobs" {
+			t.Errorf("readers use database %q, want agentobs", current)
+		}
+		var spill string
+		if err := s.db.QueryRowContext(ctx, `SELECT current_setting('temp_directory')`).Scan(&spill); err != nil {
+			t.Fatal(err)
+		}
+		if spill != path+".tmp" {
+			t.Errorf("spills go to %q, want %q beside the file", spill, path+".tmp")
+		}
+		if _, err := s.wconn.ExecContext(ctx, "CHECKPOINT"); err != nil {
+			t.Fatal(err)
+		}
+		return rowGroups(s)
+	}
+	// 10,000 rows in groups of 2,048: five groups.
+	if got := write(2048, 0); got != 5 {
+		t.Errorf("10,000 traces in row groups of 2,048: %d row groups, want 5", got)
+	}
+	// Reopened with the default size: the next 10,000 rows fill groups of up to 20,480.
+	if got := write(0, 10000); got > 6 {
+		t.Errorf("after 10,000 more traces in row groups of %d: %d row groups, want at most 6", DefaultRowGroupSize, got)
+	}
+	s, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, err := s.CountTraces(ctx, benchTraces(1, 0)[0].WorkspaceID)
+	s.Close()
+	if err != nil || n != 20000 {
+		t.Fatalf("CountTraces = %d, %v; want 20000", n, err)
+	}
+	for _, bad := range []int{1000, -2048, 3000} {
+		if _, err := Open(ctx, path, Options{RowGroupSize: bad}); err == nil || !strings.Contains(err.Error(), "multiple of 2048") {
+			t.Errorf("RowGroupSize %d: err = %v, want a refusal", bad, err)
 		}
 	}
 }
