@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -80,6 +81,8 @@ type Store struct {
 	background     sync.WaitGroup
 	snapMu         sync.Mutex // one Snapshot at a time: they share the attached name
 
+	release func() // lets the file be opened again in this process (claimFile)
+
 	lookupOnce sync.Once
 	lookup     *sql.Stmt // StoredTraceIDs, prepared once: planning cost more than running it
 	lookupErr  error
@@ -95,6 +98,39 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 			return nil, fmt.Errorf("cannot create data directory: %w", err)
 		}
 	}
+	release, err := claimFile(path)
+	if err != nil {
+		return nil, err
+	}
+	s, err := open(ctx, path, opts)
+	if err != nil {
+		release()
+		return nil, err
+	}
+	s.release = release
+	return s, nil
+}
+
+// openFiles are the database files this process has open. DuckDB's file lock keeps other
+// processes out, but not a second instance in this one (POSIX locks belong to the process):
+// two instances writing one file would corrupt it.
+var openFiles sync.Map
+
+func claimFile(path string) (release func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return nil, fmt.Errorf("cannot open duckdb %q: %w", path, err)
+	}
+	if _, taken := openFiles.LoadOrStore(abs, true); taken {
+		return nil, fmt.Errorf("cannot open duckdb %q: it is already open in this process", path)
+	}
+	return func() { openFiles.Delete(abs) }, nil
+}
+
+func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	rowGroup := opts.RowGroupSize
 	if rowGroup == 0 {
 		rowGroup = DefaultRowGroupSize
@@ -105,7 +141,14 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 	// The row group size is an option of ATTACH, not of opening a file: the instance is
 	// opened in memory and the file attached to it once, then made every connection's
 	// default database.
-	connector, err := duckdb.NewConnector("", func(execer driver.ExecerContext) error {
+	dsn := ""
+	if path != "" {
+		// Spills go next to the file, as when DuckDB opens a file itself (an in-memory
+		// instance would spill to .tmp in the working directory). Set once, at open: DuckDB
+		// refuses to move it after a spill.
+		dsn = "?" + url.Values{"temp_directory": {path + ".tmp"}}.Encode()
+	}
+	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
 		var settings []string
 		if opts.Threads > 0 {
 			settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
@@ -129,11 +172,6 @@ func Open(ctx context.Context, path string, opts Options) (*Store, error) {
 		}
 		if path == "" {
 			return nil
-		}
-		// Spills go next to the file, as when DuckDB opens a file itself (an in-memory
-		// instance would spill to .tmp in the working directory).
-		if _, err := execer.ExecContext(context.Background(), "SET temp_directory = "+quoteLiteral(path+".tmp"), nil); err != nil {
-			return fmt.Errorf("cannot configure duckdb's spill directory: %w", err)
 		}
 		attach := fmt.Sprintf("ATTACH IF NOT EXISTS %s AS %s (ROW_GROUP_SIZE %d)", quoteLiteral(path), catalogName, rowGroup)
 		if _, err := execer.ExecContext(context.Background(), attach, nil); err != nil {
@@ -192,6 +230,9 @@ func (s *Store) Close() error {
 		_ = s.lookup.Close()
 	}
 	err := errors.Join(s.wconn.Close(), s.db.Close(), s.connector.Close())
+	if s.release != nil {
+		s.release()
+	}
 	return err
 }
 

@@ -2,6 +2,7 @@ package duckdb
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -134,4 +135,65 @@ func TestRowGroupSize(t *testing.T) {
 			t.Errorf("RowGroupSize %d: err = %v, want a refusal", bad, err)
 		}
 	}
+}
+
+// A query that spills writes beside the database file, and connections opened after a
+// spill still work (DuckDB refuses to move the spill directory once it is used, so it must
+// not be set per connection).
+func TestSpillsBesideTheFile(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	s, err := Open(ctx, path, Options{Threads: 1, MemoryLimit: "32MB"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var n int64
+	if err := conn.QueryRowContext(ctx, `SELECT count(*) FROM (SELECT i, md5(i::VARCHAR) AS h FROM range(3000000) t(i) ORDER BY h)`).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	// Held open, conn makes the pool open new connections below.
+	defer conn.Close()
+	if _, err := os.Stat(path + ".tmp"); err != nil {
+		t.Fatalf("nothing spilled beside the file: %v", err)
+	}
+	for i := range 3 {
+		c, err := s.db.Conn(ctx)
+		if err != nil {
+			t.Fatalf("connection %d after a spill: %v", i, err)
+		}
+		defer c.Close()
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM traces`).Scan(&n); err != nil && !strings.Contains(err.Error(), "does not exist") {
+			t.Fatalf("query on connection %d after a spill: %v", i, err)
+		}
+	}
+}
+
+// A file open in this process is refused a second time until it is closed: DuckDB's lock
+// only keeps other processes out.
+func TestOpenTwiceInOneProcess(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), FileName)
+	a, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := Open(ctx, path, Options{}); err == nil || !strings.Contains(err.Error(), "already open in this process") {
+		if b != nil {
+			b.Close()
+		}
+		t.Fatalf("second Open: %v, want a refusal", err)
+	}
+	if err := a.Close(); err != nil {
+		t.Fatal(err)
+	}
+	b, err := Open(ctx, path, Options{})
+	if err != nil {
+		t.Fatalf("Open after Close: %v", err)
+	}
+	b.Close()
 }
