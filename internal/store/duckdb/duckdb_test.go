@@ -167,7 +167,7 @@ func TestSpillsBesideTheFile(t *testing.T) {
 			t.Fatalf("connection %d after a spill: %v", i, err)
 		}
 		defer c.Close()
-		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM traces`).Scan(&n); err != nil && !strings.Contains(err.Error(), "does not exist") {
+		if err := c.QueryRowContext(ctx, `SELECT count(*) FROM range(10)`).Scan(&n); err != nil {
 			t.Fatalf("query on connection %d after a spill: %v", i, err)
 		}
 	}
