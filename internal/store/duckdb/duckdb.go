@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -138,38 +139,35 @@ func open(ctx context.Context, path string, opts Options) (*Store, error) {
 	if rowGroup < 2048 || rowGroup%2048 != 0 {
 		return nil, fmt.Errorf("the row group size %d (--duckdb-row-group-size) is not a positive multiple of 2048", rowGroup)
 	}
+	// DuckDB's settings are the instance's, so they are given once, when it opens (setting
+	// them on every new connection repeated them, and the spill directory cannot be moved
+	// after a spill).
+	config := url.Values{}
+	if opts.Threads > 0 {
+		config.Set("threads", strconv.Itoa(opts.Threads))
+	}
+	limit := opts.MemoryLimit
+	if limit == "" {
+		limit = DefaultMemoryLimit()
+	}
+	config.Set("memory_limit", limit)
+	// Under ingestion DuckDB's allocator kept up to 128 MiB of freed memory per task before
+	// returning it: a background thread and a 16 MiB threshold return it sooner (peak RSS
+	// under batches 768-775 -> 706-714 MB, throughput unchanged).
+	config.Set("allocator_background_threads", "true")
+	config.Set("allocator_flush_threshold", "16MiB")
+	if opts.CheckpointThreshold != "" {
+		config.Set("checkpoint_threshold", opts.CheckpointThreshold)
+	}
+	if path != "" {
+		// Spills go next to the file, as when DuckDB opens a file itself (an in-memory
+		// instance would spill to .tmp in the working directory).
+		config.Set("temp_directory", path+".tmp")
+	}
 	// The row group size is an option of ATTACH, not of opening a file: the instance is
 	// opened in memory and the file attached to it once, then made every connection's
 	// default database.
-	dsn := ""
-	if path != "" {
-		// Spills go next to the file, as when DuckDB opens a file itself (an in-memory
-		// instance would spill to .tmp in the working directory). Set once, at open: DuckDB
-		// refuses to move it after a spill.
-		dsn = "?" + url.Values{"temp_directory": {path + ".tmp"}}.Encode()
-	}
-	connector, err := duckdb.NewConnector(dsn, func(execer driver.ExecerContext) error {
-		var settings []string
-		if opts.Threads > 0 {
-			settings = append(settings, fmt.Sprintf("SET threads = %d", opts.Threads))
-		}
-		limit := opts.MemoryLimit
-		if limit == "" {
-			limit = DefaultMemoryLimit()
-		}
-		settings = append(settings, fmt.Sprintf("SET memory_limit = '%s'", strings.ReplaceAll(limit, "'", "")))
-		// Under ingestion DuckDB's allocator kept up to 128 MiB of freed memory per task
-		// before returning it: a background thread and a 16 MiB threshold return it sooner
-		// (peak RSS under batches 768-775 -> 706-714 MB, throughput unchanged).
-		settings = append(settings, "SET allocator_background_threads = true", "SET allocator_flush_threshold = '16MiB'")
-		if opts.CheckpointThreshold != "" {
-			settings = append(settings, fmt.Sprintf("SET checkpoint_threshold = '%s'", strings.ReplaceAll(opts.CheckpointThreshold, "'", "")))
-		}
-		for _, q := range settings {
-			if _, err := execer.ExecContext(context.Background(), q, nil); err != nil {
-				return fmt.Errorf("cannot configure duckdb (%s): %w", q, err)
-			}
-		}
+	connector, err := duckdb.NewConnector("?"+config.Encode(), func(execer driver.ExecerContext) error {
 		if path == "" {
 			return nil
 		}
