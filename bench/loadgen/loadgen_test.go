@@ -423,6 +423,45 @@ func TestTemplatesAreValid(t *testing.T) {
 	}
 }
 
+// TestRateSpacesRequests: with -rate the workers keep to the schedule instead of sending
+// as fast as they are answered, and the report gives the offered rate.
+func TestRateSpacesRequests(t *testing.T) {
+	t.Parallel()
+	rec := &recorder{path: "/api/v1/traces", status: http.StatusAccepted, answer: `{}`}
+	srv := newServer(t, rec)
+	cfg := testConfig(srv.URL)
+	cfg.Duration = 500 * time.Millisecond
+	cfg.Rate = 40 // 20 requests in half a second; an unpaced run sends thousands
+	res, err := run(context.Background(), cfg)
+	if err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	if res.Requests < 15 || res.Requests > 22 {
+		t.Errorf("%d requests at 40/s for 0.5 s, want about 20", res.Requests)
+	}
+	if res.OfferedPerS != 40 {
+		t.Errorf("offered %v, want 40", res.OfferedPerS)
+	}
+	var out strings.Builder
+	if err := writeText(&out, res); err != nil || !strings.Contains(out.String(), "of 40 offered") ||
+		strings.Contains(out.String(), "did not keep up") {
+		t.Errorf("report: %v\n%s", err, out.String())
+	}
+
+	// A server slower than the schedule: the report says it did not keep up.
+	slow := &recorder{path: "/api/v1/traces", status: http.StatusAccepted, answer: `{}`, delay: 50 * time.Millisecond}
+	cfg = testConfig(newServer(t, slow).URL)
+	cfg.Concurrency, cfg.Duration, cfg.Rate = 1, 300*time.Millisecond, 100
+	if res, err = run(context.Background(), cfg); err != nil {
+		t.Fatalf("run: %v", err)
+	}
+	out.Reset()
+	_ = writeText(&out, res)
+	if res.RequestsPerS > 30 || !strings.Contains(out.String(), "did not keep up") {
+		t.Errorf("%.1f requests/s against a 50 ms server; report:\n%s", res.RequestsPerS, out.String())
+	}
+}
+
 func TestFlags(t *testing.T) {
 	env := func(k string) string {
 		if k == "AGENTOBS_API_KEY" {
@@ -443,7 +482,8 @@ func TestFlags(t *testing.T) {
 	if err != nil || cfg.Key != "k" || cfg.Mode != "batch" || cfg.Batch != 10 || cfg.Spans != 3 || !cfg.JSON {
 		t.Errorf("parsed %+v, %v", cfg, err)
 	}
-	for _, args := range [][]string{{"-mode", "bulk"}, {"-concurrency", "0"}, {"-url", "127.0.0.1:8000"}, {"extra"}} {
+	for _, args := range [][]string{{"-mode", "bulk"}, {"-concurrency", "0"}, {"-url", "127.0.0.1:8000"}, {"extra"},
+		{"-rate", "-5"}, {"-rate", "NaN"}, {"-rate", "fast"}} {
 		if _, err := parseFlags(args, env, io.Discard); err == nil {
 			t.Errorf("%q: no error", args)
 		}

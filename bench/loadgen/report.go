@@ -29,7 +29,8 @@ type Result struct {
 	Errors         map[string]int64 `json:"errors"` // HTTP status or "transport: <cause>" -> requests
 	ElapsedS       float64          `json:"elapsed_s"`
 	RequestsPerS   float64          `json:"requests_per_s"`
-	TracesPerS     float64          `json:"traces_per_s"` // acknowledged traces / elapsed
+	OfferedPerS    float64          `json:"offered_requests_per_s,omitempty"` // -rate, when set
+	TracesPerS     float64          `json:"traces_per_s"`                     // acknowledged traces / elapsed
 	Latency        LatencyMs        `json:"latency_ms"`
 	// Visibility is ack-to-queryable (-probe): from a probe trace's 202 to the first GET
 	// that finds it.
@@ -80,7 +81,15 @@ func writeText(w io.Writer, r *Result) error {
 	row("failed requests", "%d", r.FailedRequests)
 	row("elapsed", "%.3f s (after %g s warmup: %d requests, %d failed)",
 		r.ElapsedS, r.WarmupS, r.WarmupRequests, r.WarmupFailedRequests)
-	row("requests/s", "%.1f", r.RequestsPerS)
+	if r.OfferedPerS > 0 {
+		behind := ""
+		if r.RequestsPerS < 0.95*r.OfferedPerS {
+			behind = "  (below the offered rate: the server did not keep up)"
+		}
+		row("requests/s", "%.1f of %g offered%s", r.RequestsPerS, r.OfferedPerS, behind)
+	} else {
+		row("requests/s", "%.1f", r.RequestsPerS)
+	}
 	row(unit+"/s", "%.1f", r.TracesPerS)
 	l := r.Latency
 	row("latency ms", "p50 %.2f  p95 %.2f  p99 %.2f  max %.2f  mean %.2f", l.P50, l.P95, l.P99, l.Max, l.Mean)

@@ -46,6 +46,9 @@ type config struct {
 	Repeat float64
 	// Probe measures how soon an acknowledged trace can be read back.
 	Probe bool
+	// Rate caps the requests sent per second over all workers; 0 sends as fast as the
+	// workers are answered.
+	Rate float64
 }
 
 // perRequest is the number of traces in one request (spans in the OTLP modes, events in
@@ -82,6 +85,8 @@ func (c *config) validate() error {
 		return errors.New("-spans must be between 0 and 1000")
 	case c.Repeat < 0 || c.Repeat >= 1:
 		return errors.New("-repeat must be in [0, 1)")
+	case c.Rate < 0 || math.IsNaN(c.Rate) || math.IsInf(c.Rate, 0):
+		return errors.New("-rate must be a number of requests per second, 0 for no limit")
 	case c.Repeat > 0 && c.otlpShape():
 		return errors.New("-repeat applies to single and batch modes")
 	case c.Key == "":
@@ -173,6 +178,10 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			conns = append(conns, conn)
 		}
 	}
+	var sched *schedule
+	if cfg.Rate > 0 {
+		sched = &schedule{start: start, interval: time.Duration(float64(time.Second) / cfg.Rate)}
+	}
 	workers := make([]*worker, cfg.Concurrency)
 	var wg sync.WaitGroup
 	for i := range workers {
@@ -188,6 +197,7 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 			rng:       mrand.New(mrand.NewPCG(cfg.Seed, uint64(i))),
 			idPrefix:  []byte("lg-" + runID + "-" + strconv.Itoa(i) + "-"),
 			warmupEnd: warmupEnd,
+			sched:     sched,
 			st:        newStats(),
 			warm:      newStats(),
 		}
@@ -209,6 +219,9 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	end := time.Now()
 
 	res := summarize(&cfg, runID, workers, end.Sub(warmupEnd))
+	if sched != nil {
+		res.OfferedPerS = cfg.Rate
+	}
 	if probe != nil {
 		res.Visibility, res.ProbeFailures = probe.summary(), probe.failed
 	}
@@ -219,6 +232,33 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 		return res, errors.New("no request completed after the warmup")
 	}
 	return res, nil
+}
+
+// schedule spaces the requests of all workers evenly under -rate: each request takes the
+// next slot, start + k×interval, and waits for it. A server that falls behind leaves slots
+// in the past; they are sent at once, as fast as the workers are answered, so the rate
+// reached shows whether the server kept up.
+type schedule struct {
+	start    time.Time
+	interval time.Duration
+	next     atomic.Int64
+}
+
+// wait blocks until this request's slot; it reports false when ctx ends first.
+func (s *schedule) wait(ctx context.Context) bool {
+	due := s.start.Add(time.Duration(s.next.Add(1)-1) * s.interval)
+	d := time.Until(due)
+	if d <= 0 {
+		return ctx.Err() == nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }
 
 func newRunID() string {
@@ -263,8 +303,9 @@ type worker struct {
 	body      *reqBody
 	newBodies int // bodies allocated: stays near 1 when buffers are reused
 	warmupEnd time.Time
-	st        stats // after the warmup
-	warm      stats // during the warmup
+	sched     *schedule // nil without -rate
+	st        stats     // after the warmup
+	warm      stats     // during the warmup
 }
 
 func (w *worker) loop(ctx context.Context) {
@@ -272,6 +313,9 @@ func (w *worker) loop(ctx context.Context) {
 		w.st.lat = make([]time.Duration, 0, 4096)
 	}
 	for ctx.Err() == nil {
+		if w.sched != nil && !w.sched.wait(ctx) {
+			return
+		}
 		if !w.do() {
 			select {
 			case <-ctx.Done():
