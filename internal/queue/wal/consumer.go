@@ -28,7 +28,7 @@ func (l *Log) consumeLoop(ctx context.Context, h queue.PositionedHandler) {
 	l.mu.Lock()
 	l.replaying = false
 	l.mu.Unlock()
-	var restFor time.Duration // the last commit's duration after a small batch, else 0
+	var restFor time.Duration // restPerCommit × the last commit's duration after a small batch, else 0
 	for {
 		if !l.rest(ctx, min(restFor, l.opts.MaxCommitRest)) {
 			return
@@ -60,20 +60,24 @@ func (l *Log) consumeLoop(ctx context.Context, h queue.PositionedHandler) {
 		}
 		restFor = 0
 		if len(batch) < l.opts.MaxBatch/4 {
-			restFor = time.Since(start)
+			restFor = restPerCommit * time.Since(start)
 		}
 	}
 }
 
-// rest lets records gather for d after a small commit that took d, unless a full batch
-// is already waiting or the log is closing. Much of a commit's cost is the same whatever
-// its size (the transaction, one roll-up row per key, the index pages it touches), so
-// while traces arrive steadily, resting as long as the last commit took cuts the commits
-// and that cost per trace: with single-trace requests, 22 commits a second became 7 and
-// the server's CPU per trace fell by a fifth. At light load commits take a millisecond or
-// two, so a lone trace waits no longer than that. After a batch of a quarter of
-// MaxBatch or more the consumer does not rest: it has fallen behind, and resting would
-// only cost throughput. It reports false when ctx is done.
+// restPerCommit is how many times a small commit's duration the consumer rests after it.
+const restPerCommit = 3
+
+// rest lets records gather for d after a small commit that took a third of d, unless a
+// full batch is already waiting or the log is closing. Much of a commit's cost is the same
+// whatever its size (the transaction, a table append per roll-up, the log position: about
+// 9 ms of CPU for two traces on the embedded store), so while traces arrive steadily the
+// rest decides the commits' share of a core. Resting as long as the commit took kept that
+// share at half a core or more: 100 single traces a second cost 61 % of a core. Three times
+// as long keeps it near a quarter, and a trace arriving during the rest waits for it (at
+// most MaxCommitRest). A lone trace on an idle log is committed at once: its rest has long
+// passed. After a batch of a quarter of MaxBatch or more the consumer does not rest: it has
+// fallen behind, and resting would only cost throughput. It reports false when ctx is done.
 func (l *Log) rest(ctx context.Context, d time.Duration) bool {
 	if d <= 0 {
 		return ctx.Err() == nil

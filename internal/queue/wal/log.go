@@ -52,8 +52,8 @@ type Options struct {
 	// requests would take. A store that fails its commits does not pace: the log absorbs
 	// the outage up to MaxBytes. Negative: never wait. Default 1 s.
 	MaxCommitLag time.Duration
-	// MaxCommitRest bounds the consumer's rest after a commit: it waits as long as the
-	// commit took, at most this, for more records to join the next batch (see Log.rest).
+	// MaxCommitRest bounds the consumer's rest after a commit: it waits three times as long
+	// as the commit took, at most this, for more records to join the next batch (see Log.rest).
 	// Negative: never rest. Default 100 ms.
 	MaxCommitRest time.Duration
 }

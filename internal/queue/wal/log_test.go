@@ -659,8 +659,8 @@ func TestConsumerRestsAfterACommit(t *testing.T) {
 	if !slices.Equal(sizes, []int{1, 2}) {
 		t.Fatalf("commit sizes %v, want [1 2]: b and c gathered into one", sizes)
 	}
-	if rested := starts[1].Sub(ended); rested < st.delay/2 {
-		t.Fatalf("the next commit began %v after the last ended; it should rest about %v", rested, st.delay)
+	if rested, want := starts[1].Sub(ended), restPerCommit*st.delay; rested < want-st.delay/2 {
+		t.Fatalf("the next commit began %v after the last ended; it should rest about %v", rested, want)
 	}
 
 	// A full batch waiting cuts the rest short.
@@ -677,7 +677,7 @@ func TestConsumerRestsAfterACommit(t *testing.T) {
 	if !slices.Equal(sizes, []int{1, 2, 12}) {
 		t.Fatalf("commit sizes %v, want [1 2 12]", sizes)
 	}
-	if wait := starts[2].Sub(published); wait > st.delay/2 { // the rest would last st.delay
+	if wait := starts[2].Sub(published); wait > st.delay/2 { // the rest would last 3 × st.delay
 		t.Fatalf("a full batch waited %v for its commit", wait)
 	}
 

@@ -74,6 +74,11 @@ type Store struct {
 	now              func() time.Time
 	log              *slog.Logger
 
+	// setPosition is the log position upsert, prepared once on the writer's connection
+	// (positionConn): planning it in every commit cost a millisecond (under wmu).
+	setPosition  *duckdb.Stmt
+	positionConn *duckdb.Conn
+
 	rollups rollupState // guarded by wmu; see rollup.go
 	text    textIndex   // see textindex.go
 
@@ -224,6 +229,9 @@ func (s *Store) Close() error {
 	s.wmu.Lock()
 	defer s.wmu.Unlock()
 	_, _ = s.wconn.ExecContext(context.Background(), "CHECKPOINT")
+	if s.setPosition != nil {
+		_ = s.setPosition.Close()
+	}
 	if s.lookup != nil {
 		_ = s.lookup.Close()
 	}

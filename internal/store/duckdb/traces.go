@@ -238,8 +238,7 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 			}
 		}
 		if pos != nil {
-			if _, err := conn.ExecContext(ctx, store.SQLSetLogPosition, []driver.NamedValue{
-				{Ordinal: 1, Value: pos.LogID}, {Ordinal: 2, Value: int64(pos.Seq)}}); err != nil {
+			if err := s.storePosition(ctx, conn, *pos); err != nil {
 				return fmt.Errorf("cannot store the log position: %w", err)
 			}
 		}
@@ -255,6 +254,24 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 			s.rememberText(added)
 		}
 	}
+	return err
+}
+
+// storePosition writes the log position with the statement prepared on conn, the
+// writer's connection; the caller holds wmu.
+func (s *Store) storePosition(ctx context.Context, conn *duckdb.Conn, pos model.LogPosition) error {
+	if s.positionConn != conn {
+		if s.setPosition != nil {
+			_ = s.setPosition.Close()
+			s.setPosition, s.positionConn = nil, nil
+		}
+		st, err := conn.PrepareContext(ctx, store.SQLSetLogPosition)
+		if err != nil {
+			return err
+		}
+		s.setPosition, s.positionConn = st.(*duckdb.Stmt), conn
+	}
+	_, err := s.setPosition.ExecContext(ctx, []driver.NamedValue{{Ordinal: 1, Value: pos.LogID}, {Ordinal: 2, Value: int64(pos.Seq)}})
 	return err
 }
 
