@@ -9,6 +9,8 @@
 #   SERVE_FLAGS="--duckdb-memory-limit 256MiB" bench/sustain.sh   # other server settings
 #   BIN=/path/to/older/agentobs bench/sustain.sh                  # another build
 #   RATE=150 bench/sustain.sh       # 150 batches a second (15,000 traces/s), not as fast as it goes
+#   RATE=100 MODE=single CONCURRENCY=4 PROBE=0 DURATION=20s bench/sustain.sh   # light load; no
+#                                   # ack-to-read probe, whose polling would dominate the CPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,6 +19,7 @@ MODE=${MODE:-batch}
 CONCURRENCY=${CONCURRENCY:-8}
 SERVE_FLAGS=${SERVE_FLAGS:-}
 RATE=${RATE:-0}
+PROBE=${PROBE:-1}
 PORT=${PORT:-18767}
 KEY=ao_bench_0123456789abcdef0123456789
 WORK=$(mktemp -d)
@@ -47,15 +50,20 @@ cpu_ticks() { awk '{print $14 + $15}' "/proc/$PID/stat"; }
 
 echo "== $MODE, $CONCURRENCY in flight, $DURATION$( [ "$RATE" = 0 ] || echo ", $RATE requests/s offered")"
 c0=$(cpu_ticks)
+probe=-probe; [ "$PROBE" = 0 ] && probe=
 "$WORK/loadgen" -url "http://127.0.0.1:$PORT" -key "$KEY" -mode "$MODE" -concurrency "$CONCURRENCY" \
-  -duration "$DURATION" -warmup 0s -rate "$RATE" -probe >"$WORK/load.txt" 2>&1 &
+  -duration "$DURATION" -warmup 0s -rate "$RATE" $probe >"$WORK/load.txt" 2>&1 &
 LOAD=$!
 # The 30-second samples can miss a peak: RSS is also read every second while the load runs.
 ( while kill -0 $LOAD 2>/dev/null; do awk '/VmRSS/ {print int($2/1024)}' "/proc/$PID/status"; sleep 1; done ) >"$WORK/rss.txt" &
 start=$(date +%s)
+next=30
 while kill -0 $LOAD 2>/dev/null; do
-  sleep 30
-  kill -0 $LOAD 2>/dev/null && sample $(( $(date +%s) - start ))
+  sleep 1
+  if [ $(( $(date +%s) - start )) -ge $next ] && kill -0 $LOAD 2>/dev/null; then
+    sample $(( $(date +%s) - start ))
+    next=$(( next + 30 ))
+  fi
 done
 wait $LOAD || true
 sed -n '/^requests/,$p' "$WORK/load.txt"
@@ -63,7 +71,8 @@ end=$(date +%s)
 until [ "$(metric agentobs_wal_commit_lag_records)" = 0 ]; do sleep 0.2; done
 echo "backlog drained $(( $(date +%s) - end )) s after the load stopped"
 awk -v c=$(( $(cpu_ticks) - c0 )) -v hz="$(getconf CLK_TCK)" -v t="$(awk '/^traces acknowledged/ {print $3}' "$WORK/load.txt")" \
-  'BEGIN {if (t > 0) printf "server CPU per acknowledged trace, until drained: %.1f µs\n", c / hz / t * 1e6}'
+  -v secs="$(awk '/^elapsed/ {print $2}' "$WORK/load.txt")" \
+  'BEGIN {if (t > 0) printf "server CPU until drained: %.1f µs per acknowledged trace, %.0f %% of a core over the load\n", c / hz / t * 1e6, c / hz / secs * 100}'
 sample "end"
 sort -n "$WORK/rss.txt" | awk '{v[NR] = $1}
   END {p = int(NR * 0.99); if (p < 1) p = 1; if (NR) printf "RSS under load, every second: median %d MB, p99 %d MB, peak %d MB (%d samples)\n", v[int((NR + 1) / 2)], v[p], v[NR], NR}'
