@@ -4,8 +4,8 @@
 // It is a closed-loop generator: each of -concurrency workers sends a request, waits for
 // the answer and sends the next, so the numbers are what the server sustains, not what was
 // offered. With -rate the workers also keep to a schedule of evenly spaced requests, to
-// measure latency at a given load below saturation. Bodies are pre-built so that the client, which usually shares the machine with
-// the server, stays cheap.
+// measure latency at a given load below saturation. Bodies are pre-built so that the
+// client, which usually shares the machine with the server, stays cheap.
 //
 //	go run ./bench/loadgen -mode batch -batch 100 -duration 30s
 //

@@ -71,9 +71,9 @@ const restPerCommit = 3
 // rest lets records gather for d after a small commit that took a third of d, unless a
 // full batch is already waiting or the log is closing. Much of a commit's cost is the same
 // whatever its size (the transaction, a table append per roll-up, the log position: about
-// 9 ms of CPU for two traces on the embedded store), so while traces arrive steadily the
+// 8 ms of CPU for two traces on the embedded store), so while traces arrive steadily the
 // rest decides the commits' share of a core. Resting as long as the commit took kept that
-// share at half a core or more: 100 single traces a second cost 61 % of a core. Three times
+// share at half a core or more: 100 single traces a second cost 63 % of a core. Three times
 // as long keeps it near a quarter, and a trace arriving during the rest waits for it (at
 // most MaxCommitRest). A lone trace on an idle log is committed at once: its rest has long
 // passed. After a batch of a quarter of MaxBatch or more the consumer does not rest: it has
