@@ -219,9 +219,6 @@ func run(ctx context.Context, cfg config) (*Result, error) {
 	end := time.Now()
 
 	res := summarize(&cfg, runID, workers, end.Sub(warmupEnd))
-	if sched != nil {
-		res.OfferedPerS = cfg.Rate
-	}
 	if probe != nil {
 		res.Visibility, res.ProbeFailures = probe.summary(), probe.failed
 	}
@@ -562,6 +559,7 @@ func summarize(cfg *config, runID string, workers []*worker, elapsed time.Durati
 		Concurrency: cfg.Concurrency,
 		Spans:       cfg.Spans,
 		Seed:        cfg.Seed,
+		OfferedPerS: cfg.Rate,
 		DurationS:   cfg.Duration.Seconds(),
 		WarmupS:     cfg.Warmup.Seconds(),
 		Errors:      map[string]int64{},

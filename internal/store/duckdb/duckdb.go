@@ -74,10 +74,9 @@ type Store struct {
 	now              func() time.Time
 	log              *slog.Logger
 
-	// setPosition is the log position upsert, prepared once on the writer's connection
-	// (positionConn): planning it in every commit cost about half a millisecond (under wmu).
-	setPosition  *duckdb.Stmt
-	positionConn *duckdb.Conn
+	// setPosition is the log position upsert, prepared on the writer's connection at its
+	// first use: planning it in every commit cost about half a millisecond (under wmu).
+	setPosition *duckdb.Stmt
 
 	rollups rollupState // guarded by wmu; see rollup.go
 	text    textIndex   // see textindex.go

@@ -257,19 +257,15 @@ func (s *Store) writeBatch(ctx context.Context, fresh, update []model.Trace, ing
 	return err
 }
 
-// storePosition writes the log position with the statement prepared on conn, the
-// writer's connection; the caller holds wmu.
+// storePosition writes the log position on conn, the writer's connection (s.wconn keeps
+// the same one for the store's life); the caller holds wmu.
 func (s *Store) storePosition(ctx context.Context, conn *duckdb.Conn, pos model.LogPosition) error {
-	if s.positionConn != conn {
-		if s.setPosition != nil {
-			_ = s.setPosition.Close()
-			s.setPosition, s.positionConn = nil, nil
-		}
+	if s.setPosition == nil {
 		st, err := conn.PrepareContext(ctx, store.SQLSetLogPosition)
 		if err != nil {
 			return err
 		}
-		s.setPosition, s.positionConn = st.(*duckdb.Stmt), conn
+		s.setPosition = st.(*duckdb.Stmt)
 	}
 	_, err := s.setPosition.ExecContext(ctx, []driver.NamedValue{{Ordinal: 1, Value: pos.LogID}, {Ordinal: 2, Value: int64(pos.Seq)}})
 	return err
