@@ -18,6 +18,7 @@ describe('live connection', () => {
     setAccessToken('tok.en.x')
     FakeSocket.all = []
     const conn = new LiveConnection(() => 'ws://x/api/v1/ws', (u, p) => new FakeSocket(u, p) as unknown as WebSocket)
+    expect(conn.status).toBe('idle') // nothing listens yet: no socket is wanted
     const seen: string[] = []
     const stop = conn.listen('traces', { onMessage: (m) => seen.push(`msg ${m.seq}`), onResync: () => seen.push('refetch') })
     await vi.advanceTimersByTimeAsync(0)
@@ -44,7 +45,7 @@ describe('live connection', () => {
     expect(FakeSocket.all).toHaveLength(2)
     again()
     await vi.advanceTimersByTimeAsync(5000)
-    expect(conn.status).toBe('offline')
+    expect(conn.status).toBe('idle') // no page listens: nothing to reconnect
     expect(seen).not.toContain('refetch again')
     vi.useRealTimers()
     setAccessToken(null)

@@ -4,7 +4,8 @@
 import { getAccessToken, refreshOnce } from '@/lib/api'
 
 export type LiveChannel = 'traces' | 'kpis' | 'alerts' | 'violations'
-export type LiveStatus = 'connecting' | 'live' | 'offline'
+/** idle: no page listens, so no socket is wanted; offline: one is wanted and is reconnecting. */
+export type LiveStatus = 'idle' | 'connecting' | 'live' | 'offline'
 
 export interface LiveMessage {
   type: string
@@ -48,7 +49,7 @@ export class LiveConnection {
   private everOpen = false
   private linger: ReturnType<typeof setTimeout> | null = null
   private stopped = true
-  status: LiveStatus = 'offline'
+  status: LiveStatus = 'idle'
 
   constructor(
     private url: () => string,
@@ -107,7 +108,7 @@ export class LiveConnection {
     const s = this.socket
     this.socket = null
     s?.close(1000)
-    this.setStatus('offline')
+    this.setStatus('idle')
   }
 
   private resyncAll() {
