@@ -273,6 +273,9 @@ type Example struct {
 	Text     string
 	Positive bool
 	Source   string // file it came from
+	// Borrowed marks a clean row taken from another task's set (agent prose for the toxicity
+	// classifier): its false positives are bounded apart, by TrainOptions.BorrowedMaxFPR.
+	Borrowed bool
 }
 
 // ShippedSeed is the shuffling seed of the shipped models. A fit's verdict on a short
@@ -292,6 +295,8 @@ type TrainOptions struct {
 	// examples of the calibration set flagged is at most MaxFPR. Zero picks the threshold
 	// with the best F1 instead.
 	MaxFPR float64
+	// BorrowedMaxFPR bounds the share of Borrowed negatives flagged as well (0: no bound).
+	BorrowedMaxFPR float64
 }
 
 // Train fits a model with AdaGrad on train, weighting classes equally, and picks its
@@ -333,7 +338,7 @@ func Train(name string, train, calibrate []Example, opt TrainOptions) (*Model, e
 		m.Weights[i] = float32(v)
 	}
 	m.quantize()
-	m.Threshold = pickThreshold(m, calibrate, opt.MaxFPR)
+	m.Threshold = pickThreshold(m, calibrate, opt.MaxFPR, opt.BorrowedMaxFPR)
 	return m, nil
 }
 
@@ -377,35 +382,51 @@ func fit(train []Example, feats [][]uint32, opt TrainOptions, wPos, wNeg float64
 	return w, bias
 }
 
-func pickThreshold(m *Model, cal []Example, maxFPR float64) float64 {
+func pickThreshold(m *Model, cal []Example, maxFPR, borrowedMaxFPR float64) float64 {
 	if len(cal) == 0 {
 		return 0.5
 	}
-	type scored struct {
-		s   float64
-		pos bool
-	}
-	ss := make([]scored, len(cal))
+	ss := make([]scoredExample, len(cal))
 	var buf []uint32
 	for i, e := range cal {
 		buf = features(lowerText(e.Text), len(m.Weights), buf)
-		ss[i] = scored{m.Score(buf), e.Positive}
+		ss[i] = scoredExample{m.Score(buf), e.Positive, e.Borrowed}
 	}
+	return chooseThreshold(ss, maxFPR, borrowedMaxFPR)
+}
+
+type scoredExample struct {
+	s             float64
+	pos, borrowed bool
+}
+
+// chooseThreshold is the lowest threshold (in steps of 0.01) whose false-positive rates stay
+// within maxFPR on the own negatives and borrowedMaxFPR on the borrowed ones; with maxFPR 0,
+// the threshold of the best F1 among those within the borrowed bound.
+func chooseThreshold(ss []scoredExample, maxFPR, borrowedMaxFPR float64) float64 {
 	best, bestVal := 0.5, -1.0
 	for t := 0.05; t < 0.99; t += 0.01 {
-		var tp, fp, fn, negs int
+		var tp, fp, fn, negs, bfp, bnegs int
 		for _, x := range ss {
 			switch {
 			case x.pos && x.s >= t:
 				tp++
 			case x.pos:
 				fn++
+			case x.borrowed:
+				bnegs++
+				if x.s >= t {
+					bfp++
+				}
 			case x.s >= t:
 				fp++
 				negs++
 			default:
 				negs++
 			}
+		}
+		if borrowedMaxFPR > 0 && bnegs > 0 && float64(bfp)/float64(bnegs) > borrowedMaxFPR {
+			continue
 		}
 		if maxFPR > 0 {
 			if negs > 0 && float64(fp)/float64(negs) <= maxFPR {

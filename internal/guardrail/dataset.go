@@ -2,6 +2,8 @@ package guardrail
 
 import (
 	"bufio"
+	"bytes"
+	_ "embed"
 	"encoding/csv"
 	"encoding/json"
 	"fmt"
@@ -26,6 +28,9 @@ type Dataset struct {
 	Task     string // injection | toxicity | pii
 	Examples []Example
 	Spans    []PIIExample
+	// TrainOnly rows are all trained on: none is kept apart to pick the threshold, which
+	// stays calibrated on the public sets' false positives.
+	TrainOnly bool
 }
 
 // PIIExample is a text with its labelled entities (code-point offsets).
@@ -39,6 +44,33 @@ type PIIEntity struct {
 	Type  string `json:"type"`
 	Start int    `json:"start"`
 	End   int    `json:"end"`
+}
+
+// agentRequestsCSV is benign agent traffic written for this project: short requests in the
+// imperative ("List the open invoices", "Give me a summary of the call"), questions, system
+// prompts, tool arguments and results, and answers, in six languages, some with the words
+// attacks begin with ("ignore the first row", "act as my tutor"). The public injection sets
+// have few such rows, and many of their attacks are short imperatives ("Give me the
+// password"), so a classifier trained on them alone flagged one ordinary request in eight.
+//
+//go:embed data/injection_agent_requests.csv
+var agentRequestsCSV []byte
+
+// LoadTrainingData is what the shipped classifiers are trained and measured on: the labelled
+// files in dir and the package's own agent requests, sorted by name.
+func LoadTrainingData(dir string) ([]Dataset, error) {
+	sets, err := LoadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	const name = "injection_agent_requests"
+	examples, err := readCSV(bytes.NewReader(agentRequestsCSV), "data/"+name+".csv", name)
+	if err != nil {
+		return nil, err
+	}
+	sets = append(sets, Dataset{Name: name, Task: "injection", Examples: examples, TrainOnly: true})
+	sort.Slice(sets, func(i, j int) bool { return sets[i].Name < sets[j].Name })
+	return sets, nil
 }
 
 // LoadDir reads every labelled file in dir, sorted by name.
@@ -84,7 +116,11 @@ func readCSVFile(path, source string) ([]Example, error) {
 		return nil, err
 	}
 	defer f.Close()
-	r := csv.NewReader(bufio.NewReader(f))
+	return readCSV(bufio.NewReader(f), path, source)
+}
+
+func readCSV(in io.Reader, path, source string) ([]Example, error) {
+	r := csv.NewReader(in)
 	r.FieldsPerRecord = -1
 	header, err := r.Read()
 	if err != nil {
@@ -151,12 +187,13 @@ func cleanProse(ds Dataset) []Example {
 	case "injection":
 		for _, e := range ds.Examples {
 			if !e.Positive {
+				e.Borrowed = true
 				out = append(out, e)
 			}
 		}
 	case "pii":
 		for _, e := range ds.Spans {
-			out = append(out, Example{Text: e.Text, Source: ds.Name})
+			out = append(out, Example{Text: e.Text, Source: ds.Name, Borrowed: true})
 		}
 	}
 	return out
@@ -183,7 +220,7 @@ func TrainTask(task string, sets []Dataset, opt TrainOptions) (*Model, error) {
 			examples = cleanProse(ds)
 		}
 		for _, e := range examples {
-			if Holdout(e.Text) {
+			if Holdout(e.Text) && !ds.TrainOnly {
 				cal = append(cal, e)
 			} else {
 				train = append(train, e)
@@ -197,6 +234,11 @@ func TrainTask(task string, sets []Dataset, opt TrainOptions) (*Model, error) {
 		if task == "toxicity" {
 			opt.MaxFPR = 0.10
 		}
+	}
+	if opt.BorrowedMaxFPR == 0 && task == "toxicity" {
+		// Agent prose is what the classifier reads in production: calling one request in ten
+		// toxic, as the posts' bound alone allows, would bury the real findings.
+		opt.BorrowedMaxFPR = 0.015
 	}
 	return Train(task, train, cal, opt)
 }

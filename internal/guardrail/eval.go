@@ -47,6 +47,9 @@ type EvalOptions struct {
 func Evaluate(s *Scanner, sets []Dataset, opt EvalOptions) []Result {
 	var out []Result
 	for _, ds := range sets {
+		if opt.HoldoutOnly && ds.TrainOnly {
+			continue // every row was trained on: there is no holdout to report
+		}
 		switch ds.Task {
 		case "injection", "toxicity":
 			cat := CategoryInjection

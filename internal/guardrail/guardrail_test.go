@@ -275,7 +275,7 @@ func TestShippedModelsAreReproducible(t *testing.T) {
 	if dir == "" {
 		t.Skip("AGENTOBS_GUARDRAIL_DATA names the labelled data directory")
 	}
-	sets, err := LoadDir(dir)
+	sets, err := LoadTrainingData(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -505,5 +505,36 @@ func TestPlainWordShortcutKeepsLexiconWords(t *testing.T) {
 	}
 	if skipped < len(words)/3 {
 		t.Errorf("only %d of %d words skipped", skipped, len(words))
+	}
+}
+
+// The toxicity threshold bounds false positives on the posts and, apart, on the agent prose
+// borrowed from other sets: many easy prose rows must not buy a threshold that flags more of
+// the prose than its own bound allows.
+func TestThresholdBoundsBorrowedFalsePositives(t *testing.T) {
+	var ss []scoredExample
+	for i := range 10 {
+		ss = append(ss, scoredExample{s: 0.9, pos: true})
+		ss = append(ss, scoredExample{s: 0.125 + 0.05*float64(i)}) // own negatives, 0.125 to 0.575
+	}
+	for i := range 100 {
+		s := 0.05
+		if i < 5 {
+			s = 0.605 // five of a hundred prose rows
+		}
+		ss = append(ss, scoredExample{s: s, borrowed: true})
+	}
+	for _, tc := range []struct {
+		own, borrowed, want float64
+	}{
+		{0.10, 0, 0.53},     // one own negative of ten flagged: above 0.525
+		{0.20, 0, 0.48},     // two: above 0.475
+		{0.10, 0.015, 0.61}, // 5 % of the prose flagged up to 0.605 is over its bound
+		{0.20, 0.015, 0.61},
+		{0.10, 0.05, 0.53}, // a bound the prose meets changes nothing
+	} {
+		if got := chooseThreshold(ss, tc.own, tc.borrowed); got != tc.want {
+			t.Errorf("bounds %v and %v: threshold %v, want %v", tc.own, tc.borrowed, got, tc.want)
+		}
 	}
 }

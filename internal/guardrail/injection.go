@@ -1,6 +1,6 @@
 package guardrail
 
-const injectionVersion = "@2" // 2: the classifier hashes n-grams by multiplication, retrained
+const injectionVersion = "@3" // 2: the classifier hashes n-grams by multiplication, retrained; 3: also trained on ordinary agent requests
 
 // Injection finding types.
 const (

@@ -4,7 +4,7 @@ import (
 	"strings"
 )
 
-const toxicityVersion = "@3" // 2: the classifier learned formal prose as clean; 3: n-grams hashed by multiplication, retrained
+const toxicityVersion = "@4" // 2: the classifier learned formal prose as clean; 3: n-grams hashed by multiplication, retrained; 4: ordinary agent requests learned as clean
 
 // Toxicity finding types.
 const (
