@@ -134,9 +134,9 @@ test('the traces explorer filters by a clicked agent and pages', async () => {
   await agentLink.click()
   await expect(page).toHaveURL(new RegExp(`agent_id=${encodeURIComponent(agent)}`))
   await expect(page.getByTestId('filter-chip-agent_id')).toContainText(agent)
-  await expect(page.getByTestId('trace-row').first()).toBeVisible()
-  const agents = await page.getByTestId('trace-row').getByTestId('filter-link-agent_id').allTextContents()
-  expect(new Set(agents)).toEqual(new Set([agent]))
+  // The unfiltered rows stay on screen, dimmed, until the filtered page arrives.
+  const agents = page.getByTestId('trace-row').getByTestId('filter-link-agent_id')
+  await expect.poll(async () => [...new Set(await agents.allTextContents())]).toEqual([agent])
   await page.getByTestId('traces-next').click()
   await expect(page.getByTestId('traces-count')).toContainText(/^51–/)
   await page.getByTestId('traces-clear-filters').click()
