@@ -104,9 +104,6 @@ func cmdGuardrailsEval(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if len(sets) == 0 {
-		return fmt.Errorf("no labelled file in %s (see agentobs guardrails --help)", *data)
-	}
 	s, err := guardrail.New()
 	if err != nil {
 		return err

@@ -56,19 +56,29 @@ type PIIEntity struct {
 //go:embed data/injection_agent_requests.csv
 var agentRequestsCSV []byte
 
+// agentRequests is the package's own set of ordinary requests, all of it trained on.
+func agentRequests() (Dataset, error) {
+	const name = "injection_agent_requests"
+	examples, err := readCSV(bytes.NewReader(agentRequestsCSV), "data/"+name+".csv", name)
+	return Dataset{Name: name, Task: "injection", Examples: examples, TrainOnly: true}, err
+}
+
 // LoadTrainingData is what the shipped classifiers are trained and measured on: the labelled
-// files in dir and the package's own agent requests, sorted by name.
+// files in dir and the package's own agent requests, sorted by name. A dir without labelled
+// files is an error: the package's rows alone would train nothing useful.
 func LoadTrainingData(dir string) ([]Dataset, error) {
 	sets, err := LoadDir(dir)
 	if err != nil {
 		return nil, err
 	}
-	const name = "injection_agent_requests"
-	examples, err := readCSV(bytes.NewReader(agentRequestsCSV), "data/"+name+".csv", name)
+	if len(sets) == 0 {
+		return nil, fmt.Errorf("no labelled file in %s: names start with injection_, toxicity_ or pii_", dir)
+	}
+	own, err := agentRequests()
 	if err != nil {
 		return nil, err
 	}
-	sets = append(sets, Dataset{Name: name, Task: "injection", Examples: examples, TrainOnly: true})
+	sets = append(sets, own)
 	sort.Slice(sets, func(i, j int) bool { return sets[i].Name < sets[j].Name })
 	return sets, nil
 }
