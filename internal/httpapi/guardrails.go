@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -86,6 +88,15 @@ type ViolationPage struct {
 	NextCursor string            `json:"next_cursor,omitempty"`
 }
 
+// violationTypes are the categories a violation can have.
+var violationTypes = func() []string {
+	out := make([]string, len(guardrail.Categories))
+	for i, c := range guardrail.Categories {
+		out[i] = string(c)
+	}
+	return out
+}()
+
 func (a *API) violationFilter(r *http.Request) (store.ViolationFilter, error) {
 	q := r.URL.Query()
 	f := store.ViolationFilter{WorkspaceID: workspaceID(r.Context()), Limit: 50}
@@ -102,6 +113,23 @@ func (a *API) violationFilter(r *http.Request) (store.ViolationFilter, error) {
 		return out
 	}
 	f.Types, f.Subtypes, f.Severities, f.Actions, f.AgentIDs = list("type"), list("subtype"), list("severity"), list("action"), list("agent_id")
+	// A misspelt value would match nothing and look like "no violations": refuse it.
+	for _, e := range []struct {
+		name   string
+		values []string
+		known  []string
+	}{
+		{"type", f.Types, violationTypes},
+		{"severity", f.Severities, []string{"low", "medium", "high", "critical"}},
+		{"action", f.Actions, []string{"logged", "flagged", "redacted", "blocked"}},
+	} {
+		for _, v := range e.values {
+			if !slices.Contains(e.known, v) {
+				fields = append(fields, model.FieldError{Path: model.Path{e.name}, Detail: fmt.Sprintf("%q is not one of %s (comma-separated)", v, strings.Join(e.known, ", "))})
+				break
+			}
+		}
+	}
 	f.TraceID = q.Get("trace_id")
 	for _, b := range []struct {
 		name string

@@ -219,7 +219,17 @@ func TestViolationsAPI(t *testing.T) {
 	if a := e.do("GET", "/api/v1/guardrails/violations?cursor=zz&limit=9999", readKey, nil); a.status != 400 || !strings.Contains(a.raw, `"cursor"`) || !strings.Contains(a.raw, `"limit"`) {
 		t.Errorf("bad query = %d %s", a.status, a.raw)
 	}
-	a := e.do("GET", "/api/v1/guardrails/violations/stats?bucket=hour", readKey, nil)
+	// A misspelt filter value is refused, not answered with an empty page.
+	a := e.do("GET", "/api/v1/guardrails/violations?type=pii,secrets&severity=high&action=flaged", readKey, nil)
+	if a.status != 400 || !strings.Contains(a.raw, `"field":"type"`) || !strings.Contains(a.raw, `\"secrets\" is not one of`) ||
+		!strings.Contains(a.raw, `"field":"action"`) || strings.Contains(a.raw, `"field":"severity"`) {
+		t.Errorf("misspelt filters = %d %s", a.status, a.raw)
+	}
+	validateAnswer(t, doc, "GET", "/api/v1/guardrails/violations", a.status, a.header.Get("Content-Type"), []byte(a.raw))
+	if a := e.do("GET", "/api/v1/guardrails/violations?type=pii,custom&severity=low,medium&action=flagged,blocked", readKey, nil); a.status != 200 {
+		t.Errorf("known filters = %d %s", a.status, a.raw)
+	}
+	a = e.do("GET", "/api/v1/guardrails/violations/stats?bucket=hour", readKey, nil)
 	if a.status != 200 || a.body["total"] != float64(5) {
 		t.Errorf("stats = %d %s", a.status, a.raw)
 	}
