@@ -114,7 +114,7 @@ func DecodeBatch(body []byte, lim Limits) ([]BatchItem, error) {
 	switch {
 	case len(trimmed) > 0 && trimmed[0] == '[':
 		if err := json.Unmarshal(body, &raw); err != nil {
-			return nil, syntaxProblem(body, err, "batch")
+			return nil, syntaxProblem(body, err, "invalid batch")
 		}
 	case len(trimmed) > 0 && trimmed[0] == '{':
 		var env struct {
@@ -123,19 +123,19 @@ func DecodeBatch(body []byte, lim Limits) ([]BatchItem, error) {
 		if err := json.Unmarshal(body, &env); err != nil {
 			var te *json.UnmarshalTypeError
 			if errors.As(err, &te) {
-				return nil, fieldProblem("batch", model.Path{"traces"}, "must be an array of traces")
+				return nil, fieldProblem("invalid batch", model.Path{"traces"}, "must be an array of traces")
 			}
-			return nil, syntaxProblem(body, err, "batch")
+			return nil, syntaxProblem(body, err, "invalid batch")
 		}
 		if env.Traces == nil {
-			return nil, fieldProblem("batch", model.Path{"traces"}, "is required")
+			return nil, fieldProblem("invalid batch", model.Path{"traces"}, "is required")
 		}
 		raw = *env.Traces
 	default:
-		return nil, fieldProblem("batch", model.Path{}, "body must be a JSON object with \"traces\" or a JSON array")
+		return nil, fieldProblem("invalid batch", model.Path{}, "body must be a JSON object with \"traces\" or a JSON array")
 	}
 	if len(raw) == 0 {
-		return nil, fieldProblem("batch", prefix, "must hold at least one trace")
+		return nil, fieldProblem("invalid batch", prefix, "must hold at least one trace")
 	}
 	if len(raw) > lim.MaxBatch {
 		return nil, model.Errorf(model.ETOOLARGE, "a batch holds at most %d traces, got %d", lim.MaxBatch, len(raw))

@@ -227,6 +227,11 @@ func TestDecodeBatchEnvelope(t *testing.T) {
 			if model.ErrorCode(err) != tc.code {
 				t.Errorf("error = %v, want code %s", err, tc.code)
 			}
+			// The problem's detail says what was wrong, not just the word "batch".
+			var me *model.Error
+			if errors.As(err, &me) && tc.code == model.EINVALID && me.Message != "invalid batch" {
+				t.Errorf("message = %q", me.Message)
+			}
 		})
 	}
 }
