@@ -36,15 +36,15 @@ Usage:
   agentobs <command> [flags]
 
 Commands:
-  serve     run the server (API, ingestion, processing, queries) on the embedded store
-  migrate   apply database migrations and exit
-  seed      write realistic synthetic traces for demos and benchmarks
-  eval      judge tools: "eval calibrate" measures the LLM judge against human labels
+  serve       run the server (API, ingestion, processing, queries) on the embedded store
+  migrate     apply database migrations and exit
+  seed        write realistic synthetic traces for demos and benchmarks
+  eval        judge tools: "eval calibrate" measures the LLM judge against human labels
   guardrails  train the guardrail classifiers or measure the detectors on labelled data
-  bench     load-test a running server with the plan's ramp-and-hold shape, and report
-  backup    write a consistent archive of the embedded data directory, also while serving
-  restore   replace the embedded data directory with a backup archive (server stopped)
-  version   print the version
+  bench       load-test a running server with the plan's ramp-and-hold shape, and report
+  backup      write a consistent archive of the embedded data directory, also while serving
+  restore     replace the embedded data directory with a backup archive (server stopped)
+  version     print the version
 
 Run "agentobs <command> --help" for the flags of a command. Every flag can also be set
 with an environment variable, shown in its help, or in a file given with --config.
