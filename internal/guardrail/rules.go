@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -103,9 +104,7 @@ func (r *Rule) Compile() (field string, err error) {
 	if r.Severity == "" {
 		r.Severity = "medium"
 	}
-	switch r.Severity {
-	case "low", "medium", "high", "critical":
-	default:
+	if !slices.Contains(Severities, r.Severity) {
 		return "severity", fmt.Errorf("must be low, medium, high or critical")
 	}
 	return "", nil

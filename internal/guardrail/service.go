@@ -503,6 +503,12 @@ func (s *Service) SecondOpinionStats() SecondOpinionStats {
 
 var actionPast = map[string]string{ActionLog: "logged", ActionFlag: "flagged", ActionRedact: "redacted", ActionBlock: "blocked"}
 
+// ViolationActions are the actions a stored violation records, mildest first.
+var ViolationActions = []string{actionPast[ActionLog], actionPast[ActionFlag], actionPast[ActionRedact], actionPast[ActionBlock]}
+
+// Severities are the severities of rules and violations, lowest first.
+var Severities = []string{"low", "medium", "high", "critical"}
+
 func (s *Service) violation(j scanJob, f Finding, action string, all []Finding) model.Violation {
 	// The id is derived from what was found where, so scanning a replayed trace again
 	// rewrites the same violations instead of adding new ones.

@@ -120,8 +120,8 @@ func (a *API) violationFilter(r *http.Request) (store.ViolationFilter, error) {
 		known  []string
 	}{
 		{"type", f.Types, violationTypes},
-		{"severity", f.Severities, []string{"low", "medium", "high", "critical"}},
-		{"action", f.Actions, []string{"logged", "flagged", "redacted", "blocked"}},
+		{"severity", f.Severities, guardrail.Severities},
+		{"action", f.Actions, guardrail.ViolationActions},
 	} {
 		for _, v := range e.values {
 			if !slices.Contains(e.known, v) {
